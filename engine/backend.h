@@ -1,0 +1,70 @@
+// The Backend interface: what the host layer asks of a device, at the level of a sweep
+// (GUIDE.md). Buffers are owned by the backend (host memory for the CPU backend, device memory
+// for CUDA); the host moves data in and out with upload/download and keeps nothing else on the
+// device side. Every sweep takes the noise key, so two backends given the same inputs and key
+// compute the same numbers.
+//
+//   diffflow_loss_grad  diffuse + adjoint sweeps; grads (=) of the batch-mean loss; returns it
+//   diffflow_loss       diffuse sweep only; per-sample loss (D4) to the host
+//   reverse_sweep       x: x_N in, x_0 out (stochastic D2 or probability flow)
+//   pf_loglik           probability-flow ODE log-likelihood per sample (double on the host)
+//   grad_sq_norm        Σ g² of a buffer
+//   adam_update         Adam with gradient scale (clipping), step t (1-based)
+//   ema_update          e = decay e + (1 − decay) p
+#pragma once
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/grid.h"
+#include "engine/likelihood.h"
+#include "engine/params.h"
+#include "kernels/math/adam.h"
+#include "kernels/math/philox.h"
+
+namespace df {
+
+struct Buf {
+  float* ptr = nullptr;
+  std::size_t n = 0;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string name() const = 0;
+
+  virtual Buf alloc(std::size_t n) = 0;  // zero-filled
+  virtual void release(Buf& b) = 0;
+  virtual void upload(Buf& dst, const float* host, std::size_t n) = 0;
+  virtual void download(float* host, const Buf& src, std::size_t n) = 0;
+
+  // x0 is d×B column-major (sample b at x0.ptr + b·d).
+  virtual double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape,
+                                    const Buf& x0, int B, const TimeGrid& grid, NoiseKey key, int K) = 0;
+  virtual void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape,
+                             const Buf& x0, int B, const TimeGrid& grid, NoiseKey key) = 0;
+  virtual void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B,
+                             const TimeGrid& grid, NoiseKey key, bool deterministic) = 0;
+  virtual void pf_loglik(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape,
+                         const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g,
+                         const OdeOptions& opt) = 0;
+
+  virtual double grad_sq_norm(const Buf& g) = 0;
+  virtual void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) = 0;
+  virtual void ema_update(Buf& e, const Buf& p, float decay) = 0;
+};
+
+std::unique_ptr<Backend> make_cpu_backend();
+
+// CUDA: whether the backend was built and a device is present, and the factory (throws when
+// it cannot run here). Defined in kernels/cuda when built with CUDA, else in engine/.
+bool cuda_backend_built();
+int cuda_device_count();
+std::unique_ptr<Backend> make_cuda_backend();
+
+// "cpu" | "cuda" | "auto"; says which it took in *why.
+std::unique_ptr<Backend> make_backend(const std::string& device, std::string* why);
+
+}  // namespace df

@@ -1,0 +1,39 @@
+// Per-element SDE math of MATH.md §2–§5, written once for the CPU loops and the CUDA kernels.
+//   em_move:      x_{i+1} = x_i + F_i Δ_i + σF_i ε_i                          (D1)  (=)
+//   reverse_move: x_i = x_{i+1} − (F − g² S) Δ_i + σB_i η_i                  (D2)  (=)
+//   eta:          η_i = [x_i − x_{i+1} + (F_{i+1} − g²_{i+1} S_{i+1}) Δ_i] / σB_i   (D3)
+//   kl_term:      ½ (η² − ε²), one dimension's share of the step term of (D4)
+//   pf_velocity:  probability-flow velocity F − ½ g² S
+#pragma once
+#include "kernels/math/df_hd.h"
+
+namespace df {
+
+template <class T> DF_HD T em_move(T x, T f, T dt, T sigma_f, T eps) {
+  return x + f * dt + sigma_f * eps;
+}
+
+template <class T> DF_HD T reverse_move(T x_next, T f, T s, T g2, T dt, T sigma_b, T eta) {
+  return x_next - (f - g2 * s) * dt + sigma_b * eta;
+}
+
+template <class T> DF_HD T eta_of(T x_i, T x_next, T f_next, T s_next, T g2_next, T dt,
+                                  T sigma_b) {
+  return (x_i - x_next + (f_next - g2_next * s_next) * dt) / sigma_b;
+}
+
+template <class T> DF_HD T kl_term(T eta, T eps) { return T(0.5) * (eta * eta - eps * eps); }
+
+template <class T> DF_HD T pf_velocity(T f, T s, T g2) { return f - T(0.5) * g2 * s; }
+
+// Per-step constants of the grid: σF_i = g_i √Δ_i, σB_i = g_{i+1} √Δ_i.
+template <class T> DF_HD T sigma_forward(T g_i, T dt) {
+  using std::sqrt;
+  return g_i * sqrt(dt);
+}
+template <class T> DF_HD T sigma_backward(T g_next, T dt) {
+  using std::sqrt;
+  return g_next * sqrt(dt);
+}
+
+}  // namespace df
