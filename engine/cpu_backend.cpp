@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/backend.h"
+#include "engine/cpu_parallel.h"
 #include "engine/diffflow.h"
 #include "engine/likelihood.h"
 #include "host/errors.h"
@@ -11,7 +12,7 @@
 namespace df {
 namespace {
 
-MatX<float> as_mat(const Buf& b, int d, int B) { return Eigen::Map<const MatX<float>>(b.ptr, d, B); }
+Eigen::Map<const MatX<float>> as_mat(const Buf& b, int d, int B) { return Eigen::Map<const MatX<float>>(b.ptr, d, B); }
 
 class CpuBackend : public Backend {
  public:
@@ -31,35 +32,64 @@ class CpuBackend : public Backend {
 
   double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                             int B, const TimeGrid& grid, NoiseKey key, int K) override {
+    NetPair<float> net{shape, pf.ptr, ps.ptr};
+    const int nc = num_chunks(B);
+    std::vector<std::vector<float>> cgf(nc, std::vector<float>(gf.n, 0.f)), cgs(nc, std::vector<float>(gs.n, 0.f));
+    std::vector<double> closs(nc);
+    parallel_chunks(B, [&](int c, int b0, int nb) {
+      PhiloxNoise noise(key, kStreamDiffuse, std::uint32_t(b0));
+      closs[c] = df::diffflow_loss_grad<float>(cgf[c].data(), cgs[c].data(), nullptr, nullptr, net,
+                                               as_mat(x0, shape.d, B).middleCols(b0, nb), grid, noise, K);
+      closs[c] *= double(nb) / B;
+      const float w = float(double(nb) / B);  // chunk mean → batch mean
+      for (auto* g : {&cgf[c], &cgs[c]})
+        for (float& v : *g) v *= w;
+    });
+    // reduce in chunk order: the result does not depend on the number of threads
+    double loss = 0;
     std::fill(gf.ptr, gf.ptr + gf.n, 0.0f);
     std::fill(gs.ptr, gs.ptr + gs.n, 0.0f);
-    NetPair<float> net{shape, pf.ptr, ps.ptr};
-    PhiloxNoise noise(key, kStreamDiffuse);
-    return df::diffflow_loss_grad<float>(gf.ptr, gs.ptr, nullptr, nullptr, net, as_mat(x0, shape.d, B), grid, noise, K);
+    for (int c = 0; c < nc; ++c) {
+      loss += closs[c];
+      for (std::size_t i = 0; i < gf.n; ++i) gf.ptr[i] += cgf[c][i];
+      for (std::size_t i = 0; i < gs.n; ++i) gs.ptr[i] += cgs[c][i];
+    }
+    return loss;
   }
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                      int B, const TimeGrid& grid, NoiseKey key) override {
     NetPair<float> net{shape, pf.ptr, ps.ptr};
-    PhiloxNoise noise(key, kStreamDiffuse);
-    DiffuseOut<float> out;
-    diffuse_sweep(out, net, as_mat(x0, shape.d, B), grid, noise, 0);
-    loss.assign(out.loss.data(), out.loss.data() + B);
+    loss.assign(std::size_t(B), 0.0);
+    parallel_chunks(B, [&](int, int b0, int nb) {
+      PhiloxNoise noise(key, kStreamDiffuse, std::uint32_t(b0));
+      DiffuseOut<float> out;
+      diffuse_sweep(out, net, MatX<float>(as_mat(x0, shape.d, B).middleCols(b0, nb)), grid, noise, 0);
+      for (int b = 0; b < nb; ++b) loss[std::size_t(b0 + b)] = out.loss[b];
+    });
   }
   void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B, const TimeGrid& grid,
                      NoiseKey key, bool deterministic) override {
     NetPair<float> net{shape, pf.ptr, ps.ptr};
-    PhiloxNoise noise(key, kStreamReverse);
-    MatX<float> m = as_mat(x, shape.d, B);
-    df::reverse_sweep(m, net, grid, noise, deterministic);
-    std::memcpy(x.ptr, m.data(), sizeof(float) * m.size());
+    parallel_chunks(B, [&](int, int b0, int nb) {
+      PhiloxNoise noise(key, kStreamReverse, std::uint32_t(b0));
+      Eigen::Map<MatX<float>> all(x.ptr, shape.d, B);
+      MatX<float> m = all.middleCols(b0, nb);
+      df::reverse_sweep(m, net, grid, noise, deterministic);
+      all.middleCols(b0, nb) = m;
+    });
   }
   void pf_loglik(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0, int B,
                  const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) override {
     std::vector<double> f(pf.ptr, pf.ptr + pf.n), s(ps.ptr, ps.ptr + ps.n);
     NetPair<double> net{shape, f.data(), s.data()};
-    MatX<double> x = as_mat(x0, shape.d, B).cast<double>();
-    VecX<double> lp = pf_ode_loglik<double>(net, x, grid, g, opt);
-    logp.assign(lp.data(), lp.data() + B);
+    logp.assign(std::size_t(B), 0.0);
+    parallel_chunks(B, [&](int, int b0, int nb) {
+      MatX<double> x = as_mat(x0, shape.d, B).middleCols(b0, nb).cast<double>();
+      OdeOptions o = opt;
+      o.probe_key.seed = opt.probe_key.seed + std::uint64_t(b0);
+      VecX<double> lp = pf_ode_loglik<double>(net, x, grid, g, o);
+      for (int b = 0; b < nb; ++b) logp[std::size_t(b0 + b)] = lp[b];
+    });
   }
   double grad_sq_norm(const Buf& g) override {
     double s = 0;

@@ -1,0 +1,40 @@
+// Command-line flags for the `diffflow` subcommands: "--name value" and boolean "--name"
+// flags, each declared with its help text. Unknown flags, missing values, malformed or
+// out-of-range numbers are InputErrors naming the flag.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace df {
+
+class Args {
+ public:
+  Args(std::string command, std::string synopsis) : command_(std::move(command)), synopsis_(std::move(synopsis)) {}
+  // Declare before parse(). def is the default shown in --help ("" = none).
+  void option(const std::string& name, const std::string& meta, const std::string& help, const std::string& def = "");
+  void flag(const std::string& name, const std::string& help);
+  // Returns false when --help was given (help already printed).
+  bool parse(int argc, char** argv, int first);
+  std::string help() const;
+
+  bool has(const std::string& name) const { return values_.count(name) > 0; }
+  std::string str(const std::string& name) const;  // value or default
+  std::string required(const std::string& name) const;
+  std::int64_t integer(const std::string& name, std::int64_t lo, std::int64_t hi) const;
+  double real(const std::string& name, double lo, double hi, bool lo_open = false) const;
+  bool on(const std::string& name) const { return values_.count(name) > 0; }
+
+ private:
+  struct Spec {
+    std::string meta, help, def;
+    bool is_flag = false;
+  };
+  std::string command_, synopsis_;
+  std::vector<std::string> order_;
+  std::map<std::string, Spec> specs_;
+  std::map<std::string, std::string> values_;
+};
+
+}  // namespace df

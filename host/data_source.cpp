@@ -1,0 +1,59 @@
+// Named sets and user files behind one batch interface; see host/data_source.h.
+#include "host/data_source.h"
+
+#include <random>
+
+#include "host/datasets.h"
+#include "host/errors.h"
+#include "host/io.h"
+
+namespace df {
+
+std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b) {  // splitmix64 of a pair
+  std::uint64_t z = a * 0x9E3779B97F4A7C15ull + b + 0x632BE59BD9B4E019ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+DataSource::DataSource(const std::string& spec) : spec_(spec) {
+  if (spec.empty()) throw InputError("--data: empty");
+  auto dot = spec.rfind('.');
+  std::string ext = dot == std::string::npos ? "" : spec.substr(dot);
+  if (ext == ".csv" || ext == ".npy" || ext == ".CSV" || ext == ".NPY" || spec.find('/') != std::string::npos) {
+    file_ = read_matrix(spec);
+    if (file_.rows < 2) throw InputError("'" + spec + "': need at least 2 rows of data");
+    dim_ = int(file_.cols);
+  } else {
+    if (!is_dataset_name(spec)) sample_dataset(spec, 1, 0);  // throws the helpful "unknown data set" error
+    named_ = true;
+    dim_ = 2;
+  }
+}
+
+Matrix DataSource::batch(int B, std::uint64_t seed, std::int64_t iteration) const {
+  const std::uint64_t s = mix_seed(seed, std::uint64_t(iteration));
+  if (named_) return sample_dataset(spec_, std::size_t(B), s);
+  std::mt19937_64 rng(s);
+  Matrix out(std::size_t(B), file_.cols);
+  for (int b = 0; b < B; ++b) {
+    std::size_t r = std::size_t(rng() % file_.rows);
+    for (std::size_t k = 0; k < file_.cols; ++k) out(std::size_t(b), k) = file_(r, k);
+  }
+  return out;
+}
+
+Matrix DataSource::fit_sample(std::uint64_t seed) const {
+  if (named_) return sample_dataset(spec_, 100000, mix_seed(seed, 0xF17F17ull));
+  return file_;
+}
+
+Matrix DataSource::eval_sample(std::size_t n, std::uint64_t seed) const {
+  if (named_) return sample_dataset(spec_, n, mix_seed(seed, 0xE7A1E7A1ull));
+  if (n == 0 || n >= file_.rows) return file_;
+  Matrix out(n, file_.cols);
+  std::copy(file_.data.begin(), file_.data.begin() + long(n * file_.cols), out.data.begin());
+  return out;
+}
+
+}  // namespace df

@@ -1,0 +1,338 @@
+// The `diffflow` command: data | train | sample | eval. Each subcommand has --help.
+// Bad input: one line "diffflow: error: ..." on stderr and exit code 2; nothing partial is
+// written (all outputs go through atomic writes).
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <sstream>
+
+#include "engine/backend.h"
+#include "host/checkpoint.h"
+#include "host/cli_args.h"
+#include "host/data_source.h"
+#include "host/datasets.h"
+#include "host/errors.h"
+#include "host/io.h"
+#include "host/model_ops.h"
+#include "host/plot.h"
+#include "host/run_figures.h"
+#include "host/trainer.h"
+
+using namespace df;
+
+namespace {
+
+const char* kUsage =
+    "usage: diffflow <command> [flags]   (diffflow <command> --help for its flags)\n\n"
+    "commands:\n"
+    "  data    draw points from a built-in 2-D set into a .csv or .npy file\n"
+    "  train   train a DiffFlow model (or continue one with --resume)\n"
+    "  sample  draw samples from a trained model\n"
+    "  eval    likelihoods of a trained model on data (--json for one JSON object)\n";
+
+void ensure_dir(const std::string& dir) {
+  struct stat sb;
+  if (stat(dir.c_str(), &sb) == 0) {
+    if (!S_ISDIR(sb.st_mode)) throw InputError("--out: '" + dir + "' exists and is not a directory");
+    return;
+  }
+  std::string partial;
+  std::stringstream ss(dir);
+  std::string part;
+  if (!dir.empty() && dir[0] == '/') partial = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    partial += part + "/";
+    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
+      throw InputError("--out: cannot create '" + dir + "': " + std::strerror(errno));
+  }
+}
+
+std::unique_ptr<Backend> pick_backend(const Args& a, std::string* why = nullptr) {
+  std::string w;
+  auto be = make_backend(a.str("device"), &w);
+  if (why) *why = w;
+  return be;
+}
+
+int cmd_data(int argc, char** argv) {
+  Args a("data", "diffflow data --name NAME --n N [--seed S] --out FILE.csv|.npy [--png FILE]");
+  a.option("name", "NAME", "data set: " + [] {
+    std::string s;
+    for (auto& n : dataset_names()) s += (s.empty() ? "" : " ") + n;
+    return s;
+  }());
+  a.option("n", "N", "number of points", "10000");
+  a.option("seed", "S", "random seed", "0");
+  a.option("out", "FILE", "output file, .csv or .npy");
+  a.option("png", "FILE", "also draw the points into a PNG");
+  if (!a.parse(argc, argv, 2)) return 0;
+  std::string name = a.required("name"), out = a.required("out");
+  auto n = a.integer("n", 1, 100000000);
+  auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
+  if (!is_dataset_name(name)) sample_dataset(name, 1, 0);  // throws the "unknown data set" error
+  Matrix m = sample_dataset(name, std::size_t(n), seed);
+  write_matrix(out, m);
+  if (a.has("png")) write_scatter_png(a.str("png"), {Panel{name, m, {}, 0, 0, 0, 0}});
+  std::fprintf(stderr, "wrote %lld points of %s to %s\n", (long long)n, name.c_str(), out.c_str());
+  return 0;
+}
+
+void declare_train_flags(Args& a) {
+  a.option("data", "NAME|FILE", "a built-in 2-D set or a .csv/.npy file", "olympic");
+  a.option("model", "NAME", "model family (diffflow)", "diffflow");
+  a.option("iters", "K", "training iterations in all");
+  a.option("batch", "B", "batch size");
+  a.option("steps", "N", "time steps N");
+  a.option("width", "W", "network width");
+  a.option("layers", "L", "hidden layers");
+  a.option("lr", "X", "learning rate of both networks", "0.01");
+  a.option("lr-drift", "X", "learning rate of the drift network (overrides --lr)");
+  a.option("lr-score", "X", "learning rate of the score network (overrides --lr)");
+  a.option("seed", "S", "random seed", "0");
+  a.option("device", "D", "cpu | cuda | auto", "auto");
+  a.option("out", "DIR", "run directory (checkpoint.bin, log.csv, samples.png)");
+  a.option("resume", "DIR", "continue the run in DIR up to --iters iterations in all");
+  a.option("grid", "KIND", "time grid: exponent | linear", "exponent");
+  a.option("t-start", "T", "first grid time", "0.001");
+  a.option("t-end", "T", "last grid time", "0.05");
+  a.option("grid-p", "P", "exponent of the exponent grid", "0.9");
+  a.option("g", "G", "diffusion coefficient: a constant, or one value per grid point, comma separated", "0.2");
+  a.flag("randomize-grid", "draw a fresh randomized grid every iteration");
+  a.option("progressive", "N:IT,...", "progressive N schedule, e.g. 5:0,10:500,20:1000,30:1500");
+  a.option("adjoint-k", "K", "recompute checkpoint every K steps in the adjoint (0 = ceil(sqrt N))", "0");
+  a.option("clip", "C", "gradient-norm clipping per network (0 = off)", "1.0");
+  a.option("ema", "D", "EMA decay of the weights used for sampling and evaluation", "0.999");
+  a.option("decay-every", "K", "multiply the learning rates by --decay-rate every K iterations", "200");
+  a.option("decay-rate", "R", "learning-rate decay factor", "0.95");
+  a.option("save-every", "K", "write the checkpoint every K iterations", "100");
+  a.option("samples", "N", "samples drawn for the figure at the end", "5000");
+  a.flag("quiet", "no progress display");
+}
+
+GSchedule parse_g(const std::string& text, const GridSpec& spec) {
+  std::vector<double> vals;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (...) {
+      used = 0;
+    }
+    if (used != item.size() || !(v > 0) || !std::isfinite(v))
+      throw InputError("train: --g: '" + item + "' is not a positive number");
+    vals.push_back(v);
+  }
+  if (vals.empty()) throw InputError("train: --g: empty");
+  if (vals.size() == 1) return GSchedule::constant(vals[0]);
+  if (int(vals.size()) != spec.N + 1)
+    throw InputError("train: --g has " + std::to_string(vals.size()) + " values; one per grid point needs N+1 = " +
+                     std::to_string(spec.N + 1));
+  GSchedule g;
+  g.t = make_grid(spec, GSchedule::constant(1.0), spec.N).t;
+  g.g = vals;
+  return g;
+}
+
+int cmd_train(int argc, char** argv) {
+  Args a("train",
+         "diffflow train --data NAME|FILE [--iters K] [--batch B] [--steps N] [--width W] [--layers L] [--lr X]\n"
+         "                      [--seed S] [--device cpu|cuda|auto] --out DIR\n"
+         "       diffflow train --resume DIR --iters K");
+  declare_train_flags(a);
+  if (!a.parse(argc, argv, 2)) return 0;
+  std::string device_why;
+  auto be = pick_backend(a, &device_why);
+  const bool gpu = be->name() != "cpu";
+  RunConfig cfg;
+  RunState st;
+  std::string dir;
+  if (a.has("resume")) {
+    dir = a.str("resume");
+    for (const char* f : {"data", "model", "batch", "steps", "width", "layers", "lr", "lr-drift", "lr-score", "seed",
+                          "out", "grid", "t-start", "t-end", "grid-p", "g", "progressive", "randomize-grid"})
+      if (a.has(f)) throw InputError(std::string("train: --") + f + " cannot be changed on --resume (the run keeps its settings)");
+    load_checkpoint(dir, cfg, st);
+    cfg.iters = a.integer("iters", 0, 100000000);
+    if (cfg.iters < st.iteration)
+      throw InputError("train: --iters " + std::to_string(cfg.iters) + " is below the " +
+                       std::to_string(st.iteration) + " iterations the run in " + dir + " has done");
+  } else {
+    dir = a.required("out");
+    cfg.model = a.str("model");
+    if (cfg.model != "diffflow") throw InputError("train: --model: unknown model '" + cfg.model + "' (known: diffflow)");
+    cfg.data = a.str("data");
+    // Reference settings (MATH.md §7) on a GPU; on a CPU a smaller default that finishes in
+    // minutes on 2 cores.
+    cfg.iters = a.has("iters") ? a.integer("iters", 0, 100000000) : (gpu ? 3000 : 1500);
+    cfg.batch = int(a.has("batch") ? a.integer("batch", 1, 10000000) : (gpu ? 5000 : 500));
+    cfg.grid.N = int(a.has("steps") ? a.integer("steps", 1, 100000) : (gpu ? 30 : 20));
+    cfg.shape.W = int(a.has("width") ? a.integer("width", 1, 4096) : (gpu ? 128 : 64));
+    cfg.shape.L = int(a.has("layers") ? a.integer("layers", 0, 64) : 3);
+    double lr = a.real("lr", 0, 10, true);
+    cfg.lr_f = a.has("lr-drift") ? a.real("lr-drift", 0, 10, true) : lr;
+    cfg.lr_s = a.has("lr-score") ? a.real("lr-score", 0, 10, true) : lr;
+    cfg.seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
+    cfg.grid.kind = a.str("grid");
+    if (cfg.grid.kind != "exponent" && cfg.grid.kind != "linear")
+      throw InputError("train: --grid: expected exponent or linear (got '" + cfg.grid.kind + "')");
+    cfg.grid.t_start = a.real("t-start", 0, 1e6);
+    cfg.grid.t_end = a.real("t-end", 0, 1e6, true);
+    if (!(cfg.grid.t_end > cfg.grid.t_start)) throw InputError("train: --t-end must be greater than --t-start");
+    cfg.grid.p = a.real("grid-p", 0, 100, true);
+    cfg.grid.randomize = a.on("randomize-grid");
+    if (a.has("progressive")) {
+      cfg.grid.progressive = parse_progressive(a.str("progressive"));
+      cfg.grid.N = cfg.grid.progressive.back().second;
+    }
+    cfg.g = parse_g(a.str("g"), cfg.grid);
+    cfg.adjoint_k = int(a.integer("adjoint-k", 0, 100000));
+    cfg.clip = a.real("clip", 0, 1e9);
+    cfg.ema = a.real("ema", 0, 1);
+    if (cfg.ema >= 1) throw InputError("train: --ema must be below 1");
+    cfg.decay_every = int(a.integer("decay-every", 0, 100000000));
+    cfg.decay_rate = a.real("decay-rate", 0, 1, true);
+    cfg.save_every = int(a.integer("save-every", 1, 100000000));
+  }
+  const bool cpu_defaults = !a.has("resume") && !gpu;
+  const auto n_fig = std::size_t(a.integer("samples", 0, 10000000));
+  DataSource data(cfg.data);
+  if (data.dim() != cfg.shape.d) {
+    if (a.has("resume"))
+      throw InputError("train: the data of " + dir + " have d = " + std::to_string(data.dim()) + ", the model has d = " +
+                       std::to_string(cfg.shape.d));
+    cfg.shape.d = data.dim();
+  }
+  ensure_dir(dir);
+  if (!a.has("resume")) {
+    struct stat sb;
+    if (stat(checkpoint_path(dir).c_str(), &sb) == 0)
+      throw InputError("train: " + dir + " already holds a run (use --resume " + dir + " --iters K, or another --out)");
+    st = new_run_state(cfg, data);
+  }
+  if (!a.on("quiet")) std::fprintf(stderr, "device: %s\n", device_why.c_str());
+  if (cpu_defaults && !a.on("quiet"))
+    std::fprintf(stderr, "CPU defaults for flags not given: W=64 L=3 B=500 N=20, 1500 iterations "
+                         "(the GPU default is the reference: W=128 L=3 B=5000 N=30, 3000 iterations)\n");
+  if (!a.on("quiet"))
+    std::fprintf(stderr, "training %s on %s: %s, B=%d, N=%d, %lld iterations, lr %g/%g, seed %llu -> %s\n",
+                 cfg.model.c_str(), cfg.data.c_str(), cfg.shape.str().c_str(), cfg.batch, cfg.grid.steps_at(cfg.iters),
+                 (long long)cfg.iters, cfg.lr_f, cfg.lr_s, (unsigned long long)cfg.seed, dir.c_str());
+  TrainOptions opt;
+  opt.dir = dir;
+  opt.quiet = a.on("quiet");
+  int rc = train(*be, cfg, st, data, opt);
+  if (rc != 0) return rc;
+  if (n_fig > 0) {
+    write_run_figures(*be, cfg, st, data, dir, n_fig);
+    if (!a.on("quiet")) std::fprintf(stderr, "wrote %s/samples.png and %s/loss.png\n", dir.c_str(), dir.c_str());
+  }
+  return 0;
+}
+
+int cmd_sample(int argc, char** argv) {
+  Args a("sample", "diffflow sample --model DIR --n N [--steps N] [--deterministic] [--seed S] --out FILE.csv|.npy [--png FILE]");
+  a.option("model", "DIR", "run directory of a trained model");
+  a.option("n", "N", "number of samples", "10000");
+  a.option("steps", "N", "time steps (default: the training N)", "0");
+  a.flag("deterministic", "probability-flow ODE instead of the stochastic sampler");
+  a.option("seed", "S", "random seed", "0");
+  a.option("out", "FILE", "output file, .csv or .npy");
+  a.option("png", "FILE", "also draw the samples into a PNG");
+  a.option("device", "D", "cpu | cuda | auto", "auto");
+  if (!a.parse(argc, argv, 2)) return 0;
+  std::string dir = a.required("model"), out = a.required("out");
+  auto n = std::size_t(a.integer("n", 1, 100000000));
+  int steps = int(a.integer("steps", 0, 100000));
+  auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
+  {  // fail on a bad output name before the work
+    auto dot = out.rfind('.');
+    std::string ext = dot == std::string::npos ? "" : out.substr(dot);
+    if (ext != ".csv" && ext != ".npy") throw InputError("sample: --out '" + out + "': expected a .csv or .npy file name");
+  }
+  RunConfig cfg;
+  RunState st;
+  load_checkpoint(dir, cfg, st);
+  auto be = pick_backend(a);
+  Matrix m = sample_model(*be, cfg, st, n, steps, a.on("deterministic"), seed);
+  write_matrix(out, m);
+  if (a.has("png")) write_scatter_png(a.str("png"), {Panel{"samples", m, {}, 0, 0, 0, 0}});
+  std::fprintf(stderr, "wrote %zu samples to %s\n", n, out.c_str());
+  return 0;
+}
+
+int cmd_eval(int argc, char** argv) {
+  Args a("eval", "diffflow eval --model DIR --data NAME|FILE [--n N] [--json]");
+  a.option("model", "DIR", "run directory of a trained model");
+  a.option("data", "NAME|FILE", "held-out data: a built-in set (fresh draws) or a .csv/.npy file");
+  a.option("n", "N", "number of points (files: the first N rows; 0 = all)", "5000");
+  a.option("trajectories", "K", "diffuse trajectories per point for the bound", "4");
+  a.option("ode-substeps", "M", "RK4 steps per grid cell for the ODE likelihood", "2");
+  a.flag("no-ode", "skip the probability-flow ODE likelihood");
+  a.option("seed", "S", "random seed", "0");
+  a.option("device", "D", "cpu | cuda | auto", "auto");
+  a.flag("json", "print one JSON object");
+  if (!a.parse(argc, argv, 2)) return 0;
+  std::string dir = a.required("model");
+  RunConfig cfg;
+  RunState st;
+  load_checkpoint(dir, cfg, st);
+  DataSource data(a.required("data"));
+  if (data.dim() != cfg.shape.d)
+    throw InputError("eval: --data '" + data.spec() + "' has d = " + std::to_string(data.dim()) + ", the model in " + dir +
+                     " has d = " + std::to_string(cfg.shape.d));
+  auto n = std::size_t(a.integer("n", 0, 100000000));
+  auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
+  Matrix x = data.eval_sample(n == 0 && data.is_named() ? 5000 : n, seed);
+  auto be = pick_backend(a);
+  EvalResult r = evaluate(*be, cfg, st, x, int(a.integer("trajectories", 1, 10000)), int(a.integer("ode-substeps", 1, 1000)),
+                          !a.on("no-ode"), seed);
+  auto num = [](double v) {
+    if (!std::isfinite(v)) return std::string("null");
+    return format_double(v);
+  };
+  if (a.on("json")) {
+    std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"n\": %zu, \"nll_bound\": %s, \"nll_bound_se\": %s, "
+                "\"bpd_bound\": %s, \"nll_ode\": %s, \"nll_ode_se\": %s, \"bpd_ode\": %s, \"trajectories\": %d, "
+                "\"steps\": %d, \"ode_substeps\": %d, \"device\": \"%s\"}\n",
+                cfg.model.c_str(), data.spec().c_str(), r.n, num(r.nll_bound).c_str(), num(r.nll_bound_se).c_str(),
+                num(r.bpd_bound).c_str(), num(r.nll_ode).c_str(), num(r.nll_ode_se).c_str(), num(r.bpd_ode).c_str(),
+                r.trajectories, r.steps, r.ode_substeps, be->name().c_str());
+  } else {
+    std::printf("%s on %s (n = %zu, N = %d)\n", cfg.model.c_str(), data.spec().c_str(), r.n, r.steps);
+    std::printf("  NLL bound (-ELBO): %.4f ± %.4f nats   (%.4f bits/dim)\n", r.nll_bound, r.nll_bound_se, r.bpd_bound);
+    if (std::isfinite(r.nll_ode))
+      std::printf("  NLL, probability-flow ODE: %.4f ± %.4f nats   (%.4f bits/dim)\n", r.nll_ode, r.nll_ode_se, r.bpd_ode);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  std::string cmd = argv[1];
+  try {
+    if (cmd == "data") return cmd_data(argc, argv);
+    if (cmd == "train") return cmd_train(argc, argv);
+    if (cmd == "sample") return cmd_sample(argc, argv);
+    if (cmd == "eval") return cmd_eval(argc, argv);
+    std::fprintf(stderr, "diffflow: error: unknown command '%s' (commands: data train sample eval)\n", cmd.c_str());
+    return 2;
+  } catch (const InputError& e) {
+    std::fprintf(stderr, "diffflow: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "diffflow: internal error: %s\n", e.what());
+    return 1;
+  }
+}

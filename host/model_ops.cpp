@@ -1,0 +1,115 @@
+// Sampling and likelihood evaluation; see host/model_ops.h.
+#include "host/model_ops.h"
+
+#include <cmath>
+
+#include "engine/noise.h"
+#include "host/data_source.h"
+#include "host/errors.h"
+
+namespace df {
+
+TimeGrid eval_grid(const RunConfig& cfg, int steps) {
+  GridSpec spec = cfg.grid;
+  spec.randomize = false;
+  int N = steps > 0 ? steps : cfg.grid.steps_at(cfg.iters);
+  return make_grid(spec, cfg.g, N);
+}
+
+namespace {
+struct EmaBufs {
+  Backend& be;
+  Buf f, s;
+  EmaBufs(Backend& b, const RunState& st) : be(b) {
+    f = be.alloc(st.f.ema.size());
+    s = be.alloc(st.s.ema.size());
+    be.upload(f, st.f.ema.data(), st.f.ema.size());
+    be.upload(s, st.s.ema.data(), st.s.ema.size());
+  }
+  ~EmaBufs() {
+    be.release(f);
+    be.release(s);
+  }
+};
+constexpr std::size_t kChunk = 20000;
+}  // namespace
+
+Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::size_t n, int steps,
+                    bool deterministic, std::uint64_t seed) {
+  const int d = cfg.shape.d;
+  TimeGrid grid = eval_grid(cfg, steps);
+  EmaBufs w(be, st);
+  Matrix out(n, std::size_t(d));
+  for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += kChunk, ++chunk) {
+    const int B = int(std::min(kChunk, n - c0));
+    const NoiseKey key{seed, std::uint32_t(chunk)};
+    MatX<double> z;
+    PhiloxNoise(key, kStreamReverse).fill(z, 0x7fffffff, d, B);  // x_N ~ N(0, I)
+    std::vector<float> xf(z.data(), z.data() + z.size());
+    Buf x = be.alloc(xf.size());
+    be.upload(x, xf.data(), xf.size());
+    be.reverse_sweep(x, w.f, w.s, cfg.shape, B, grid, key, deterministic);
+    be.download(xf.data(), x, xf.size());
+    be.release(x);
+    for (int b = 0; b < B; ++b)
+      for (int k = 0; k < d; ++k) out(c0 + std::size_t(b), std::size_t(k)) = (xf[std::size_t(b) * d + k] - st.stdz.b[k]) / st.stdz.a[k];
+  }
+  return out;
+}
+
+EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
+                    int ode_substeps, bool with_ode, std::uint64_t seed) {
+  if (int(raw.cols) != cfg.shape.d)
+    throw InputError("the data have " + std::to_string(raw.cols) + " columns, the model expects d = " +
+                     std::to_string(cfg.shape.d));
+  const std::size_t n = raw.rows;
+  TimeGrid grid = eval_grid(cfg, 0);
+  EmaBufs w(be, st);
+  const double logdet = st.stdz.log_det();
+  std::vector<double> bound(n, 0.0), ode(n, 0.0);
+  std::vector<double> part;
+  for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += kChunk, ++chunk) {
+    const int B = int(std::min(kChunk, n - c0));
+    Matrix sub(std::size_t(B), raw.cols);
+    std::copy(raw.data.begin() + long(c0 * raw.cols), raw.data.begin() + long((c0 + B) * raw.cols), sub.data.begin());
+    std::vector<float> xf = st.stdz.to_model_floats(sub);
+    Buf x = be.alloc(xf.size());
+    be.upload(x, xf.data(), xf.size());
+    for (int k = 0; k < trajectories; ++k) {
+      be.diffflow_loss(part, w.f, w.s, cfg.shape, x, B, grid, NoiseKey{mix_seed(seed, chunk), std::uint32_t(k)});
+      for (int b = 0; b < B; ++b) bound[c0 + b] += (part[b] - logdet) / trajectories;
+    }
+    if (with_ode) {
+      OdeOptions opt;
+      opt.substeps = ode_substeps;
+      opt.probe_key = NoiseKey{seed, std::uint32_t(chunk)};
+      be.pf_loglik(part, w.f, w.s, cfg.shape, x, B, grid, cfg.g, opt);
+      for (int b = 0; b < B; ++b) ode[c0 + b] = -(part[b] + logdet);
+    }
+    be.release(x);
+  }
+  auto mean_se = [&](const std::vector<double>& v, double& mean, double& se) {
+    double s = 0, s2 = 0;
+    for (double x : v) s += x;
+    mean = s / double(v.size());
+    for (double x : v) s2 += (x - mean) * (x - mean);
+    se = v.size() > 1 ? std::sqrt(s2 / double(v.size() - 1) / double(v.size())) : 0.0;
+  };
+  EvalResult r;
+  r.n = n;
+  r.trajectories = trajectories;
+  r.steps = grid.N();
+  r.ode_substeps = with_ode ? ode_substeps : 0;
+  mean_se(bound, r.nll_bound, r.nll_bound_se);
+  const double per_bit = cfg.shape.d * std::log(2.0);
+  r.bpd_bound = r.nll_bound / per_bit;
+  if (with_ode) {
+    mean_se(ode, r.nll_ode, r.nll_ode_se);
+    r.bpd_ode = r.nll_ode / per_bit;
+  } else {
+    r.nll_ode = r.bpd_ode = NAN;
+  }
+  return r;
+}
+
+}  // namespace df

@@ -1,0 +1,36 @@
+// What a trained model is used for: sampling (stochastic or probability flow, any N) and the
+// likelihoods, all with the EMA weights, all in the coordinates of the data as the user gave
+// them (the standardization is undone for samples, and its log-determinant is included in
+// every likelihood).
+#pragma once
+#include <cstdint>
+
+#include "engine/backend.h"
+#include "host/matrix.h"
+#include "host/run_state.h"
+
+namespace df {
+
+// The evaluation grid for `steps` steps (0 = the training N), never randomized.
+TimeGrid eval_grid(const RunConfig& cfg, int steps);
+
+// n raw samples (chunked so memory stays bounded).
+Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::size_t n, int steps,
+                    bool deterministic, std::uint64_t seed);
+
+// The same samples, plus the states they passed through at the grid indices given in
+// `snapshots` (for figures); snapshot k is returned in traj[k], raw coordinates are NOT used
+// there: trajectories stay in model coordinates.
+struct EvalResult {
+  std::size_t n = 0;
+  double nll_bound = 0, nll_bound_se = 0;  // −ELBO, nats per sample, and its standard error
+  double nll_ode = 0, nll_ode_se = 0;      // probability-flow ODE, nats
+  double bpd_bound = 0, bpd_ode = 0;
+  int trajectories = 0, steps = 0, ode_substeps = 0;
+};
+
+// raw: n×d evaluation points. K trajectories per point for the bound; ODE with RK4.
+EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
+                    int ode_substeps, bool with_ode, std::uint64_t seed);
+
+}  // namespace df

@@ -1,0 +1,46 @@
+// Everything a training run is: its configuration (what the user asked for) and its state (what
+// the optimizer has reached). A checkpoint (host/checkpoint.h) holds both, so a resumed run
+// continues exactly where the interrupted one stopped.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/grid.h"
+#include "engine/params.h"
+#include "host/standardize.h"
+
+namespace df {
+
+struct RunConfig {
+  std::string model = "diffflow";
+  std::string data = "olympic";  // a data set name or a file path
+  NetShape shape;
+  GridSpec grid;
+  GSchedule g = GSchedule::constant(0.2);
+  int adjoint_k = 0;  // recompute checkpoint interval; 0 = ⌈√N⌉
+  int batch = 5000;
+  std::int64_t iters = 3000;
+  double lr_f = 1e-2, lr_s = 1e-2;
+  double clip = 1.0;          // gradient-norm clipping per network; 0 = off
+  double ema = 0.999;
+  int decay_every = 200;      // lr × decay_rate every decay_every iterations
+  double decay_rate = 0.95;
+  std::uint64_t seed = 0;
+  int save_every = 100;       // checkpoint interval in iterations
+
+  int k_for(int N) const;     // adjoint checkpoint interval for N steps
+  double lr_factor(std::int64_t iteration) const;
+};
+
+struct NetState {
+  std::vector<float> p, m, v, ema;
+};
+
+struct RunState {
+  std::int64_t iteration = 0;  // iterations done
+  NetState f, s;
+  Standardizer stdz;
+};
+
+}  // namespace df

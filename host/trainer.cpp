@@ -1,0 +1,149 @@
+// Training loop; see host/trainer.h.
+#include "host/trainer.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "host/checkpoint.h"
+#include "host/errors.h"
+#include "host/io.h"
+#include "host/progress.h"
+
+namespace df {
+
+RunState new_run_state(const RunConfig& cfg, const DataSource& data) {
+  RunState st;
+  st.stdz = Standardizer::fit(data.fit_sample(cfg.seed));
+  const std::size_t n = cfg.shape.n_params();
+  for (auto [ns, id] : {std::pair<NetState*, std::uint32_t>{&st.f, 0u}, {&st.s, 1u}}) {
+    ns->p.assign(n, 0.f);
+    init_params(cfg.shape, ns->p.data(), cfg.seed, id);
+    ns->m.assign(n, 0.f);
+    ns->v.assign(n, 0.f);
+    ns->ema = ns->p;
+  }
+  return st;
+}
+
+namespace {
+
+struct NetBufs {
+  Buf p, g, m, v, ema;
+};
+
+// log.csv keeps exactly the rows up to the checkpointed iteration.
+std::string read_log_upto(const std::string& path, std::int64_t upto) {
+  std::ifstream in(path);
+  std::string line, out;
+  if (!in) return out;
+  std::getline(in, line);
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    std::int64_t it = std::atoll(line.c_str());
+    if (it <= upto) out += line + "\n";
+  }
+  return out;
+}
+
+const char* kLogHeader = "iter,loss,grad_norm_f,grad_norm_s,lr_f,lr_s,N,seconds\n";
+
+}  // namespace
+
+int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& data, const TrainOptions& opt) {
+  const std::size_t n = cfg.shape.n_params();
+  const int d = cfg.shape.d, B = cfg.batch;
+  NetBufs nb[2];
+  NetState* ns[2] = {&st.f, &st.s};
+  for (int k = 0; k < 2; ++k) {
+    nb[k].p = be.alloc(n);
+    nb[k].g = be.alloc(n);
+    nb[k].m = be.alloc(n);
+    nb[k].v = be.alloc(n);
+    nb[k].ema = be.alloc(n);
+    be.upload(nb[k].p, ns[k]->p.data(), n);
+    be.upload(nb[k].m, ns[k]->m.data(), n);
+    be.upload(nb[k].v, ns[k]->v.data(), n);
+    be.upload(nb[k].ema, ns[k]->ema.data(), n);
+  }
+  Buf x0 = be.alloc(std::size_t(d) * B);
+  auto download_state = [&]() {
+    for (int k = 0; k < 2; ++k) {
+      be.download(ns[k]->p.data(), nb[k].p, n);
+      be.download(ns[k]->m.data(), nb[k].m, n);
+      be.download(ns[k]->v.data(), nb[k].v, n);
+      be.download(ns[k]->ema.data(), nb[k].ema, n);
+    }
+  };
+  auto free_all = [&]() {
+    for (auto& b : nb)
+      for (Buf* x : {&b.p, &b.g, &b.m, &b.v, &b.ema}) be.release(*x);
+    be.release(x0);
+  };
+
+  const std::string log_path = opt.dir + "/log.csv";
+  std::string log_rows = read_log_upto(log_path, st.iteration);
+  std::int64_t last_saved = st.iteration;
+  auto save = [&]() {
+    download_state();
+    save_checkpoint(opt.dir, cfg, st);
+    atomic_write_file(log_path, kLogHeader + log_rows);
+    last_saved = st.iteration;
+  };
+  if (st.iteration == 0) save();  // a run directory always holds a loadable checkpoint
+
+  Progress bar("train", st.iteration, cfg.iters, opt.quiet);
+  const auto t_start = std::chrono::steady_clock::now();
+  double loss_ema = NAN;
+  while (st.iteration < cfg.iters) {
+    const std::int64_t it = st.iteration;
+    Matrix raw = data.batch(B, cfg.seed, it);
+    std::vector<float> x = st.stdz.to_model_floats(raw);
+    be.upload(x0, x.data(), x.size());
+    const NoiseKey key{cfg.seed, std::uint32_t(it)};
+    const int N = cfg.grid.steps_at(it);
+    TimeGrid grid = make_grid(cfg.grid, cfg.g, N, &key);
+    double loss = be.diffflow_loss_grad(nb[0].g, nb[1].g, nb[0].p, nb[1].p, cfg.shape, x0, B, grid, key, cfg.k_for(N));
+    double gn[2], scale[2];
+    for (int k = 0; k < 2; ++k) {
+      gn[k] = std::sqrt(be.grad_sq_norm(nb[k].g));
+      scale[k] = (cfg.clip > 0 && gn[k] > cfg.clip) ? cfg.clip / gn[k] : 1.0;
+    }
+    if (!std::isfinite(loss) || !std::isfinite(gn[0]) || !std::isfinite(gn[1])) {
+      bar.finish("stopped");
+      std::fprintf(stderr,
+                   "diffflow: error: non-finite loss or gradient at iteration %lld (loss %g); training stopped, "
+                   "the last good checkpoint (iteration %lld) is kept in %s\n",
+                   (long long)it, loss, (long long)last_saved, opt.dir.c_str());
+      free_all();
+      return 3;
+    }
+    const double lrf = cfg.lr_f * cfg.lr_factor(it), lrs = cfg.lr_s * cfg.lr_factor(it);
+    for (int k = 0; k < 2; ++k) {
+      AdamHyper h;
+      h.lr = float(k == 0 ? lrf : lrs);
+      be.adam_update(nb[k].p, nb[k].g, nb[k].m, nb[k].v, h, long(it + 1), float(scale[k]));
+      be.ema_update(nb[k].ema, nb[k].p, float(cfg.ema));
+    }
+    st.iteration = it + 1;
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    char row[256];
+    std::snprintf(row, sizeof row, "%lld,%.9g,%.6g,%.6g,%.6g,%.6g,%d,%.3f\n", (long long)st.iteration, loss, gn[0],
+                  gn[1], lrf, lrs, N, secs);
+    log_rows += row;
+    loss_ema = std::isnan(loss_ema) ? loss : 0.95 * loss_ema + 0.05 * loss;
+    char status[64];
+    std::snprintf(status, sizeof status, "loss %.4f", loss_ema);
+    bar.update(st.iteration, status);
+    if (st.iteration % cfg.save_every == 0 || st.iteration == cfg.iters) save();
+  }
+  char status[64];
+  std::snprintf(status, sizeof status, "loss %.4f", loss_ema);
+  bar.finish(status);
+  if (last_saved != st.iteration) save();
+  free_all();
+  return 0;
+}
+
+}  // namespace df

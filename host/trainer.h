@@ -1,0 +1,27 @@
+// The training loop (host layer): batches, the backend's loss-and-gradient sweep, per-network
+// gradient-norm clipping, Adam with separate learning rates and step decay, EMA weights,
+// checkpoints every save_every iterations and at the end, DIR/log.csv, progress display.
+// A non-finite loss or gradient stops the run and keeps the last good checkpoint.
+#pragma once
+#include <string>
+
+#include "engine/backend.h"
+#include "host/data_source.h"
+#include "host/run_state.h"
+
+namespace df {
+
+struct TrainOptions {
+  std::string dir;     // run directory (checkpoint.bin, log.csv)
+  bool quiet = false;  // no progress display
+};
+
+// A fresh state: initialized parameters, zero Adam moments, EMA = parameters, and the
+// standardization fitted on the data.
+RunState new_run_state(const RunConfig& cfg, const DataSource& data);
+
+// Trains from st.iteration up to cfg.iters. Returns 0, or 3 when a non-finite loss stopped it
+// (the message is printed; the last good checkpoint stays in opt.dir).
+int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& data, const TrainOptions& opt);
+
+}  // namespace df
