@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "engine/grid.h"
+#include "engine/model_kind.h"
 #include "engine/noise.h"
 #include "kernels/cpu/mlp.h"
 #include "kernels/math/sde.h"
@@ -21,8 +22,13 @@ namespace df {
 
 template <class T> struct NetPair {
   NetShape shape;
-  const T* f = nullptr;  // drift parameters
-  const T* s = nullptr;  // score parameters
+  const T* f = nullptr;  // drift parameters (FFJORD: the velocity; DDPM: unused)
+  const T* s = nullptr;  // score parameters (DDPM: the ε network; FFJORD: unused)
+  ModelKind kind = ModelKind::DiffFlow;
+  VpSchedule vp;         // DDPM only
+  NetPair() = default;
+  NetPair(const NetShape& sh, const T* f_, const T* s_, ModelKind k = ModelKind::DiffFlow, VpSchedule v = {})
+      : shape(sh), f(f_), s(s_), kind(k), vp(v) {}
 };
 
 template <class T> struct DiffuseOut {
@@ -39,6 +45,29 @@ void net_eval(MatX<T>& y, const NetShape& s, const T* p, const MatX<T>& x, T t, 
   mlp_embed(ec, s, p, t);
   mlp_forward(y, s, p, x, ec, cache);
   if (ec_out) *ec_out = std::move(ec);
+}
+
+// F = f(x, t) and S = s(x, t) of the model family (engine/model_kind.h): the network, or
+// DDPM's fixed drift −½ β(t) x and its score −ε_θ(x, t)/σ_t; FFJORD has no score (S = 0).
+template <class T>
+void eval_drift(MatX<T>& F, const NetPair<T>& net, const MatX<T>& x, T t, Opt<MlpCache<T>> cache = nullptr,
+                Opt<EmbedCache<T>> ec = nullptr) {
+  if (net.kind == ModelKind::DDPM) {
+    F = x * T(-0.5 * net.vp.beta(double(t)));
+    return;
+  }
+  net_eval(F, net.shape, net.f, x, t, cache, ec);
+}
+
+template <class T>
+void eval_score(MatX<T>& S, const NetPair<T>& net, const MatX<T>& x, T t, Opt<MlpCache<T>> cache = nullptr,
+                Opt<EmbedCache<T>> ec = nullptr) {
+  if (net.kind == ModelKind::FFJORD) {
+    S = MatX<T>::Zero(x.rows(), x.cols());
+    return;
+  }
+  net_eval(S, net.shape, net.s, x, t, cache, ec);
+  if (net.kind == ModelKind::DDPM) S *= T(-1.0 / net.vp.sigma(double(t)));
 }
 
 // x_next = x + F Δ + σF ε, elementwise through the shared math.
@@ -60,15 +89,15 @@ void diffuse_sweep(DiffuseOut<T>& out, const NetPair<T>& net, const MatX<T>& x0,
   out.loss = VecX<T>::Zero(B);
   out.ckpt.clear();
   MatX<T> x = x0, xn, F, Fn, Sn, eps;
-  net_eval(F, s, net.f, x, T(grid.t[0]));
+  eval_drift(F, net, x, T(grid.t[0]));
   if (K > 0) out.ckpt.push_back(x);
   for (int i = 0; i < N; ++i) {
     const T dt = T(grid.dt(i)), sf = sigma_forward(T(grid.g[i]), dt);
     const T sb = sigma_backward(T(grid.g[i + 1]), dt), g2 = T(grid.g[i + 1] * grid.g[i + 1]);
     noise.fill_as(eps, i, d, B);
     em_step(xn, x, F, eps, dt, sf);
-    net_eval(Fn, s, net.f, xn, T(grid.t[i + 1]));
-    net_eval(Sn, s, net.s, xn, T(grid.t[i + 1]));
+    eval_drift(Fn, net, xn, T(grid.t[i + 1]));
+    eval_score(Sn, net, xn, T(grid.t[i + 1]));
     for (int b = 0; b < B; ++b)
       for (int k = 0; k < d; ++k)
         out.loss[b] += kl_term(eta_of(x(k, b), xn(k, b), Fn(k, b), Sn(k, b), g2, dt, sb), eps(k, b));
@@ -89,6 +118,7 @@ double diffflow_loss_grad(T* gf, T* gs, Opt<MatX<T>> dx0, Opt<VecX<T>> loss_out,
   const NetShape& s = net.shape;
   const int d = s.d, B = int(x0.cols()), N = grid.N();
   K = std::max(1, std::min(K, N));
+  if (net.kind != ModelKind::DiffFlow) throw std::logic_error("diffflow_loss_grad: the adjoint is DiffFlow's");
   DiffuseOut<T> fw;
   diffuse_sweep(fw, net, x0, grid, noise, K);
   double mean = 0;
@@ -155,8 +185,8 @@ void reverse_sweep(MatX<T>& x, const NetPair<T>& net, const TimeGrid& grid, cons
   for (int i = grid.N() - 1; i >= 0; --i) {
     const T t = T(grid.t[i + 1]), dt = T(grid.dt(i)), g2 = T(grid.g[i + 1] * grid.g[i + 1]);
     const T sb = sigma_backward(T(grid.g[i + 1]), dt);
-    net_eval(F, s, net.f, x, t);
-    net_eval(S, s, net.s, x, t);
+    eval_drift(F, net, x, t);
+    eval_score(S, net, x, t);
     if (deterministic) {
       for (Eigen::Index e = 0; e < x.size(); ++e) x.data()[e] -= pf_velocity(F.data()[e], S.data()[e], g2) * dt;
     } else {

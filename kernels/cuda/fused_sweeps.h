@@ -1,0 +1,243 @@
+// The fused DiffFlow sweeps (MATH.md §2–§5) as kernel bodies over the Exec interface: one block
+// carries a tile of TB samples (the last tile may be partial) through all N steps with the
+// states, drifts, scores and layer activations in shared memory (layout: sweep_args.h,
+// TileLayout; size tile_layout(...).total floats). Blocks loop over tiles tile = bid, bid +
+// nblocks, ... Same numbers as engine/diffflow.h: noise from normal4 with (key, stream, step,
+// global sample index, dim/4), per-step constants rounded as there, per-element math from
+// kernels/math. Only the order of float sums inside the network passes differs.
+//   embed_body          ef/es[j][W] = e(t_j) for j = 0..N; grid 2(N+1) blocks, 5W floats shared (=)
+//   diffuse_tile        loss[b] = L_b (D4); xs = every state when not null                    (=)
+//   reverse_tile        x: x_N → x_0, (D2) with a noise-free last step, or probability flow     (=)
+//   adjoint_tile        diffuse (loss =, xs =) then the adjoint (D5); gradients of the batch mean
+//                       into the block's slice of gacc (+=), see AdjointArgs
+//   reduce_body         out[p] = Σ_blocks part[blk·stride + p], fixed order (deterministic)     (=)
+//   embed_backward_body gf/gs += embedding gradients from the summed de_j; grid 2 blocks,
+//                       8W floats shared                                                      (+=)
+#pragma once
+#include "kernels/cuda/mlp_tile.h"
+
+namespace df {
+
+DF_HD MlpCacheView cache_f(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zf, sm + T.hf}; }
+DF_HD MlpCacheView cache_s(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zs, sm + T.hs}; }
+
+// eps (d×TB) = N(0, I) for (stream, step) and samples b0 .. b0+nb-1; ends with a barrier.
+template <class Exec>
+DF_HD void noise_tile(Exec& ex, const NoiseKey& key, uint32_t stream, int step, int b0, int nb, int d, int TB,
+                      float* eps) {
+  const int nq = (d + 3) / 4;
+  for (int idx = ex.tid(); idx < nb * nq; idx += ex.nthreads()) {
+    const int b = idx / nq, q = idx % nq;
+    double z[4];
+    normal4(key, stream, uint32_t(step), uint32_t(b0 + b), uint32_t(q), z);
+    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) eps[k * TB + b] = float(z[k - 4 * q]);
+  }
+  ex.sync();
+}
+
+struct EmbedArgs {
+  NetView f, s;
+  StepConsts st;
+  float* ef = nullptr;  // [N+1][W]
+  float* es = nullptr;
+};
+
+template <class Exec> DF_HD void embed_body(Exec& ex, const EmbedArgs& a) {
+  const int N = a.st.N, W = a.f.W;
+  const int net = ex.bid() / (N + 1), j = ex.bid() % (N + 1);
+  float* sm = ex.template shared<float>();
+  const NetView& n = net == 0 ? a.f : a.s;
+  float* out = (net == 0 ? a.ef : a.es) + size_t(j) * W;
+  embed_point(ex, n, a.st.t[j], sm, sm + 2 * W, sm + 3 * W, out);
+}
+
+// Diffuses samples b0 .. b0+nb-1; leaves x_N in sm + *x_at. Writes loss (and xs when set).
+template <class Exec>
+DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T, float* sm, int b0, int nb) {
+  const SweepCommon& c = a.c;
+  const int d = c.f.d, TB = c.TB, N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
+  float *x = sm + T.x, *xn = sm + T.xn, *F = sm + T.F, *Fn = sm + T.Fn;
+  float *Sn = sm + T.Sn, *eps = sm + T.eps, *loss = sm + T.loss;
+  for (int idx = tid; idx < d * nb; idx += nt) {
+    const int k = idx / nb, b = idx % nb;
+    const float v = a.x0[size_t(b0 + b) * d + k];
+    x[k * TB + b] = v;
+    if (a.xs) a.xs[size_t(b0 + b) * d + k] = v;
+  }
+  for (int b = tid; b < nb; b += nt) loss[b] = 0.f;
+  ex.sync();
+  mlp_forward_tile(ex, c.f, c.ef, x, nb, TB, cache_f(sm, T), F);
+  for (int i = 0; i < N; ++i) {
+    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
+    const float dt = c.st.dt[i], sf = c.st.sf[i], sb = c.st.sb[i], g2 = c.st.g2[i];
+    for (int idx = tid; idx < d * nb; idx += nt) {
+      const int k = idx / nb, b = idx % nb, e = k * TB + b;
+      xn[e] = em_move(x[e], F[e], dt, sf, eps[e]);
+      if (a.xs) a.xs[(size_t(i + 1) * B + b0 + b) * d + k] = xn[e];
+    }
+    ex.sync();
+    mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, xn, nb, TB, cache_f(sm, T), Fn);
+    mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, xn, nb, TB, cache_s(sm, T), Sn);
+    for (int b = tid; b < nb; b += nt)
+      for (int k = 0; k < d; ++k) {
+        const int e = k * TB + b;
+        loss[b] += kl_term(eta_of(x[e], xn[e], Fn[e], Sn[e], g2, dt, sb), eps[e]);
+      }
+    ex.sync();
+    float* t = x; x = xn; xn = t;
+    t = F; F = Fn; Fn = t;
+  }
+  for (int b = tid; b < nb; b += nt) {
+    float sq = 0.f;
+    for (int k = 0; k < d; ++k) sq += x[k * TB + b] * x[k * TB + b];
+    a.loss[b0 + b] = loss[b] + (0.5f * sq + a.term_c);
+  }
+  ex.sync();
+}
+
+template <class Exec> DF_HD void diffuse_tile(Exec& ex, const DiffuseArgs& a) {
+  float* sm = ex.template shared<float>();
+  const TileLayout T = tile_layout(a.c.f.d, a.c.f.W, a.c.f.L, a.c.TB);
+  const int ntiles = (a.c.B + a.c.TB - 1) / a.c.TB;
+  for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
+    const int b0 = tile * a.c.TB, nb = a.c.B - b0 < a.c.TB ? a.c.B - b0 : a.c.TB;
+    diffuse_one_tile(ex, a, T, sm, b0, nb);
+  }
+}
+
+template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
+  const SweepCommon& c = a.c;
+  const int d = c.f.d, TB = c.TB, N = c.st.N, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
+  float* sm = ex.template shared<float>();
+  const TileLayout T = tile_layout(d, W, c.f.L, TB);
+  float *x = sm + T.x, *F = sm + T.F, *S = sm + T.Sn, *eta = sm + T.eps;
+  const int ntiles = (c.B + TB - 1) / TB;
+  for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
+    const int b0 = tile * TB, nb = c.B - b0 < TB ? c.B - b0 : TB;
+    for (int idx = tid; idx < d * nb; idx += nt) x[(idx / nb) * TB + idx % nb] = a.x[size_t(b0 + idx % nb) * d + idx / nb];
+    ex.sync();
+    for (int i = N - 1; i >= 0; --i) {
+      const float dt = c.st.dt[i], g2 = c.st.g2[i], sb = c.st.sb[i];
+      mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, TB, cache_f(sm, T), F);
+      mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, TB, cache_s(sm, T), S);
+      const bool noisy = !a.deterministic && i > 0;
+      if (noisy) noise_tile(ex, c.key, kStreamReverse, i, b0, nb, d, TB, eta);
+      for (int idx = tid; idx < d * nb; idx += nt) {
+        const int e = (idx / nb) * TB + idx % nb;
+        if (a.deterministic)
+          x[e] -= pf_velocity(F[e], S[e], g2) * dt;
+        else
+          x[e] = reverse_move(x[e], F[e], S[e], g2, dt, sb, noisy ? eta[e] : 0.f);
+      }
+      ex.sync();
+    }
+    for (int idx = tid; idx < d * nb; idx += nt) a.x[size_t(b0 + idx % nb) * d + idx / nb] = x[(idx / nb) * TB + idx % nb];
+    ex.sync();
+  }
+}
+
+// The adjoint walk of engine/diffflow.h diffflow_loss_grad over the tile's stored states.
+template <class Exec>
+DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb,
+                            float* gacc) {
+  const SweepCommon& c = a.dif.c;
+  const int d = c.f.d, TB = c.TB, N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
+  const float invB = a.inv_b;
+  float *xj = sm + T.x, *xp = sm + T.xn, *F = sm + T.F, *S = sm + T.Sn;
+  float *lam = sm + T.lam, *rcur = sm + T.rcur, *rprev = sm + T.rprev, *v = sm + T.v, *w = sm + T.w;
+  float *jf = sm + T.jf, *js = sm + T.js, *dh = sm + T.dh, *dz = sm + T.dz;
+  float *gf = gacc + gacc_f(c.f), *gs = gacc + gacc_s(c.f);
+  float *def = gacc + gacc_def(c.f), *des = gacc + gacc_des(c.f, N);
+  const float* xs = a.dif.xs;
+  for (int j = N; j >= 1; --j) {
+    for (int idx = tid; idx < d * nb; idx += nt) {
+      const int k = idx / nb, b = idx % nb;
+      xj[k * TB + b] = xs[(size_t(j) * B + b0 + b) * d + k];
+      xp[k * TB + b] = xs[(size_t(j - 1) * B + b0 + b) * d + k];
+    }
+    ex.sync();
+    mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, TB, cache_f(sm, T), F);
+    mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, TB, cache_s(sm, T), S);
+    const float dtp = c.st.dt[j - 1], sb = c.st.sb[j - 1], g2 = c.st.g2[j - 1];
+    const float dtj = j < N ? c.st.dt[j] : 0.f;
+    for (int idx = tid; idx < d * nb; idx += nt) {
+      const int e = (idx / nb) * TB + idx % nb;
+      rprev[e] = eta_of(xp[e], xj[e], F[e], S[e], g2, dtp, sb) / sb * invB;
+      float vv = dtp * rprev[e];
+      if (j < N) vv += dtj * lam[e];
+      v[e] = vv;
+      w[e] = (-g2 * dtp) * rprev[e];
+    }
+    ex.sync();
+    mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf);
+    mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js);
+    for (int idx = tid; idx < d * nb; idx += nt) {
+      const int e = (idx / nb) * TB + idx % nb;
+      if (j == N)
+        lam[e] = xj[e] * invB - rprev[e] + jf[e] + js[e];
+      else
+        lam[e] = rcur[e] - rprev[e] + lam[e] + jf[e] + js[e];
+      rcur[e] = rprev[e];
+    }
+    ex.sync();
+  }
+  // j = 0: only the move is left
+  for (int idx = tid; idx < d * nb; idx += nt) {
+    const int k = idx / nb, b = idx % nb;
+    xj[k * TB + b] = xs[size_t(b0 + b) * d + k];
+  }
+  ex.sync();
+  mlp_forward_tile(ex, c.f, c.ef, xj, nb, TB, cache_f(sm, T), F);
+  const float dt0 = c.st.dt[0];
+  for (int idx = tid; idx < d * nb; idx += nt) {
+    const int e = (idx / nb) * TB + idx % nb;
+    v[e] = dt0 * lam[e];
+  }
+  ex.sync();
+  mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def, static_cast<float*>(nullptr));
+}
+
+template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
+  const SweepCommon& c = a.dif.c;
+  float* sm = ex.template shared<float>();
+  const TileLayout T = tile_layout(c.f.d, c.f.W, c.f.L, c.TB);
+  float* gacc = a.gacc + size_t(ex.bid()) * a.gstride;
+  const int ntiles = (c.B + c.TB - 1) / c.TB;
+  for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
+    const int b0 = tile * c.TB, nb = c.B - b0 < c.TB ? c.B - b0 : c.TB;
+    diffuse_one_tile(ex, a.dif, T, sm, b0, nb);
+    adjoint_one_tile(ex, a, T, sm, b0, nb, gacc);
+  }
+}
+
+// out[p] = Σ_{k < nparts} part[k·stride + p] for p < n, summed in k order.
+template <class Exec>
+DF_HD void reduce_body(Exec& ex, float* out, const float* part, size_t stride, int nparts, size_t n) {
+  const size_t step = size_t(ex.nthreads()) * ex.nblocks();
+  for (size_t p = size_t(ex.bid()) * ex.nthreads() + ex.tid(); p < n; p += step) {
+    float s = 0.f;
+    for (int k = 0; k < nparts; ++k) s += part[size_t(k) * stride + p];
+    out[p] = s;
+  }
+}
+
+struct EmbedBackwardArgs {
+  NetView f, s;
+  StepConsts st;
+  float* g = nullptr;  // the summed slice: [gf: P][gs: P][de_f][de_s] (gacc layout)
+};
+
+template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwardArgs& a) {
+  const int N = a.st.N, W = a.f.W, net = ex.bid();
+  const NetView& n = net == 0 ? a.f : a.s;
+  float* g = a.g + (net == 0 ? gacc_f(a.f) : gacc_s(a.f));
+  const float* de = a.g + (net == 0 ? gacc_def(a.f) : gacc_des(a.f, N));
+  float* sm = ex.template shared<float>();
+  float *feat = sm, *z1 = sm + 2 * W, *g1 = sm + 3 * W, *e = sm + 4 * W, *dz1 = sm + 5 * W, *dfeat = sm + 6 * W;
+  for (int j = net == 0 ? 0 : 1; j <= N; ++j) {  // the score is never evaluated at t_0
+    embed_point(ex, n, a.st.t[j], feat, z1, g1, e);
+    embed_backward_point(ex, n, de + size_t(j) * W, feat, z1, g1, dz1, dfeat, g);
+  }
+}
+
+}  // namespace df

@@ -1,0 +1,64 @@
+// Optimizer and reduction bodies over flat parameter buffers, on the Exec interface
+// (GpuExec on the device, EmuExec on the CPU). Grid-stride loops: any grid works.
+//   adam_body      p, m, v updated in place by kernels/math/adam.h adam_element            (=)
+//   ema_body       e = decay·e + (1 − decay)·p (ema_element)                                (=)
+//   sq_norm_body   part[bid] = Σ g² over this block's share, in double (=); the host (or a
+//                  second pass) sums part[0..nblocks) in order. Block reduction: warp butterflies
+//                  with shfl_xor, then one value per warp through shared memory (nthreads
+//                  doubles of shared memory).
+#pragma once
+#include <stddef.h>
+
+#include "kernels/math/adam.h"
+#include "kernels/math/df_hd.h"
+
+namespace df {
+
+struct AdamArgs {
+  float *p = nullptr, *m = nullptr, *v = nullptr;
+  const float* g = nullptr;
+  size_t n = 0;
+  float scale = 1.f, lr = 0.f, beta1 = 0.f, beta2 = 0.f, eps = 0.f, bc1 = 1.f, bc2 = 1.f;
+};
+
+template <class Exec> DF_HD void adam_body(Exec& ex, const AdamArgs& a) {
+  const size_t step = size_t(ex.nthreads()) * ex.nblocks();
+  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < a.n; i += step)
+    adam_element(&a.p[i], &a.m[i], &a.v[i], a.g[i], a.scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
+}
+
+template <class Exec> DF_HD void ema_body(Exec& ex, float* e, const float* p, size_t n, float decay) {
+  const size_t step = size_t(ex.nthreads()) * ex.nblocks();
+  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < n; i += step) ema_element(&e[i], p[i], decay);
+}
+
+// Σ over the block of one double per thread; the result is valid in thread 0. scratch: nthreads
+// doubles of shared memory. Whole warps reduce by shfl_xor butterflies (one value per warp through
+// scratch); a block that is not a whole number of warps goes through scratch element by element.
+template <class Exec> DF_HD double block_sum(Exec& ex, double v, double* scratch) {
+  const int tid = ex.tid(), nt = ex.nthreads();
+  int nvals = nt;
+  if (nt % 32 == 0) {
+    for (int m = 16; m >= 1; m /= 2) v += ex.shfl_xor(v, m);
+    if (tid % 32 == 0) scratch[tid / 32] = v;
+    nvals = nt / 32;
+  } else {
+    scratch[tid] = v;
+  }
+  ex.sync();
+  double s = 0.0;
+  if (tid == 0)
+    for (int w = 0; w < nvals; ++w) s += scratch[w];
+  ex.sync();
+  return s;
+}
+
+template <class Exec> DF_HD void sq_norm_body(Exec& ex, double* part, const float* g, size_t n) {
+  const size_t step = size_t(ex.nthreads()) * ex.nblocks();
+  double s = 0.0;
+  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < n; i += step) s += double(g[i]) * g[i];
+  s = block_sum(ex, s, ex.template shared<double>());
+  if (ex.tid() == 0) part[ex.bid()] = s;
+}
+
+}  // namespace df

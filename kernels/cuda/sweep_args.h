@@ -1,0 +1,165 @@
+// Arguments and shared-memory layout of the fused sweep kernels (kernels/cuda/fused_sweeps.h),
+// compiled by g++ (emulated kernels) and nvcc (device kernels). Plain structs of pointers and
+// sizes, passed by value to a kernel.
+//   NetView     one network's flat parameters (engine/params.h layout) with the offsets the
+//               host took from NetShape, so the layout is written once (in NetShape)
+//   StepConsts  per-step float constants, rounded exactly as the CPU sweeps round them:
+//               t[N+1] = float(t_j), dt[N] = float(Δ_i), sf[N] = σF_i, sb[N] = σB_i,
+//               g2[N] = float(g_{i+1}²)
+//   TileLayout  offsets (in floats) of a block's shared arrays for a tile of TB samples:
+//               states/cotangents d×TB ([k*TB + b]), activations W×TB ([i*TB + b]), two
+//               activation caches (drift and score) of 2(L+1) W×TB arrays each
+// Host-only helpers (make_net_view, make_step_consts) are inline host functions.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernels/math/df_hd.h"
+#include "kernels/math/philox.h"
+#include "kernels/math/sde.h"
+
+namespace df {
+
+struct NetView {
+  const float* p = nullptr;
+  int d = 0, W = 0, L = 0;
+  size_t phi = 0, t1w = 0, t1b = 0, t2w = 0, t2b = 0, inw = 0, inb = 0, hw0 = 0, hstride = 0, outw = 0, outb = 0;
+  size_t n_params = 0;
+  DF_HD size_t hw(int l) const { return hw0 + size_t(l) * hstride; }
+  DF_HD size_t hb(int l) const { return hw(l) + size_t(W) * W; }
+};
+
+struct StepConsts {
+  const float* t = nullptr;  // N+1
+  const float* dt = nullptr;
+  const float* sf = nullptr;
+  const float* sb = nullptr;
+  const float* g2 = nullptr;  // N each
+  int N = 0;
+};
+
+// Common to every sweep: the two networks, the grid, the tile size and the batch.
+struct SweepCommon {
+  NetView f, s;
+  StepConsts st;
+  const float* ef = nullptr;  // e_f(t_j), [N+1][W] (embed kernel)
+  const float* es = nullptr;  // e_s(t_j), [N+1][W]
+  int B = 0, TB = 8;
+  NoiseKey key;
+};
+
+// diffuse_tile: loss[b] = L_b of (D4) (=); xs (optional) = x_j for every j, [N+1][B][d] (=).
+struct DiffuseArgs {
+  SweepCommon c;
+  const float* x0 = nullptr;  // d×B, sample-major (x0[b*d + k])
+  float* loss = nullptr;      // B
+  float* xs = nullptr;        // (N+1)·B·d or null
+  float term_c = 0.f;         // terminal constant (d/2) log 2π + d log(g_N/g_0)
+};
+
+// adjoint_tile: diffuse (loss, states) then the stochastic adjoint (D5). Each block owns a slice
+// of gacc (stride gstride) laid out [gf: P][gs: P][de_f: (N+1)W][de_s: (N+1)W] and adds (+=)
+// its tiles' gradients of the batch mean (cotangents carry inv_b = 1/B) into it.
+struct AdjointArgs {
+  DiffuseArgs dif;  // dif.xs is required
+  float* gacc = nullptr;
+  size_t gstride = 0;
+  float inv_b = 1.f;
+};
+
+// reverse_tile: x (d×B, sample-major) holds x_N on entry and x_0 on exit (=).
+struct ReverseArgs {
+  SweepCommon c;
+  float* x = nullptr;
+  int deterministic = 0;
+};
+
+// Offsets of the gradient slice of one block.
+DF_HD size_t gacc_f(const NetView&) { return 0; }
+DF_HD size_t gacc_s(const NetView& f) { return f.n_params; }
+DF_HD size_t gacc_def(const NetView& f) { return 2 * f.n_params; }
+DF_HD size_t gacc_des(const NetView& f, int N) { return 2 * f.n_params + size_t(N + 1) * f.W; }
+DF_HD size_t gacc_size(const NetView& f, int N) { return 2 * f.n_params + 2 * size_t(N + 1) * f.W; }
+
+struct MlpCacheView {
+  float* z;  // (L+1) W×TB pre-activations
+  float* h;  // (L+1) W×TB activations
+};
+
+struct TileLayout {
+  size_t x, xn, F, Fn, Sn, eps, loss, lam, rcur, rprev, v, w, jf, js;  // d×TB (loss: TB)
+  size_t dh, dz;                                                         // W×TB
+  size_t zf, hf, zs, hs;                                                 // (L+1) W×TB
+  size_t total;                                                          // floats
+};
+
+DF_HD TileLayout tile_layout(int d, int W, int L, int TB) {
+  TileLayout t;
+  const size_t s = size_t(d) * TB, a = size_t(W) * TB, c = size_t(L + 1) * a;
+  size_t o = 0;
+  t.x = o; o += s; t.xn = o; o += s; t.F = o; o += s; t.Fn = o; o += s; t.Sn = o; o += s;
+  t.eps = o; o += s; t.lam = o; o += s; t.rcur = o; o += s; t.rprev = o; o += s;
+  t.v = o; o += s; t.w = o; o += s; t.jf = o; o += s; t.js = o; o += s;
+  t.loss = o; o += size_t(TB);
+  o = (o + 3) / 4 * 4;  // 16-byte align the activations
+  t.dh = o; o += a; t.dz = o; o += a;
+  t.zf = o; o += c; t.hf = o; o += c; t.zs = o; o += c; t.hs = o; o += c;
+  t.total = o;
+  return t;
+}
+
+}  // namespace df
+
+// ---- host-only helpers -------------------------------------------------------------------
+#include <cmath>
+#include <vector>
+
+#include "engine/grid.h"
+#include "engine/params.h"
+
+namespace df {
+
+inline NetView make_net_view(const NetShape& s, const float* p) {
+  NetView v;
+  v.p = p;
+  v.d = s.d; v.W = s.W; v.L = s.L;
+  v.phi = s.off_phi(); v.t1w = s.off_t1w(); v.t1b = s.off_t1b(); v.t2w = s.off_t2w(); v.t2b = s.off_t2b();
+  v.inw = s.off_inw(); v.inb = s.off_inb(); v.hw0 = s.off_hw(0);
+  v.hstride = s.L > 1 ? s.off_hw(1) - s.off_hw(0) : size_t(s.W) * s.W + s.W;
+  v.outw = s.off_outw(); v.outb = s.off_outb(); v.n_params = s.n_params();
+  return v;
+}
+
+// [t (N+1) | dt (N) | sf (N) | sb (N) | g2 (N)], rounded as engine/diffflow.h rounds them.
+inline std::vector<float> make_step_consts(const TimeGrid& g) {
+  const int N = g.N();
+  std::vector<float> c(size_t(N + 1 + 4 * N));
+  for (int j = 0; j <= N; ++j) c[size_t(j)] = float(g.t[size_t(j)]);
+  for (int i = 0; i < N; ++i) {
+    const float dt = float(g.dt(i));
+    c[size_t(N + 1 + i)] = dt;
+    c[size_t(2 * N + 1 + i)] = sigma_forward(float(g.g[size_t(i)]), dt);
+    c[size_t(3 * N + 1 + i)] = sigma_backward(float(g.g[size_t(i + 1)]), dt);
+    c[size_t(4 * N + 1 + i)] = float(g.g[size_t(i + 1)] * g.g[size_t(i + 1)]);
+  }
+  return c;
+}
+
+inline StepConsts step_consts_view(const float* base, int N) {
+  StepConsts s;
+  s.N = N;
+  s.t = base;
+  s.dt = base + N + 1;
+  s.sf = base + 2 * N + 1;
+  s.sb = base + 3 * N + 1;
+  s.g2 = base + 4 * N + 1;
+  return s;
+}
+
+// The same expression as engine/diffflow.h terminal_constant<float> (which pulls in Eigen, kept
+// out of nvcc); tests/test_emu_sweeps.cpp checks the two agree bit for bit.
+inline float terminal_constant_f(const TimeGrid& g, int d) {
+  return float(0.5 * d * std::log(2 * M_PI) + d * std::log(g.g.back() / g.g.front()));
+}
+
+}  // namespace df

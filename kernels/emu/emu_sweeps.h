@@ -1,0 +1,110 @@
+// The CUDA backend's launch sequence (kernels/cuda/cuda_backend.cu) run through the CPU block
+// emulator on host memory: the same kernel bodies (kernels/cuda/fused_sweeps.h), the same
+// arguments, the same order of launches. Used by tests/test_emu_sweeps.cpp.
+//   emu_embed               ef, es = e(t_j), [N+1][W] each                                     (=)
+//   emu_diffflow_loss       loss[B] (D4)                                                       (=)
+//   emu_diffflow_loss_grad  gf, gs = gradients of the batch-mean loss (P each); returns the mean;
+//                           loss (optional) = per-sample L                                     (=)
+//   emu_reverse_sweep       x (d×B, sample-major): x_N → x_0                                   (=)
+// Shapes: x0 d×B sample-major (x0[b*d + k]); parameters in the engine/params.h layout.
+#pragma once
+#include <vector>
+
+#include "kernels/cuda/fused_sweeps.h"
+#include "kernels/emu/block_emulator.h"
+
+namespace df {
+
+struct EmuLaunch {
+  int TB = 8;          // samples per tile
+  int threads = 64;    // threads per block
+  int max_blocks = 3;  // blocks of the sweep kernels (each loops over its tiles)
+};
+
+struct EmuSweepState {
+  std::vector<float> consts, ef, es;
+  SweepCommon c;
+};
+
+inline EmuSweepState emu_prepare(const NetShape& s, const float* pf, const float* ps, int B, const TimeGrid& grid,
+                                 NoiseKey key, const EmuLaunch& L) {
+  EmuSweepState st;
+  const int N = grid.N();
+  st.consts = make_step_consts(grid);
+  st.ef.assign(size_t(N + 1) * s.W, 0.f);
+  st.es.assign(size_t(N + 1) * s.W, 0.f);
+  st.c.f = make_net_view(s, pf);
+  st.c.s = make_net_view(s, ps);
+  st.c.st = step_consts_view(st.consts.data(), N);
+  st.c.B = B;
+  st.c.TB = L.TB;
+  st.c.key = key;
+  EmbedArgs ea{st.c.f, st.c.s, st.c.st, st.ef.data(), st.es.data()};
+  launch_emulated(2 * (N + 1), L.threads, 5 * size_t(s.W) * sizeof(float),
+                  [&](EmuExec& ex) { embed_body(ex, ea); });
+  st.c.ef = st.ef.data();
+  st.c.es = st.es.data();
+  return st;
+}
+
+inline int emu_blocks(int B, const EmuLaunch& L) {
+  const int ntiles = (B + L.TB - 1) / L.TB;
+  return ntiles < L.max_blocks ? ntiles : L.max_blocks;
+}
+
+inline size_t tile_smem_bytes(const NetShape& s, int TB) { return tile_layout(s.d, s.W, s.L, TB).total * sizeof(float); }
+
+inline void emu_diffflow_loss(std::vector<float>& loss, const NetShape& s, const float* pf, const float* ps,
+                              const float* x0, int B, const TimeGrid& grid, NoiseKey key, const EmuLaunch& L = {}) {
+  EmuSweepState st = emu_prepare(s, pf, ps, B, grid, key, L);
+  loss.assign(size_t(B), 0.f);
+  DiffuseArgs a;
+  a.c = st.c;
+  a.x0 = x0;
+  a.loss = loss.data();
+  a.term_c = terminal_constant_f(grid, s.d);
+  launch_emulated(emu_blocks(B, L), L.threads, tile_smem_bytes(s, L.TB), [&](EmuExec& ex) { diffuse_tile(ex, a); });
+}
+
+inline double emu_diffflow_loss_grad(std::vector<float>& gf, std::vector<float>& gs, std::vector<float>* loss_out,
+                                     const NetShape& s, const float* pf, const float* ps, const float* x0, int B,
+                                     const TimeGrid& grid, NoiseKey key, const EmuLaunch& L = {}) {
+  const int N = grid.N();
+  EmuSweepState st = emu_prepare(s, pf, ps, B, grid, key, L);
+  std::vector<float> loss(static_cast<size_t>(B)), xs(static_cast<size_t>(N + 1) * B * s.d);
+  const int G = emu_blocks(B, L);
+  const size_t stride = gacc_size(st.c.f, N);
+  std::vector<float> part(stride * size_t(G), 0.f), total(stride, 0.f);
+  AdjointArgs a;
+  a.dif.c = st.c;
+  a.dif.x0 = x0;
+  a.dif.loss = loss.data();
+  a.dif.xs = xs.data();
+  a.dif.term_c = terminal_constant_f(grid, s.d);
+  a.gacc = part.data();
+  a.gstride = stride;
+  a.inv_b = 1.0f / float(B);
+  launch_emulated(G, L.threads, tile_smem_bytes(s, L.TB), [&](EmuExec& ex) { adjoint_tile(ex, a); });
+  launch_emulated(4, L.threads, 0, [&](EmuExec& ex) { reduce_body(ex, total.data(), part.data(), stride, G, stride); });
+  EmbedBackwardArgs eb{st.c.f, st.c.s, st.c.st, total.data()};
+  launch_emulated(2, L.threads, 8 * size_t(s.W) * sizeof(float), [&](EmuExec& ex) { embed_backward_body(ex, eb); });
+  const size_t P = s.n_params();
+  gf.assign(total.begin(), total.begin() + long(P));
+  gs.assign(total.begin() + long(P), total.begin() + long(2 * P));
+  double mean = 0;
+  for (float v : loss) mean += double(v);
+  if (loss_out) *loss_out = loss;
+  return mean / B;
+}
+
+inline void emu_reverse_sweep(float* x, const NetShape& s, const float* pf, const float* ps, int B,
+                              const TimeGrid& grid, NoiseKey key, bool deterministic, const EmuLaunch& L = {}) {
+  EmuSweepState st = emu_prepare(s, pf, ps, B, grid, key, L);
+  ReverseArgs a;
+  a.c = st.c;
+  a.x = x;
+  a.deterministic = deterministic ? 1 : 0;
+  launch_emulated(emu_blocks(B, L), L.threads, tile_smem_bytes(s, L.TB), [&](EmuExec& ex) { reverse_tile(ex, a); });
+}
+
+}  // namespace df

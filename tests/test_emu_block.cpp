@@ -1,0 +1,116 @@
+// The CPU block emulator (kernels/emu/block_emulator.h): barriers, warp butterflies, shared
+// memory, the block reduction of kernels/cuda/optim_bodies.h, and loud failures: a missing
+// barrier participant, threads at different barriers, an exception in a kernel body.
+#include <catch2/catch.hpp>
+
+#include <numeric>
+#include <vector>
+
+#include "kernels/cuda/optim_bodies.h"
+#include "kernels/emu/block_emulator.h"
+
+using namespace df;
+
+TEST_CASE("emulator: indices, shared memory and barriers", "[emu]") {
+  const int G = 3, T = 70;  // a partial last warp
+  std::vector<int> out(size_t(G) * T, -1);
+  launch_emulated(G, T, T * sizeof(int), [&](EmuExec& ex) {
+    int* sm = ex.shared<int>();
+    sm[ex.tid()] = ex.tid() * 10 + ex.bid();
+    ex.sync();
+    // read a neighbour's value: only correct if the barrier held everyone
+    out[size_t(ex.bid()) * T + ex.tid()] = sm[(ex.tid() + 1) % ex.nthreads()];
+    ex.sync();
+    CHECK(ex.nblocks() == G);
+  });
+  for (int b = 0; b < G; ++b)
+    for (int t = 0; t < T; ++t) REQUIRE(out[size_t(b) * T + t] == ((t + 1) % T) * 10 + b);
+}
+
+TEST_CASE("emulator: shfl_xor butterflies and the block sum", "[emu]") {
+  for (int T : {32, 96, 40}) {
+    DYNAMIC_SECTION("threads " << T) {
+      std::vector<double> part(2, 0.0);
+      std::vector<float> g(1000);
+      std::iota(g.begin(), g.end(), 1.0f);
+      launch_emulated(2, T, size_t(T) * sizeof(double), [&](EmuExec& ex) { sq_norm_body(ex, part.data(), g.data(), g.size()); });
+      double want = 0;
+      for (float v : g) want += double(v) * v;
+      CHECK(part[0] + part[1] == Approx(want).epsilon(1e-15));
+      if (T % 32 == 0) {  // every lane of a warp sees the warp sum
+        std::vector<int> sums(static_cast<size_t>(T), 0);
+        launch_emulated(1, T, 0, [&](EmuExec& ex) {
+          int v = ex.tid();
+          for (int m = 16; m >= 1; m /= 2) v += ex.shfl_xor(v, m);
+          sums[size_t(ex.tid())] = v;
+        });
+        for (int t = 0; t < T; ++t) {
+          const int w0 = t / 32 * 32;
+          REQUIRE(sums[size_t(t)] == 32 * w0 + 31 * 32 / 2);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("emulator: a missing barrier participant is a deadlock", "[emu]") {
+  auto body = [](EmuExec& ex) {
+    if (ex.tid() == 5) return;  // never reaches the barrier
+    ex.sync();
+  };
+  CHECK_THROWS_WITH(launch_emulated(1, 64, 0, body), Catch::Contains("deadlock") && Catch::Contains("returned"));
+}
+
+TEST_CASE("emulator: a warp operation not all lanes reach is a deadlock", "[emu]") {
+  auto body = [](EmuExec& ex) {
+    float v = 1.f;
+    if (ex.tid() != 3) v = ex.shfl_xor(v, 1);
+    ex.sync();
+  };
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 0, body), Catch::Contains("deadlock"));
+}
+
+TEST_CASE("emulator: threads at different barriers are a deadlock", "[emu]") {
+  auto body = [](EmuExec& ex) {
+    if (ex.tid() < 16) ex.sync();
+    // the others skip the first barrier and wait for a second one after a shfl the first half never does
+    float v = ex.shfl_xor(1.f, 1);
+    (void)v;
+  };
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 0, body), Catch::Contains("deadlock"));
+}
+
+TEST_CASE("emulator: an exception in a body reaches the caller; bad shuffles are caught", "[emu]") {
+  CHECK_THROWS_WITH(launch_emulated(2, 33, 0,
+                                    [](EmuExec& ex) {
+                                      if (ex.bid() == 1 && ex.tid() == 7) throw std::runtime_error("boom");
+                                      ex.sync();
+                                    }),
+                    Catch::Contains("boom"));
+  // lane 0 of a 1-lane partial warp asks for lane 1
+  CHECK_THROWS_WITH(launch_emulated(1, 33, 0, [](EmuExec& ex) { (void)ex.shfl_xor(ex.tid(), 1); }),
+                    Catch::Contains("outside"));
+}
+
+TEST_CASE("emulated adam and ema bodies equal the per-element loop", "[emu]") {
+  const std::size_t n = 1001;
+  std::vector<float> p(n), g(n), m(n, 0.01f), v(n, 0.02f), e(n, 0.5f);
+  for (std::size_t i = 0; i < n; ++i) {
+    p[i] = 0.001f * float(i) - 0.3f;
+    g[i] = 0.5f - 0.0007f * float(i);
+  }
+  std::vector<float> p2 = p, m2 = m, v2 = v, e2 = e;
+  AdamArgs a;
+  a.p = p.data(); a.m = m.data(); a.v = v.data(); a.g = g.data(); a.n = n;
+  a.scale = 0.7f; a.lr = 0.01f; a.beta1 = 0.9f; a.beta2 = 0.999f; a.eps = 1e-8f; a.bc1 = 0.1f; a.bc2 = 0.001f;
+  launch_emulated(3, 64, 0, [&](EmuExec& ex) { adam_body(ex, a); });
+  launch_emulated(2, 96, 0, [&](EmuExec& ex) { ema_body(ex, e.data(), p.data(), n, 0.99f); });
+  for (std::size_t i = 0; i < n; ++i) {
+    adam_element(&p2[i], &m2[i], &v2[i], g[i], a.scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
+    ema_element(&e2[i], p2[i], 0.99f);
+  }
+  CHECK(p == p2);
+  CHECK(m == m2);
+  CHECK(v == v2);
+  CHECK(e == e2);
+}

@@ -1,0 +1,144 @@
+// The fused sweep kernels (kernels/cuda/fused_sweeps.h) run through the CPU block emulator with
+// the CUDA backend's launch sequence (kernels/emu/emu_sweeps.h), against the CPU reference
+// sweeps of engine/diffflow.h in float on the same inputs and noise key: per-sample loss,
+// gradients of both networks, stochastic and deterministic sampling. Small odd sizes exercise
+// the tails: d = 2, 3, 5 (two noise blocks), W = 8, 12, L = 1, 2, B = 1, 5, 37 with TB = 8 (and
+// TB = 3, 40 threads: a partial warp and fewer threads than work items), N = 1, 3, 7.
+// Tolerance 1e-5 relative to max |reference|; the measured figures are printed, next to the
+// float-vs-double difference of the reference itself for scale.
+#include <catch2/catch.hpp>
+
+#include <iostream>
+
+#include "engine/diffflow.h"
+#include "kernels/emu/emu_sweeps.h"
+#include "tests/fd.h"
+
+using namespace df;
+
+namespace {
+
+struct Case {
+  int d, W, L, B, N;
+  EmuLaunch launch{};
+};
+
+struct Setup {
+  NetShape s;
+  std::vector<float> pf, ps, x0;
+  TimeGrid grid;
+  NoiseKey key{7, 3};
+  explicit Setup(const Case& c) : s{c.d, c.W, c.L} {
+    pf.resize(s.n_params());
+    ps.resize(s.n_params());
+    init_params(s, pf.data(), 11, 0, 0.5);
+    init_params(s, ps.data(), 11, 1, 0.5);
+    MatX<double> x = test::random_mat(c.d, c.B, 23, 1.5);
+    x0.assign(x.data(), x.data() + x.size());
+    GridSpec spec;
+    spec.t_start = 0.01;
+    spec.t_end = 0.4;
+    spec.p = 0.7;
+    grid = make_grid(spec, GSchedule{{0.01, 0.2, 0.4}, {0.6, 1.1, 1.6}}, c.N);  // non-constant g
+  }
+  NetPair<float> net() const { return NetPair<float>{s, pf.data(), ps.data()}; }
+  MatX<float> x0m() const { return Eigen::Map<const MatX<float>>(x0.data(), s.d, long(x0.size()) / s.d); }
+};
+
+std::vector<double> dvec(const float* p, std::size_t n) { return std::vector<double>(p, p + n); }
+
+double rel_err(const std::vector<double>& a, const std::vector<double>& b) {
+  double scale = 1e-300, worst = 0;
+  for (double v : b) scale = std::max(scale, std::fabs(v));
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::fabs(a[i] - b[i]));
+  return worst / scale;
+}
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> c = {
+      {2, 8, 1, 1, 1},  {3, 12, 2, 5, 3}, {2, 12, 2, 37, 7}, {3, 8, 1, 37, 3},
+      {2, 8, 2, 5, 7},  {3, 12, 1, 1, 7}, {5, 8, 1, 5, 3},   {3, 12, 2, 37, 3, EmuLaunch{3, 40, 2}},
+  };
+  return c;
+}
+
+std::string name(const Case& c) {
+  std::ostringstream o;
+  o << "d=" << c.d << " W=" << c.W << " L=" << c.L << " B=" << c.B << " N=" << c.N << " TB=" << c.launch.TB
+    << " threads=" << c.launch.threads;
+  return o.str();
+}
+
+}  // namespace
+
+TEST_CASE("host helpers round the grid constants as the CPU sweeps do", "[emu][sweeps]") {
+  Setup su(Case{3, 8, 1, 1, 7});
+  CHECK(terminal_constant_f(su.grid, 3) == terminal_constant<float>(su.grid, 3));
+  const NetView v = make_net_view(su.s, su.pf.data());
+  CHECK(v.hb(0) == su.s.off_hb(0));
+  CHECK(v.outb + std::size_t(su.s.d) == su.s.n_params());
+}
+
+TEST_CASE("emulated diffuse sweep: per-sample loss equals the CPU reference", "[emu][sweeps]") {
+  for (const Case& c : cases()) {
+    DYNAMIC_SECTION(name(c)) {
+      Setup su(c);
+      std::vector<float> loss;
+      emu_diffflow_loss(loss, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B, su.grid, su.key, c.launch);
+      DiffuseOut<float> ref;
+      diffuse_sweep(ref, su.net(), su.x0m(), su.grid, PhiloxNoise(su.key, kStreamDiffuse), 0);
+      const auto a = dvec(loss.data(), loss.size()), b = dvec(ref.loss.data(), std::size_t(ref.loss.size()));
+      std::cout << "[diffuse] " << name(c) << ": loss rel err " << rel_err(a, b) << "\n";
+      test::expect_close(a, b, 1e-5, "per-sample loss");
+    }
+  }
+}
+
+TEST_CASE("emulated adjoint sweep: loss and gradients equal the CPU reference", "[emu][sweeps]") {
+  for (const Case& c : cases()) {
+    DYNAMIC_SECTION(name(c)) {
+      Setup su(c);
+      std::vector<float> gf, gs, loss;
+      const double mean = emu_diffflow_loss_grad(gf, gs, &loss, su.s, su.pf.data(), su.ps.data(), su.x0.data(),
+                                                 c.B, su.grid, su.key, c.launch);
+      const std::size_t P = su.s.n_params();
+      std::vector<float> rf(P, 0.f), rs(P, 0.f);
+      VecX<float> rloss;
+      const PhiloxNoise noise(su.key, kStreamDiffuse);
+      const double rmean =
+          df::diffflow_loss_grad<float>(rf.data(), rs.data(), nullptr, &rloss, su.net(), su.x0m(), su.grid, noise, 2);
+      // the same in double, for the size of float rounding itself
+      std::vector<double> pfd(su.pf.begin(), su.pf.end()), psd(su.ps.begin(), su.ps.end()), df_(P, 0.0), ds_(P, 0.0);
+      df::diffflow_loss_grad<double>(df_.data(), ds_.data(), nullptr, nullptr,
+                                     NetPair<double>{su.s, pfd.data(), psd.data()}, su.x0m().cast<double>(), su.grid,
+                                     noise, 2);
+      const double ef = rel_err(dvec(gf.data(), P), dvec(rf.data(), P));
+      const double es = rel_err(dvec(gs.data(), P), dvec(rs.data(), P));
+      std::cout << "[adjoint] " << name(c) << ": loss rel err " << std::fabs(mean - rmean) / std::fabs(rmean)
+                << ", drift grad " << ef << ", score grad " << es << "  (CPU float vs double: drift "
+                << rel_err(dvec(rf.data(), P), df_) << ", score " << rel_err(dvec(rs.data(), P), ds_) << ")\n";
+      CHECK(mean == Approx(rmean).epsilon(1e-5));
+      test::expect_close(dvec(loss.data(), loss.size()), dvec(rloss.data(), std::size_t(rloss.size())), 1e-5,
+                         "per-sample loss");
+      test::expect_close(dvec(gf.data(), P), dvec(rf.data(), P), 1e-5, "drift gradient");
+      test::expect_close(dvec(gs.data(), P), dvec(rs.data(), P), 1e-5, "score gradient");
+    }
+  }
+}
+
+TEST_CASE("emulated reverse sweep: samples equal the CPU reference", "[emu][sweeps]") {
+  for (const Case& c : cases()) {
+    for (bool det : {false, true}) {
+      DYNAMIC_SECTION(name(c) << (det ? " deterministic" : " stochastic")) {
+        Setup su(c);
+        std::vector<float> x = su.x0;  // serves as x_N
+        emu_reverse_sweep(x.data(), su.s, su.pf.data(), su.ps.data(), c.B, su.grid, su.key, det, c.launch);
+        MatX<float> ref = su.x0m();
+        df::reverse_sweep(ref, su.net(), su.grid, PhiloxNoise(su.key, kStreamReverse), det);
+        const auto a = dvec(x.data(), x.size()), b = dvec(ref.data(), std::size_t(ref.size()));
+        std::cout << "[reverse] " << name(c) << (det ? " pf" : " sde") << ": rel err " << rel_err(a, b) << "\n";
+        test::expect_close(a, b, 1e-5, "samples");
+      }
+    }
+  }
+}
