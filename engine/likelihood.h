@@ -24,20 +24,32 @@ void pf_velocity_trace(MatX<T>& v, VecX<T>& tr, const NetPair<T>& net, const Mat
                        const OdeOptions& opt, std::uint32_t eval_index) {
   const NetShape& s = net.shape;
   const int d = s.d, B = int(x.cols());
+  const bool f_net = net.kind != ModelKind::DDPM, s_net = net.kind != ModelKind::FFJORD;
+  const T beta = T(net.kind == ModelKind::DDPM ? net.vp.beta(double(t)) : 0.0);
+  // the score's factor: DDPM's s = −ε_θ/σ_t
+  const T s_scale = T(net.kind == ModelKind::DDPM ? -1.0 / net.vp.sigma(double(t)) : 1.0);
   MatX<T> F, S, jf, js;
   MlpCache<T> cf, cs;
-  net_eval(F, s, net.f, x, t, &cf);
-  net_eval(S, s, net.s, x, t, &cs);
+  eval_drift(F, net, x, t, &cf);
+  eval_score(S, net, x, t, &cs);
   v = F - (T(0.5) * gsq) * S;
+  // J_v u = J_f u − ½ g² J_s u, with J_f = −½β I for DDPM and J_s = 0 for FFJORD
+  auto jv = [&](MatX<T>& out, const MatX<T>& u) {
+    if (f_net) mlp_jvp(jf, s, net.f, cf, u); else jf = T(-0.5) * beta * u;
+    out = jf;
+    if (s_net) {
+      mlp_jvp(js, s, net.s, cs, u);
+      out -= (T(0.5) * gsq * s_scale) * js;
+    }
+  };
   tr = VecX<T>::Zero(B);
-  MatX<T> u = MatX<T>::Zero(d, B);
+  MatX<T> u = MatX<T>::Zero(d, B), ju;
   if (d <= opt.exact_max_d) {
     for (int k = 0; k < d; ++k) {
       u.setZero();
       u.row(k).setOnes();
-      mlp_jvp(jf, s, net.f, cf, u);
-      mlp_jvp(js, s, net.s, cs, u);
-      tr += (jf.row(k) - (T(0.5) * gsq) * js.row(k)).transpose();
+      jv(ju, u);
+      tr += ju.row(k).transpose();
     }
   } else {
     for (int p = 0; p < opt.probes; ++p) {
@@ -45,9 +57,8 @@ void pf_velocity_trace(MatX<T>& v, VecX<T>& tr, const NetPair<T>& net, const Mat
         for (int k = 0; k < d; ++k)
           u(k, b) = uniform_at(opt.probe_key, kStreamProbe, eval_index * 64u + std::uint32_t(p),
                                std::uint32_t(b), std::uint32_t(k)) < 0.5 ? T(1) : T(-1);
-      mlp_jvp(jf, s, net.f, cf, u);
-      mlp_jvp(js, s, net.s, cs, u);
-      tr += (u.cwiseProduct(jf - (T(0.5) * gsq) * js)).colwise().sum().transpose() / T(opt.probes);
+      jv(ju, u);
+      tr += (u.cwiseProduct(ju)).colwise().sum().transpose() / T(opt.probes);
     }
   }
 }
@@ -60,7 +71,12 @@ VecX<T> pf_ode_loglik(const NetPair<T>& net, const MatX<T>& x0, const TimeGrid& 
   MatX<T> x = x0, k1, k2, k3, k4, xt;
   VecX<T> ell = VecX<T>::Zero(B), t1, t2, t3, t4;
   std::uint32_t ev = 0;
-  auto gsq = [&](double t) { double v = g(t); return T(v * v); };
+  auto gsq = [&](double t) {
+    if (net.kind == ModelKind::DDPM) return T(net.vp.beta(t));  // g² = β
+    if (net.kind == ModelKind::FFJORD) return T(0);
+    double v = g(t);
+    return T(v * v);
+  };
   for (int i = 0; i < grid.N(); ++i) {
     const double h = grid.dt(i) / opt.substeps;
     for (int m = 0; m < opt.substeps; ++m) {

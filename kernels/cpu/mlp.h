@@ -79,6 +79,21 @@ void mlp_forward(MatX<T>& y, const NetShape& s, const T* p, const MatX<T>& x, co
   y.colwise() += ConstVecMap<T>(p + s.off_outb(), s.d);
 }
 
+// dparams += gradient of the time embedding's parameters for de = ∂L/∂e(t) (W).
+template <class T>
+void mlp_embed_backward(T* dp, const NetShape& s, const T* p, const EmbedCache<T>& ec, const VecX<T>& de) {
+  const int W = s.W;
+  VecMap<T>(dp + s.off_t2b(), W) += de;
+  RowMap<T>(dp + s.off_t2w(), W, W).noalias() += de * ec.g1.transpose();
+  VecX<T> dz1 = (ConstRowMap<T>(p + s.off_t2w(), W, W).transpose() * de)
+                    .cwiseProduct(ec.z1.unaryExpr([](T v) { return gelu_backward(v); }));
+  VecMap<T>(dp + s.off_t1b(), W) += dz1;
+  RowMap<T>(dp + s.off_t1w(), W, 2 * W).noalias() += dz1 * ec.feat.transpose();
+  VecX<T> dfeat = ConstRowMap<T>(p + s.off_t1w(), W, 2 * W).transpose() * dz1;
+  for (int k = 0; k < W; ++k)  // d sin a = cos a, d cos a = −sin a
+    dp[s.off_phi() + k] += dfeat[k] * ec.feat[W + k] - dfeat[W + k] * ec.feat[k];
+}
+
 // Back-propagates dy through the network at the cached state. dx may be null.
 template <class T>
 void mlp_backward(T* dp, Opt<MatX<T>> dx, const NetShape& s, const T* p, const MatX<T>& x,
@@ -99,16 +114,7 @@ void mlp_backward(T* dp, Opt<MatX<T>> dx, const NetShape& s, const T* p, const M
   VecX<T> de = dz.rowwise().sum();
   VecMap<T>(dp + s.off_inb(), W) += de;
   if (dx) dx->noalias() = ConstRowMap<T>(p + s.off_inw(), W, s.d).transpose() * dz;
-  // time embedding, once for the whole batch
-  VecMap<T>(dp + s.off_t2b(), W) += de;
-  RowMap<T>(dp + s.off_t2w(), W, W).noalias() += de * ec.g1.transpose();
-  VecX<T> dz1 = (ConstRowMap<T>(p + s.off_t2w(), W, W).transpose() * de)
-                    .cwiseProduct(ec.z1.unaryExpr([](T v) { return gelu_backward(v); }));
-  VecMap<T>(dp + s.off_t1b(), W) += dz1;
-  RowMap<T>(dp + s.off_t1w(), W, 2 * W).noalias() += dz1 * ec.feat.transpose();
-  VecX<T> dfeat = ConstRowMap<T>(p + s.off_t1w(), W, 2 * W).transpose() * dz1;
-  for (int k = 0; k < W; ++k)  // d sin a = cos a, d cos a = −sin a
-    dp[s.off_phi() + k] += dfeat[k] * ec.feat[W + k] - dfeat[W + k] * ec.feat[k];
+  mlp_embed_backward(dp, s, p, ec, de);
 }
 
 // Forward-mode tangent: ju = J(x) u at the cached state.

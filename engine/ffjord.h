@@ -1,0 +1,186 @@
+// FFJORD (MATH.md §9): a continuous normalizing flow dx/dt = v(x, t) (the network in the drift
+// slot), trained by exact maximum likelihood, CPU reference templated on the scalar.
+//   ffjord_nll        −log p(x_0) per sample with fixed-step RK4 on (x, ℓ), dℓ/dt = tr ∂v/∂x    (=)
+//   ffjord_loss_grad  its batch mean and gradient (+=) by discretize-then-optimize: the exact
+//                     reverse of the RK4 steps (states x_n stored per step, stages recomputed),
+//                     the trace's gradient from mlp_trace_backward (second order)
+//   ffjord_dopri5     evaluation with the adaptive Dormand–Prince 5(4) solver, returns the NFE
+//   ffjord_sample     x(t_1) ~ N(0, I) integrated back to t_0 (fixed-step RK4)
+// log p(x_0) = log N(x(t_1); 0, I) + ∫_{t_0}^{t_1} tr ∂v/∂x dt.
+#pragma once
+#include <cmath>
+
+#include "kernels/cpu/mlp_trace.h"
+
+namespace df {
+
+template <class T> T log_normal_const(int d) { return T(0.5 * d * std::log(2 * M_PI)); }
+
+// v and tr at (x, t), caches kept for the reverse
+template <class T> struct FfjordStage {
+  EmbedCache<T> ec;
+  TraceCache<T> tc;
+  MatX<T> y;   // stage input
+  MatX<T> v;
+  VecX<T> tr;
+};
+
+template <class T>
+void ffjord_stage(FfjordStage<T>& st, const NetShape& s, const T* p, const MatX<T>& y, T t) {
+  mlp_embed(st.ec, s, p, t);
+  st.y = y;
+  mlp_trace_forward(st.v, st.tr, s, p, y, st.ec, st.tc);
+}
+
+// One RK4 step of (x, ℓ). Stages returned in st[0..3] when given.
+template <class T>
+void rk4_step(MatX<T>& x, VecX<T>& ell, const NetShape& s, const T* p, T t, T h, FfjordStage<T>* st) {
+  FfjordStage<T> local[4];
+  FfjordStage<T>* S = st ? st : local;
+  ffjord_stage(S[0], s, p, x, t);
+  ffjord_stage(S[1], s, p, MatX<T>(x + T(0.5) * h * S[0].v), t + T(0.5) * h);
+  ffjord_stage(S[2], s, p, MatX<T>(x + T(0.5) * h * S[1].v), t + T(0.5) * h);
+  ffjord_stage(S[3], s, p, MatX<T>(x + h * S[2].v), t + h);
+  x += (h / T(6)) * (S[0].v + T(2) * S[1].v + T(2) * S[2].v + S[3].v);
+  ell += (h / T(6)) * (S[0].tr + T(2) * S[1].tr + T(2) * S[2].tr + S[3].tr);
+}
+
+template <class T>
+VecX<T> ffjord_nll(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, int steps) {
+  MatX<T> x = x0;
+  VecX<T> ell = VecX<T>::Zero(x0.cols());
+  const T h = T((t1 - t0) / steps);
+  for (int n = 0; n < steps; ++n) rk4_step<T>(x, ell, s, p, T(t0 + n * ((t1 - t0) / steps)), h, nullptr);
+  VecX<T> out(x0.cols());
+  for (Eigen::Index b = 0; b < x0.cols(); ++b) out[b] = T(0.5) * x.col(b).squaredNorm() + log_normal_const<T>(s.d) - ell[b];
+  return out;
+}
+
+// Batch-mean NLL; dp += its gradient. per_sample (optional) gets the NLLs.
+template <class T>
+double ffjord_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const T* p, const MatX<T>& x0, double t0,
+                        double t1, int steps) {
+  const int B = int(x0.cols());
+  const T h = T((t1 - t0) / steps);
+  std::vector<MatX<T>> xs(steps + 1);
+  xs[0] = x0;
+  MatX<T> x = x0;
+  VecX<T> ell = VecX<T>::Zero(B);
+  for (int n = 0; n < steps; ++n) {
+    rk4_step<T>(x, ell, s, p, T(t0 + n * ((t1 - t0) / steps)), h, nullptr);
+    xs[n + 1] = x;
+  }
+  VecX<T> nll(B);
+  double mean = 0;
+  for (int b = 0; b < B; ++b) {
+    nll[b] = T(0.5) * x.col(b).squaredNorm() + log_normal_const<T>(s.d) - ell[b];
+    mean += double(nll[b]);
+  }
+  mean /= B;
+  if (per_sample) *per_sample = nll;
+  // reverse: x̄_N = x_N / B, ℓ̄ = −1/B (constant: ℓ enters linearly)
+  MatX<T> xbar = x / T(B);
+  const VecX<T> lbar = VecX<T>::Constant(B, T(-1) / T(B));
+  FfjordStage<T> S[4];
+  const T w[4] = {T(1), T(2), T(2), T(1)};
+  const T c[4] = {T(0), T(0.5), T(0.5), T(1)};  // stage input = x_n + c_i h k_{i−1}
+  for (int n = steps - 1; n >= 0; --n) {
+    MatX<T> xn = xs[n];
+    VecX<T> dummy = VecX<T>::Zero(B);
+    rk4_step<T>(xn, dummy, s, p, T(t0 + n * ((t1 - t0) / steps)), h, S);
+    MatX<T> kbar[4], ybar[4];
+    MatX<T> carry = MatX<T>::Zero(s.d, B);  // ȳ_{i+1} · c_{i+1} h flowing into k̄_i
+    for (int i = 3; i >= 0; --i) {
+      kbar[i] = (h / T(6)) * w[i] * xbar + carry;
+      MatX<T> yb;
+      mlp_trace_backward(dp, &yb, s, p, S[i].y, S[i].ec, S[i].tc, kbar[i], VecX<T>((h / T(6)) * w[i] * lbar));
+      ybar[i] = yb;
+      carry = (i > 0 ? c[i] * h : T(0)) * yb;
+    }
+    xbar += ybar[0] + ybar[1] + ybar[2] + ybar[3];
+  }
+  return mean;
+}
+
+// Dormand–Prince 5(4) on (x, ℓ) for the whole batch as one system, error in the max norm scaled
+// by atol + rtol·|state|. Returns −log p(x_0) per sample; *nfe = function evaluations.
+template <class T>
+VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, double tol, long* nfe) {
+  static const double a[7][6] = {{0},
+                                 {1.0 / 5},
+                                 {3.0 / 40, 9.0 / 40},
+                                 {44.0 / 45, -56.0 / 15, 32.0 / 9},
+                                 {19372.0 / 6561, -25360.0 / 2187, 64448.0 / 6561, -212.0 / 729},
+                                 {9017.0 / 3168, -355.0 / 33, 46732.0 / 5247, 49.0 / 176, -5103.0 / 18656},
+                                 {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84}};
+  static const double cc[7] = {0, 0.2, 0.3, 0.8, 8.0 / 9, 1, 1};
+  static const double b5[7] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84, 0};
+  static const double b4[7] = {5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100, 1.0 / 40};
+  const int B = int(x0.cols());
+  MatX<T> x = x0, k[7];
+  VecX<T> ell = VecX<T>::Zero(B), q[7];
+  double t = t0, h = (t1 - t0) / 20;
+  long evals = 0;
+  FfjordStage<T> st;
+  auto f = [&](const MatX<T>& y, double tt, MatX<T>& kv, VecX<T>& kq) {
+    ffjord_stage(st, s, p, y, T(tt));
+    kv = st.v;
+    kq = st.tr;
+    ++evals;
+  };
+  f(x, t, k[0], q[0]);
+  while (t < t1 - 1e-12) {
+    if (t + h > t1) h = t1 - t;
+    for (int i = 1; i < 7; ++i) {
+      MatX<T> y = x;
+      for (int j = 0; j < i; ++j) y += T(h * a[i][j]) * k[j];
+      f(y, t + cc[i] * h, k[i], q[i]);
+    }
+    MatX<T> x5 = x, e = MatX<T>::Zero(x.rows(), B);
+    VecX<T> l5 = ell, el = VecX<T>::Zero(B);
+    for (int i = 0; i < 7; ++i) {
+      x5 += T(h * b5[i]) * k[i];
+      l5 += T(h * b5[i]) * q[i];
+      e += T(h * (b5[i] - b4[i])) * k[i];
+      el += T(h * (b5[i] - b4[i])) * q[i];
+    }
+    double err = 0;
+    for (Eigen::Index i = 0; i < e.size(); ++i)
+      err = std::max(err, std::fabs(double(e.data()[i])) / (tol + tol * std::fabs(double(x5.data()[i]))));
+    for (int b = 0; b < B; ++b) err = std::max(err, std::fabs(double(el[b])) / (tol + tol * std::fabs(double(l5[b]))));
+    if (err <= 1.0) {
+      t += h;
+      x = x5;
+      ell = l5;
+      k[0] = k[6];  // first-same-as-last
+      q[0] = q[6];
+    }
+    h *= std::min(5.0, std::max(0.2, 0.9 * std::pow(err > 0 ? err : 1e-10, -0.2)));
+  }
+  if (nfe) *nfe = evals;
+  VecX<T> out(B);
+  for (int b = 0; b < B; ++b) out[b] = T(0.5) * x.col(b).squaredNorm() + log_normal_const<T>(s.d) - ell[b];
+  return out;
+}
+
+// z (d×B) at t_1 integrated back to t_0 with fixed-step RK4 (velocity only).
+template <class T>
+void ffjord_sample(MatX<T>& x, const NetShape& s, const T* p, double t0, double t1, int steps) {
+  const double h = (t1 - t0) / steps;
+  MatX<T> k1, k2, k3, k4;
+  auto v = [&](MatX<T>& out, const MatX<T>& y, double t) {
+    EmbedCache<T> ec;
+    mlp_embed(ec, s, p, T(t));
+    mlp_forward(out, s, p, y, ec, nullptr);
+  };
+  for (int n = steps; n > 0; --n) {
+    const double t = t0 + n * h;
+    v(k1, x, t);
+    v(k2, MatX<T>(x - T(0.5 * h) * k1), t - 0.5 * h);
+    v(k3, MatX<T>(x - T(0.5 * h) * k2), t - 0.5 * h);
+    v(k4, MatX<T>(x - T(h) * k3), t - h);
+    x -= T(h / 6) * (k1 + T(2) * k2 + T(2) * k3 + k4);
+  }
+}
+
+}  // namespace df
