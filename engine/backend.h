@@ -18,12 +18,22 @@
 #include <vector>
 
 #include "engine/grid.h"
+#include "engine/model_kind.h"
 #include "engine/likelihood.h"
 #include "engine/params.h"
 #include "kernels/math/adam.h"
 #include "kernels/math/philox.h"
 
 namespace df {
+
+// A model family and its fixed parts (engine/model_kind.h).
+struct ModelDesc {
+  NetShape shape;
+  ModelKind kind = ModelKind::DiffFlow;
+  VpSchedule vp;          // DDPM
+  double t_min = 1e-3;    // DDPM: training times t ~ U(t_min, 1)
+  double tol = 1e-5;      // FFJORD: Dormand–Prince tolerance for evaluation
+};
 
 struct Buf {
   float* ptr = nullptr;
@@ -50,6 +60,24 @@ class Backend {
   virtual void pf_loglik(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape,
                          const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g,
                          const OdeOptions& opt) = 0;
+
+  // Model-level entry points for all three families. DiffFlow goes to the sweeps above; DDPM and
+  // FFJORD have default implementations here that run the CPU reference on host copies (direct
+  // for the CPU backend, whose buffers are host memory; a device backend may override them).
+  //   train_loss_grad  mean training loss (DiffFlow −ELBO, DDPM denoising, FFJORD NLL); grads =
+  //   bound            per-sample −ELBO (D4) on the grid (DiffFlow, DDPM); FFJORD: its exact NLL
+  //                    with fixed-step RK4 on the grid
+  //   sample           x: noise in, samples out (FFJORD: RK4 back along the grid)
+  //   loglik           per-sample log-likelihood: probability-flow ODE (DiffFlow, DDPM, RK4 on the
+  //                    grid), FFJORD: Dormand–Prince at desc.tol; *nfe = function evaluations
+  double train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
+                         const TimeGrid& grid, NoiseKey key, int K);
+  void bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
+             const TimeGrid& grid, NoiseKey key);
+  void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid, NoiseKey key,
+              bool deterministic);
+  void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
+              int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt);
 
   virtual double grad_sq_norm(const Buf& g) = 0;
   virtual void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) = 0;

@@ -1,13 +1,12 @@
 // Checkpoint file format; see host/checkpoint.h.
 #include "host/checkpoint.h"
 
-#include <zlib.h>
-
 #include <cmath>
 #include <cstring>
 #include <map>
 #include <sstream>
 
+#include "host/crc32.h"
 #include "host/errors.h"
 #include "host/io.h"
 
@@ -22,6 +21,17 @@ int RunConfig::k_for(int N) const {
 double RunConfig::lr_factor(std::int64_t iteration) const {
   if (decay_every <= 0) return 1.0;
   return std::pow(decay_rate, double(iteration / decay_every));
+}
+
+ModelDesc RunConfig::desc() const {
+  ModelDesc m;
+  m.shape = shape;
+  m.kind = parse_model_kind(model);
+  m.vp.beta_min = beta_min;
+  m.vp.beta_max = beta_max;
+  m.t_min = ddpm_t_min;
+  m.tol = ode_tol;
+  return m;
 }
 
 std::string checkpoint_path(const std::string& dir) { return dir + "/checkpoint.bin"; }
@@ -54,7 +64,8 @@ void put_array(std::string& out, const std::string& name, const std::vector<floa
 void save_checkpoint(const std::string& dir, const RunConfig& c, const RunState& st) {
   std::ostringstream kv;
   kv.precision(17);
-  kv << "model=" << c.model << "\ndata=" << c.data << "\nd=" << c.shape.d << "\nW=" << c.shape.W
+  kv << "model=" << c.model << "\nbeta_min=" << c.beta_min << "\nbeta_max=" << c.beta_max
+     << "\nddpm_t_min=" << c.ddpm_t_min << "\ndata=" << c.data << "\nd=" << c.shape.d << "\nW=" << c.shape.W
      << "\nL=" << c.shape.L << "\ngrid=" << c.grid.kind << "\nN=" << c.grid.N << "\nt_start=" << c.grid.t_start
      << "\nt_end=" << c.grid.t_end << "\np=" << c.grid.p << "\nrandomize=" << c.grid.randomize << "\nprogressive=";
   for (std::size_t i = 0; i < c.grid.progressive.size(); ++i)
@@ -75,7 +86,7 @@ void save_checkpoint(const std::string& dir, const RunConfig& c, const RunState&
   }
   std::string file(kMagic, 8);
   std::uint64_t size = payload.size();
-  std::uint32_t crc = std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(payload.data()), uInt(payload.size())));
+  const std::uint32_t crc = crc32(payload.data(), payload.size());
   file.append(reinterpret_cast<const char*>(&size), 8);
   file.append(reinterpret_cast<const char*>(&crc), 4);
   file += payload;
@@ -93,7 +104,7 @@ void load_checkpoint(const std::string& dir, RunConfig& c, RunState& st) {
   std::memcpy(&crc, file.data() + 16, 4);
   if (file.size() - 20 != size) throw bad("truncated (expected " + std::to_string(size) + " payload bytes)");
   const char* pl = file.data() + 20;
-  if (std::uint32_t(crc32(0L, reinterpret_cast<const Bytef*>(pl), uInt(size))) != crc)
+  if (crc32(pl, std::size_t(size)) != crc)
     throw bad("checksum mismatch (the file is damaged)");
   std::string payload(pl, size);
   std::size_t hdr_end = payload.find("\n\n");
@@ -112,6 +123,10 @@ void load_checkpoint(const std::string& dir, RunConfig& c, RunState& st) {
       return it->second;
     };
     c.model = get("model");
+    parse_model_kind(c.model);
+    c.beta_min = std::stod(get("beta_min"));
+    c.beta_max = std::stod(get("beta_max"));
+    c.ddpm_t_min = std::stod(get("ddpm_t_min"));
     c.data = get("data");
     c.shape = NetShape{std::stoi(get("d")), std::stoi(get("W")), std::stoi(get("L"))};
     c.grid.kind = get("grid");

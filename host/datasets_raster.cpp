@@ -1,10 +1,13 @@
 // Raster densities for the "tree" and "text" data sets: the tree as a union of capsules
 // rasterized with 8×8 sub-samples per pixel, the word with FreeType (DejaVuSans-Bold, grey
 // levels). Both end as integer pixel weights; see datasets_raster.h for the conventions.
+// Without FreeType (DF_HAVE_FREETYPE unset by CMake) the text set throws InputError.
 #include "host/datasets_raster.h"
 
+#if DF_HAVE_FREETYPE
 #include <ft2build.h>
 #include FT_FREETYPE_H
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -105,6 +108,11 @@ RasterDensity rasterize_tree() {
 }
 
 // ---- text -------------------------------------------------------------------
+#if !DF_HAVE_FREETYPE
+RasterDensity rasterize_text(const std::string&) {
+  throw InputError("this build has no FreeType: the text data set is unavailable");
+}
+#else
 RasterDensity rasterize_text(const std::string& word) {
   static const char* const kFonts[] = {"/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
                                        "/usr/share/fonts/dejavu/DejaVuSans-Bold.ttf",
@@ -177,5 +185,6 @@ RasterDensity rasterize_text(const std::string& word) {
   g.finish();
   return g;
 }
+#endif  // DF_HAVE_FREETYPE
 
 }  // namespace df

@@ -15,6 +15,7 @@
 #include "host/data_source.h"
 #include "host/datasets.h"
 #include "host/errors.h"
+#include "host/eval_metrics.h"
 #include "host/io.h"
 #include "host/model_ops.h"
 #include "host/plot.h"
@@ -71,6 +72,7 @@ int cmd_data(int argc, char** argv) {
   a.option("png", "FILE", "also draw the points into a PNG");
   if (!a.parse(argc, argv, 2)) return 0;
   std::string name = a.required("name"), out = a.required("out");
+  if (a.has("png") && !png_available()) throw InputError("this build has no libpng (--png unavailable)");
   auto n = a.integer("n", 1, 100000000);
   auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
   if (!is_dataset_name(name)) sample_dataset(name, 1, 0);  // throws the "unknown data set" error
@@ -83,7 +85,7 @@ int cmd_data(int argc, char** argv) {
 
 void declare_train_flags(Args& a) {
   a.option("data", "NAME|FILE", "a built-in 2-D set or a .csv/.npy file", "olympic");
-  a.option("model", "NAME", "model family (diffflow)", "diffflow");
+  a.option("model", "NAME", "model family: diffflow | ddpm | ffjord", "diffflow");
   a.option("iters", "K", "training iterations in all");
   a.option("batch", "B", "batch size");
   a.option("steps", "N", "time steps N");
@@ -96,9 +98,11 @@ void declare_train_flags(Args& a) {
   a.option("device", "D", "cpu | cuda | auto", "auto");
   a.option("out", "DIR", "run directory (checkpoint.bin, log.csv, samples.png)");
   a.option("resume", "DIR", "continue the run in DIR up to --iters iterations in all");
-  a.option("grid", "KIND", "time grid: exponent | linear", "exponent");
-  a.option("t-start", "T", "first grid time", "0.001");
-  a.option("t-end", "T", "last grid time", "0.05");
+  a.option("grid", "KIND", "time grid: exponent | linear (DDPM, FFJORD: linear)", "exponent");
+  a.option("t-start", "T", "first grid time (DDPM 0.001, FFJORD 0)", "0.001");
+  a.option("t-end", "T", "last grid time (DDPM, FFJORD: 1)", "0.05");
+  a.option("beta-min", "B", "DDPM: beta(t) at t = 0", "0.1");
+  a.option("beta-max", "B", "DDPM: beta(t) at t = 1", "20");
   a.option("grid-p", "P", "exponent of the exponent grid", "0.9");
   a.option("g", "G", "diffusion coefficient: a constant, or one value per grid point, comma separated", "0.2");
   a.flag("randomize-grid", "draw a fresh randomized grid every iteration");
@@ -166,24 +170,34 @@ int cmd_train(int argc, char** argv) {
   } else {
     dir = a.required("out");
     cfg.model = a.str("model");
-    if (cfg.model != "diffflow") throw InputError("train: --model: unknown model '" + cfg.model + "' (known: diffflow)");
+    try {
+      parse_model_kind(cfg.model);
+    } catch (const InputError& e) {
+      throw InputError(std::string("train: --model: ") + e.what());
+    }
+    const bool ddpm = cfg.model == "ddpm", ffjord = cfg.model == "ffjord";
+    cfg.beta_min = a.real("beta-min", 0, 1e6);
+    cfg.beta_max = a.real("beta-max", 0, 1e6);
+    if (!(cfg.beta_max > cfg.beta_min)) throw InputError("train: --beta-max must exceed --beta-min");
     cfg.data = a.str("data");
     // Reference settings (MATH.md §7) on a GPU; on a CPU a smaller default that finishes in
     // minutes on 2 cores.
     cfg.iters = a.has("iters") ? a.integer("iters", 0, 100000000) : (gpu ? 3000 : 1500);
     cfg.batch = int(a.has("batch") ? a.integer("batch", 1, 10000000) : (gpu ? 5000 : 500));
-    cfg.grid.N = int(a.has("steps") ? a.integer("steps", 1, 100000) : (gpu ? 30 : 20));
+    // FFJORD's N is its fixed RK4 steps for training (4 evaluations each)
+    cfg.grid.N = int(a.has("steps") ? a.integer("steps", 1, 100000) : ffjord ? 8 : (gpu ? 30 : 20));
     cfg.shape.W = int(a.has("width") ? a.integer("width", 1, 4096) : (gpu ? 128 : 64));
     cfg.shape.L = int(a.has("layers") ? a.integer("layers", 0, 64) : 3);
     double lr = a.real("lr", 0, 10, true);
     cfg.lr_f = a.has("lr-drift") ? a.real("lr-drift", 0, 10, true) : lr;
     cfg.lr_s = a.has("lr-score") ? a.real("lr-score", 0, 10, true) : lr;
     cfg.seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
-    cfg.grid.kind = a.str("grid");
+    cfg.grid.kind = a.has("grid") || !(ddpm || ffjord) ? a.str("grid") : "linear";
     if (cfg.grid.kind != "exponent" && cfg.grid.kind != "linear")
       throw InputError("train: --grid: expected exponent or linear (got '" + cfg.grid.kind + "')");
-    cfg.grid.t_start = a.real("t-start", 0, 1e6);
-    cfg.grid.t_end = a.real("t-end", 0, 1e6, true);
+    cfg.grid.t_start = a.has("t-start") || !(ddpm || ffjord) ? a.real("t-start", 0, 1e6) : (ddpm ? 1e-3 : 0.0);
+    cfg.grid.t_end = a.has("t-end") || !(ddpm || ffjord) ? a.real("t-end", 0, 1e6, true) : 1.0;
+    if (ddpm && cfg.grid.t_start <= 0) throw InputError("train: --t-start must be > 0 for DDPM (σ_0 = 0)");
     if (!(cfg.grid.t_end > cfg.grid.t_start)) throw InputError("train: --t-end must be greater than --t-start");
     cfg.grid.p = a.real("grid-p", 0, 100, true);
     cfg.grid.randomize = a.on("randomize-grid");
@@ -231,8 +245,8 @@ int cmd_train(int argc, char** argv) {
   int rc = train(*be, cfg, st, data, opt);
   if (rc != 0) return rc;
   if (n_fig > 0) {
-    write_run_figures(*be, cfg, st, data, dir, n_fig);
-    if (!a.on("quiet")) std::fprintf(stderr, "wrote %s/samples.png and %s/loss.png\n", dir.c_str(), dir.c_str());
+    write_run_figures(*be, cfg, st, data, dir, n_fig);  // warns and skips without libpng
+    if (!a.on("quiet") && png_available()) std::fprintf(stderr, "wrote %s/samples.png and %s/loss.png\n", dir.c_str(), dir.c_str());
   }
   return 0;
 }
@@ -249,6 +263,7 @@ int cmd_sample(int argc, char** argv) {
   a.option("device", "D", "cpu | cuda | auto", "auto");
   if (!a.parse(argc, argv, 2)) return 0;
   std::string dir = a.required("model"), out = a.required("out");
+  if (a.has("png") && !png_available()) throw InputError("this build has no libpng (--png unavailable)");
   auto n = std::size_t(a.integer("n", 1, 100000000));
   int steps = int(a.integer("steps", 0, 100000));
   auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
@@ -275,6 +290,8 @@ int cmd_eval(int argc, char** argv) {
   a.option("n", "N", "number of points (files: the first N rows; 0 = all)", "5000");
   a.option("trajectories", "K", "diffuse trajectories per point for the bound", "4");
   a.option("ode-substeps", "M", "RK4 steps per grid cell for the ODE likelihood", "2");
+  a.option("tol", "TOL", "FFJORD: Dormand-Prince tolerance", "1e-5");
+  a.option("metric-samples", "N", "built-in sets: model samples for SW2, TV and leakage (0 = skip)", "20000");
   a.flag("no-ode", "skip the probability-flow ODE likelihood");
   a.option("seed", "S", "random seed", "0");
   a.option("device", "D", "cpu | cuda | auto", "auto");
@@ -284,6 +301,7 @@ int cmd_eval(int argc, char** argv) {
   RunConfig cfg;
   RunState st;
   load_checkpoint(dir, cfg, st);
+  cfg.ode_tol = a.real("tol", 0, 1, true);
   DataSource data(a.required("data"));
   if (data.dim() != cfg.shape.d)
     throw InputError("eval: --data '" + data.spec() + "' has d = " + std::to_string(data.dim()) + ", the model in " + dir +
@@ -298,18 +316,43 @@ int cmd_eval(int argc, char** argv) {
     if (!std::isfinite(v)) return std::string("null");
     return format_double(v);
   };
+  // sample quality against the true set (built-in sets only)
+  const auto n_metric = std::size_t(a.integer("metric-samples", 0, 100000000));
+  SampleMetrics sm;
+  sm.sw2 = sm.sw2_floor = sm.tv = sm.tv_floor = sm.leakage = sm.entropy = NAN;
+  if (data.is_named() && cfg.shape.d == 2 && n_metric > 0)
+    sm = sample_metrics(data.spec(), sample_model(*be, cfg, st, n_metric, 0, false, seed + 17), seed);
+  const double best_nll = std::isfinite(r.nll_exact) ? r.nll_exact : r.nll_ode;
+  const double kl_bound = r.nll_bound - sm.entropy, kl_nll = best_nll - sm.entropy;
   if (a.on("json")) {
     std::printf("{\"model\": \"%s\", \"data\": \"%s\", \"n\": %zu, \"nll_bound\": %s, \"nll_bound_se\": %s, "
-                "\"bpd_bound\": %s, \"nll_ode\": %s, \"nll_ode_se\": %s, \"bpd_ode\": %s, \"trajectories\": %d, "
-                "\"steps\": %d, \"ode_substeps\": %d, \"device\": \"%s\"}\n",
+                "\"bpd_bound\": %s, \"nll_ode\": %s, \"nll_ode_se\": %s, \"bpd_ode\": %s, \"nll_exact\": %s, "
+                "\"nll_exact_se\": %s, \"bpd_exact\": %s, \"nfe\": %ld, \"trajectories\": %d, \"steps\": %d, "
+                "\"ode_substeps\": %d, \"entropy\": %s, \"kl_gap_bound\": %s, \"kl_gap\": %s, \"sw2\": %s, "
+                "\"sw2_floor\": %s, \"tv\": %s, \"tv_floor\": %s, \"leakage\": %s, \"metric_samples\": %zu, "
+                "\"device\": \"%s\"}\n",
                 cfg.model.c_str(), data.spec().c_str(), r.n, num(r.nll_bound).c_str(), num(r.nll_bound_se).c_str(),
                 num(r.bpd_bound).c_str(), num(r.nll_ode).c_str(), num(r.nll_ode_se).c_str(), num(r.bpd_ode).c_str(),
-                r.trajectories, r.steps, r.ode_substeps, be->name().c_str());
+                num(r.nll_exact).c_str(), num(r.nll_exact_se).c_str(), num(r.bpd_exact).c_str(), r.nfe,
+                r.trajectories, r.steps, r.ode_substeps, num(sm.entropy).c_str(), num(kl_bound).c_str(),
+                num(kl_nll).c_str(), num(sm.sw2).c_str(), num(sm.sw2_floor).c_str(), num(sm.tv).c_str(),
+                num(sm.tv_floor).c_str(), num(sm.leakage).c_str(), sm.n, be->name().c_str());
   } else {
     std::printf("%s on %s (n = %zu, N = %d)\n", cfg.model.c_str(), data.spec().c_str(), r.n, r.steps);
-    std::printf("  NLL bound (-ELBO): %.4f ± %.4f nats   (%.4f bits/dim)\n", r.nll_bound, r.nll_bound_se, r.bpd_bound);
+    if (std::isfinite(r.nll_bound))
+      std::printf("  NLL bound (-ELBO): %.4f ± %.4f nats   (%.4f bits/dim)\n", r.nll_bound, r.nll_bound_se, r.bpd_bound);
     if (std::isfinite(r.nll_ode))
       std::printf("  NLL, probability-flow ODE: %.4f ± %.4f nats   (%.4f bits/dim)\n", r.nll_ode, r.nll_ode_se, r.bpd_ode);
+    if (std::isfinite(r.nll_exact))
+      std::printf("  NLL, exact (Dormand-Prince, tol %g, %ld evaluations): %.4f ± %.4f nats   (%.4f bits/dim)\n",
+                  cfg.ode_tol, r.nfe, r.nll_exact, r.nll_exact_se, r.bpd_exact);
+    if (std::isfinite(sm.entropy))
+      std::printf("  KL gap against the exact entropy %.4f: bound %.4f, likelihood %.4f nats\n", sm.entropy, kl_bound, kl_nll);
+    if (sm.n > 0) {
+      std::printf("  sliced W2 %.4f (floor %.4f), grid TV %.4f (floor %.4f) at %zu samples\n", sm.sw2, sm.sw2_floor, sm.tv,
+                  sm.tv_floor, sm.n);
+      if (std::isfinite(sm.leakage)) std::printf("  leakage %.4f\n", sm.leakage);
+    }
   }
   return 0;
 }

@@ -9,11 +9,21 @@
 
 namespace df {
 
+TimeGrid model_grid(const RunConfig& cfg, int N, const NoiseKey* key) {
+  const bool ddpm = cfg.model == "ddpm", ffjord = cfg.model == "ffjord";
+  TimeGrid grid = make_grid(cfg.grid, ddpm || ffjord ? GSchedule::constant(1.0) : cfg.g, N, key);
+  if (ddpm) {
+    const VpSchedule vp = cfg.desc().vp;
+    for (std::size_t i = 0; i < grid.t.size(); ++i) grid.g[i] = std::sqrt(vp.beta(grid.t[i]));
+  }
+  return grid;
+}
+
 TimeGrid eval_grid(const RunConfig& cfg, int steps) {
-  GridSpec spec = cfg.grid;
-  spec.randomize = false;
+  RunConfig c = cfg;
+  c.grid.randomize = false;
   int N = steps > 0 ? steps : cfg.grid.steps_at(cfg.iters);
-  return make_grid(spec, cfg.g, N);
+  return model_grid(c, N);
 }
 
 namespace {
@@ -48,7 +58,7 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
     std::vector<float> xf(z.data(), z.data() + z.size());
     Buf x = be.alloc(xf.size());
     be.upload(x, xf.data(), xf.size());
-    be.reverse_sweep(x, w.f, w.s, cfg.shape, B, grid, key, deterministic);
+    be.sample(x, w.f, w.s, cfg.desc(), B, grid, key, deterministic);
     be.download(xf.data(), x, xf.size());
     be.release(x);
     for (int b = 0; b < B; ++b)
@@ -63,11 +73,14 @@ EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const
     throw InputError("the data have " + std::to_string(raw.cols) + " columns, the model expects d = " +
                      std::to_string(cfg.shape.d));
   const std::size_t n = raw.rows;
+  const ModelDesc desc = cfg.desc();
+  const bool ffjord = desc.kind == ModelKind::FFJORD;
   TimeGrid grid = eval_grid(cfg, 0);
   EmaBufs w(be, st);
   const double logdet = st.stdz.log_det();
   std::vector<double> bound(n, 0.0), ode(n, 0.0);
   std::vector<double> part;
+  long nfe = 0;
   for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += kChunk, ++chunk) {
     const int B = int(std::min(kChunk, n - c0));
     Matrix sub(std::size_t(B), raw.cols);
@@ -75,15 +88,18 @@ EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const
     std::vector<float> xf = st.stdz.to_model_floats(sub);
     Buf x = be.alloc(xf.size());
     be.upload(x, xf.data(), xf.size());
-    for (int k = 0; k < trajectories; ++k) {
-      be.diffflow_loss(part, w.f, w.s, cfg.shape, x, B, grid, NoiseKey{mix_seed(seed, chunk), std::uint32_t(k)});
-      for (int b = 0; b < B; ++b) bound[c0 + b] += (part[b] - logdet) / trajectories;
-    }
-    if (with_ode) {
+    if (!ffjord)
+      for (int k = 0; k < trajectories; ++k) {
+        be.bound(part, w.f, w.s, desc, x, B, grid, NoiseKey{mix_seed(seed, chunk), std::uint32_t(k)});
+        for (int b = 0; b < B; ++b) bound[c0 + b] += (part[b] - logdet) / trajectories;
+      }
+    if (with_ode || ffjord) {
       OdeOptions opt;
       opt.substeps = ode_substeps;
       opt.probe_key = NoiseKey{seed, std::uint32_t(chunk)};
-      be.pf_loglik(part, w.f, w.s, cfg.shape, x, B, grid, cfg.g, opt);
+      long ev = 0;
+      be.loglik(part, &ev, w.f, w.s, desc, x, B, grid, cfg.g, opt);
+      nfe = std::max(nfe, ev);
       for (int b = 0; b < B; ++b) ode[c0 + b] = -(part[b] + logdet);
     }
     be.release(x);
@@ -97,17 +113,24 @@ EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const
   };
   EvalResult r;
   r.n = n;
-  r.trajectories = trajectories;
   r.steps = grid.N();
-  r.ode_substeps = with_ode ? ode_substeps : 0;
-  mean_se(bound, r.nll_bound, r.nll_bound_se);
+  r.nfe = nfe;
   const double per_bit = cfg.shape.d * std::log(2.0);
+  r.nll_bound = r.nll_bound_se = r.bpd_bound = NAN;
+  r.nll_ode = r.nll_ode_se = r.bpd_ode = NAN;
+  r.nll_exact = r.nll_exact_se = r.bpd_exact = NAN;
+  if (ffjord) {
+    mean_se(ode, r.nll_exact, r.nll_exact_se);
+    r.bpd_exact = r.nll_exact / per_bit;
+    return r;
+  }
+  r.trajectories = trajectories;
+  mean_se(bound, r.nll_bound, r.nll_bound_se);
   r.bpd_bound = r.nll_bound / per_bit;
   if (with_ode) {
+    r.ode_substeps = ode_substeps;
     mean_se(ode, r.nll_ode, r.nll_ode_se);
     r.bpd_ode = r.nll_ode / per_bit;
-  } else {
-    r.nll_ode = r.bpd_ode = NAN;
   }
   return r;
 }

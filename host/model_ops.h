@@ -11,6 +11,10 @@
 
 namespace df {
 
+// The model's grid for N steps: the configured grid and g schedule, except DDPM's g_i = √β(t_i)
+// (FFJORD ignores g). Randomized when the configuration says so and a key is given.
+TimeGrid model_grid(const RunConfig& cfg, int N, const NoiseKey* key = nullptr);
+
 // The evaluation grid for `steps` steps (0 = the training N), never randomized.
 TimeGrid eval_grid(const RunConfig& cfg, int steps);
 
@@ -21,11 +25,15 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
 // The same samples, plus the states they passed through at the grid indices given in
 // `snapshots` (for figures); snapshot k is returned in traj[k], raw coordinates are NOT used
 // there: trajectories stay in model coordinates.
+// NaN marks a figure the model family does not define (FFJORD has no bound; DiffFlow and DDPM
+// have no exact likelihood, only the ODE's).
 struct EvalResult {
   std::size_t n = 0;
   double nll_bound = 0, nll_bound_se = 0;  // −ELBO, nats per sample, and its standard error
   double nll_ode = 0, nll_ode_se = 0;      // probability-flow ODE, nats
-  double bpd_bound = 0, bpd_ode = 0;
+  double nll_exact = 0, nll_exact_se = 0;  // FFJORD: Dormand–Prince at the model's tolerance
+  double bpd_bound = 0, bpd_ode = 0, bpd_exact = 0;
+  long nfe = 0;                            // function evaluations of the ODE solve (per point)
   int trajectories = 0, steps = 0, ode_substeps = 0;
 };
 

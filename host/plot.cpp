@@ -1,11 +1,16 @@
 // PNG scatter / density figures (see host/plot.h): a float RGB canvas, a disc rasterizer with
 // alpha blending, a 2-D histogram heat map, FreeType text (skipped when the font cannot be
-// loaded), and in-memory PNG encoding with libpng, written through atomic_write_file.
+// loaded, or without FreeType: DF_HAVE_FREETYPE), and in-memory PNG encoding with libpng,
+// written through atomic_write_file (without libpng, DF_HAVE_PNG, the writers throw).
 #include "host/plot.h"
 
+#if DF_HAVE_FREETYPE
 #include <ft2build.h>
 #include FT_FREETYPE_H
+#endif
+#if DF_HAVE_PNG
 #include <png.h>
+#endif
 
 #include <algorithm>
 #include <cmath>
@@ -28,6 +33,7 @@ constexpr Rgb kPalette[10] = {{31, 119, 180}, {255, 127, 14}, {44, 160, 44},  {2
                               {148, 103, 189}, {140, 86, 75}, {227, 119, 194}, {127, 127, 127},
                               {188, 189, 34},  {23, 190, 207}};
 constexpr Rgb kNegative = {40, 40, 40}, kText = {25, 25, 25}, kFrame = {90, 90, 90};
+constexpr const char* kNoPng = "this build has no libpng: PNG output is unavailable";
 
 struct Canvas {
   int w, h;
@@ -42,6 +48,7 @@ struct Canvas {
   }
 };
 
+#if DF_HAVE_FREETYPE
 // DejaVuSans through FreeType; every call is a no-op when the font could not be loaded.
 class Font {
  public:
@@ -111,7 +118,15 @@ class Font {
   FT_Library lib_ = nullptr;
   FT_Face face_ = nullptr;
 };
+#else
+// Without FreeType no text is drawn.
+class Font {
+ public:
+  void draw(Canvas&, const std::string&, int, int, int, int, int) {}
+};
+#endif
 
+#if DF_HAVE_PNG
 void png_append(png_structp png, png_bytep data, png_size_t len) {
   static_cast<std::string*>(png_get_io_ptr(png))->append(reinterpret_cast<const char*>(data), len);
 }
@@ -145,6 +160,9 @@ void save_png(const std::string& path, const Canvas& cv) {
   if (!encode_png(rows.data(), cv.w, cv.h, &out)) throw std::runtime_error("PNG encoding failed for '" + path + "'");
   atomic_write_file(path, out);
 }
+#else
+[[noreturn]] void save_png(const std::string&, const Canvas&) { throw std::runtime_error(kNoPng); }
+#endif
 
 void check_panels(const std::string& path, const std::vector<Panel>& panels, int panel_px) {
   if (panels.empty()) throw std::invalid_argument("plot: no panels for '" + path + "'");
@@ -163,6 +181,7 @@ template <class Body>
 void draw_figure(const std::string& path, const std::vector<Panel>& panels, int panel_px,
                  const std::string& suptitle, Body body) {
   check_panels(path, panels, panel_px);
+  if (!png_available()) throw std::runtime_error(kNoPng);  // before drawing for nothing
   const PlotLayout lay = plot_layout(panels.size(), panel_px, !suptitle.empty());
   Canvas cv(lay.width, lay.height);
   Font font;
@@ -191,6 +210,14 @@ Rgb heat_colour(double t) {  // light yellow -> green-blue -> dark blue (YlGnBu-
 }
 
 }  // namespace
+
+bool png_available() {
+#if DF_HAVE_PNG
+  return true;
+#else
+  return false;
+#endif
+}
 
 std::string plot_font_path() {
   const char* env = std::getenv("DF_PLOT_FONT");

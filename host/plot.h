@@ -3,6 +3,10 @@
 // per point set, side by side (rows of at most 5), with titles drawn by FreeType in DejaVuSans
 // (no text when the font is missing). The PNG is encoded in memory by libpng and written with
 // atomic_write_file.
+// libpng and FreeType are optional (CMake defines DF_HAVE_PNG / DF_HAVE_FREETYPE when found):
+// without FreeType no text is drawn; without libpng the write_* functions throw
+// std::runtime_error("this build has no libpng: PNG output is unavailable") — ask
+// png_available() first.
 #pragma once
 #include <cstddef>
 #include <string>
@@ -49,5 +53,8 @@ void write_density_png(const std::string& path, const std::vector<Panel>& panels
 
 // The font used for titles: $DF_PLOT_FONT if set, else DejaVuSans.ttf.
 std::string plot_font_path();
+
+// Whether this build can write PNG files (it was linked with libpng).
+bool png_available();
 
 }  // namespace df

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -13,9 +14,14 @@ namespace df {
 
 void write_run_figures(Backend& be, const RunConfig& cfg, const RunState& st, const DataSource& data,
                        const std::string& dir, std::size_t n) {
+  if (!png_available()) {  // a build without libpng: the run is fine, only its pictures are skipped
+    std::fprintf(stderr, "diffflow: warning: this build has no libpng: %s/samples.png and loss.png not drawn\n",
+                 dir.c_str());
+    return;
+  }
   if (cfg.shape.d >= 2) {
     Matrix truth = data.eval_sample(n, cfg.seed);
-    Matrix sto = sample_model(be, cfg, st, n, 0, false, cfg.seed + 1);
+    Matrix sto = cfg.model == "ffjord" ? Matrix() : sample_model(be, cfg, st, n, 0, false, cfg.seed + 1);
     Matrix det = sample_model(be, cfg, st, n, 0, true, cfg.seed + 1);
     Panel p0{"data: " + cfg.data, truth, {}, 0, 0, 0, 0};
     ViewBox vb = view_box(p0);
@@ -23,9 +29,14 @@ void write_run_figures(Backend& be, const RunConfig& cfg, const RunState& st, co
     char title[128];
     std::snprintf(title, sizeof title, "%s after %lld iterations, N = %d", cfg.model.c_str(), (long long)st.iteration,
                   eval_grid(cfg, 0).N());
-    write_scatter_png(dir + "/samples.png",
-                      {panel("data: " + cfg.data, truth), panel("samples (SDE)", sto), panel("samples (ODE)", det)}, 400,
-                      title);
+    std::vector<Panel> panels{panel("data: " + cfg.data, truth)};
+    if (cfg.model == "ffjord") {
+      panels.push_back(panel("samples (ODE)", det));  // FFJORD's sampler is the ODE
+    } else {
+      panels.push_back(panel("samples (SDE)", sto));
+      panels.push_back(panel("samples (ODE)", det));
+    }
+    write_scatter_png(dir + "/samples.png", panels, 400, title);
   }
   // loss curve: one point per iteration
   std::ifstream in(dir + "/log.csv");

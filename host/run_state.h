@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/backend.h"
 #include "engine/grid.h"
 #include "engine/params.h"
 #include "host/standardize.h"
@@ -13,7 +14,10 @@
 namespace df {
 
 struct RunConfig {
-  std::string model = "diffflow";
+  std::string model = "diffflow";  // diffflow | ddpm | ffjord
+  double beta_min = 0.1, beta_max = 20.0;  // DDPM's linear β(t) on t ∈ [0, 1]
+  double ddpm_t_min = 1e-3;                // DDPM: training times t ~ U(t_min, 1)
+  double ode_tol = 1e-5;                   // FFJORD evaluation tolerance (not stored: an eval flag)
   std::string data = "olympic";  // a data set name or a file path
   NetShape shape;
   GridSpec grid;
@@ -30,6 +34,9 @@ struct RunConfig {
   int save_every = 100;       // checkpoint interval in iterations
 
   int k_for(int N) const;     // adjoint checkpoint interval for N steps
+  ModelDesc desc() const;     // the model family with its fixed parts
+  bool trains_drift() const { return model != "ddpm"; }
+  bool trains_score() const { return model == "diffflow" || model == "ddpm"; }
   double lr_factor(std::int64_t iteration) const;
 };
 

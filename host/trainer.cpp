@@ -9,6 +9,7 @@
 #include "host/checkpoint.h"
 #include "host/errors.h"
 #include "host/io.h"
+#include "host/model_ops.h"
 #include "host/progress.h"
 
 namespace df {
@@ -54,6 +55,8 @@ const char* kLogHeader = "iter,loss,grad_norm_f,grad_norm_s,lr_f,lr_s,N,seconds\
 int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& data, const TrainOptions& opt) {
   const std::size_t n = cfg.shape.n_params();
   const int d = cfg.shape.d, B = cfg.batch;
+  const ModelDesc desc = cfg.desc();
+  const bool trains[2] = {cfg.trains_drift(), cfg.trains_score()};
   NetBufs nb[2];
   NetState* ns[2] = {&st.f, &st.s};
   for (int k = 0; k < 2; ++k) {
@@ -93,7 +96,7 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
   };
   if (st.iteration == 0) save();  // a run directory always holds a loadable checkpoint
 
-  Progress bar("train", st.iteration, cfg.iters, opt.quiet);
+  Progress bar(opt.label, st.iteration, cfg.iters, opt.quiet);
   const auto t_start = std::chrono::steady_clock::now();
   double loss_ema = NAN;
   while (st.iteration < cfg.iters) {
@@ -103,8 +106,8 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     be.upload(x0, x.data(), x.size());
     const NoiseKey key{cfg.seed, std::uint32_t(it)};
     const int N = cfg.grid.steps_at(it);
-    TimeGrid grid = make_grid(cfg.grid, cfg.g, N, &key);
-    double loss = be.diffflow_loss_grad(nb[0].g, nb[1].g, nb[0].p, nb[1].p, cfg.shape, x0, B, grid, key, cfg.k_for(N));
+    TimeGrid grid = model_grid(cfg, N, &key);
+    double loss = be.train_loss_grad(nb[0].g, nb[1].g, nb[0].p, nb[1].p, desc, x0, B, grid, key, cfg.k_for(N));
     double gn[2], scale[2];
     for (int k = 0; k < 2; ++k) {
       gn[k] = std::sqrt(be.grad_sq_norm(nb[k].g));
@@ -121,6 +124,7 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     }
     const double lrf = cfg.lr_f * cfg.lr_factor(it), lrs = cfg.lr_s * cfg.lr_factor(it);
     for (int k = 0; k < 2; ++k) {
+      if (!trains[k]) continue;  // the family has no such network (DDPM: drift, FFJORD: score)
       AdamHyper h;
       h.lr = float(k == 0 ? lrf : lrs);
       be.adam_update(nb[k].p, nb[k].g, nb[k].m, nb[k].v, h, long(it + 1), float(scale[k]));
@@ -137,6 +141,7 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     std::snprintf(status, sizeof status, "loss %.4f", loss_ema);
     bar.update(st.iteration, status);
     if (st.iteration % cfg.save_every == 0 || st.iteration == cfg.iters) save();
+    if (opt.budget_seconds > 0 && secs >= opt.budget_seconds) break;
   }
   char status[64];
   std::snprintf(status, sizeof status, "loss %.4f", loss_ema);

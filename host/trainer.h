@@ -14,6 +14,8 @@ namespace df {
 struct TrainOptions {
   std::string dir;     // run directory (checkpoint.bin, log.csv)
   bool quiet = false;  // no progress display
+  double budget_seconds = 0;  // > 0: stop (and checkpoint) once this much wall time has passed
+  std::string label = "train";  // progress line label
 };
 
 // A fresh state: initialized parameters, zero Adam moments, EMA = parameters, and the

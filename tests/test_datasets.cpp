@@ -1,6 +1,8 @@
 // Tests for host/datasets: names and parameters, determinism, shapes, finiteness, the hard
 // supports (checkerboard, carpet), that the exact densities integrate to 1 and that the Monte
 // Carlo mean of −log p over true samples matches the stated entropy.
+// In a build without FreeType (DF_HAVE_FREETYPE unset) the text set must refuse with InputError;
+// its other checks are skipped with a warning.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -12,6 +14,14 @@
 using namespace df;
 
 namespace {
+
+#if DF_HAVE_FREETYPE
+constexpr bool kHaveFreetype = true;
+#else
+constexpr bool kHaveFreetype = false;
+#endif
+
+bool is_text(const std::string& name) { return name.rfind("text", 0) == 0; }
 
 // Mean and standard error of −log p over n true samples.
 void mc_entropy(const std::string& name, std::size_t n, double& mean, double& se) {
@@ -51,6 +61,11 @@ TEST_CASE("names and parameters", "[datasets]") {
 TEST_CASE("every set: shape, finite, deterministic per seed", "[datasets]") {
   for (const auto& name : dataset_names()) {
     INFO(name);
+    if (!kHaveFreetype && is_text(name)) {
+      WARN("no FreeType: the text data set is skipped");
+      CHECK_THROWS_WITH(sample_dataset(name, 10, 1), Catch::Contains("this build has no FreeType"));
+      continue;
+    }
     const Matrix a = sample_dataset(name, 1001, 42), b = sample_dataset(name, 1001, 42);
     const Matrix c = sample_dataset(name, 1001, 43);
     REQUIRE(a.rows == 1001);
@@ -132,6 +147,11 @@ TEST_CASE("carpet: support, holes, density integrates to 1, entropy", "[datasets
 TEST_CASE("tree and text: grid mass sums to 1, Monte Carlo entropy", "[datasets]") {
   for (const char* name : {"tree", "text", "text:Hi!"}) {
     INFO(name);
+    if (!kHaveFreetype && is_text(name)) {
+      CHECK_THROWS_AS(raster_grid(name), InputError);
+      CHECK_THROWS_AS(sample_dataset(name, 10, 1), InputError);
+      continue;
+    }
     const RasterGrid g = raster_grid(name);
     REQUIRE(g.nx > 10);
     REQUIRE(g.ny > 10);
@@ -149,6 +169,10 @@ TEST_CASE("tree and text: grid mass sums to 1, Monte Carlo entropy", "[datasets]
     double mean, se;
     mc_entropy(name, 20000, mean, se);
     CHECK(std::fabs(mean - exact_density(name).entropy) < 4 * se + 1e-12);
+  }
+  if (!kHaveFreetype) {
+    WARN("no FreeType: text checks skipped");
+    return;
   }
   CHECK(raster_grid("text:Hi!").nx < raster_grid("text").nx);
   CHECK_THROWS_AS(sample_dataset("text: ", 10, 1), InputError);  // no ink

@@ -1,0 +1,113 @@
+// Shared declarations of `diffflow-bench speed` (PERF.md §3–§5).
+//   bench_main.cpp     flags, defaults, the order of the measurements
+//   engine_timing.cpp  the engine's training iteration (composed like host/trainer.cpp),
+//                      sampling (reverse_sweep), device description, device memory
+//   parity.cpp         the input files for bench/torch_port.py and the engine's own loss and
+//                      gradient norms in double (templated reference) and float (the backend)
+//   torch_runner.cpp   finding a python with torch, running torch_port.py, reading its JSON
+//   report.cpp         DIR/speed.json and DIR/speed.md, the PERF.md targets marked
+// FLOP count (PERF.md §2): one network forward per sample with the time embedding computed
+// once per step costs 2W(d + L·W + d); an iteration runs 2N+1 of them in the diffuse sweep, the
+// same again recomputed in the adjoint sweep plus a backward ≈ 2× forward, so
+// FLOP/iter = 4·(2N+1)·B·2W(2d + L·W) (≈ 242 GFLOP at B = 10k, N = 30, W = 128, L = 3, d = 2).
+// The extra drift evaluations that re-diffuse the checkpoint segments are not counted.
+#pragma once
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+
+namespace dfb {
+
+struct Config {
+  std::string device_req = "auto", backend, why, description;
+  int threads = 1;
+  df::NetShape shape;
+  int B = 0, N = 30, iters = 0, warmup = 0, sample_B = 0, K = 1;
+  std::vector<int> batches;
+  std::string defaults;  // which default set was used ("gpu (PERF.md)" or "cpu (small)")
+  std::string out;
+  bool no_torch = false;
+  std::string python, script;
+  std::uint64_t seed = 0;
+};
+
+struct Timing {
+  int B = 0, iters = 0;
+  double ms_median = NAN, ms_min = NAN, ms_max = NAN;
+  double loss_first = NAN, loss_last = NAN;
+  double dev_mem_bytes = NAN;  // CUDA: cudaMemGetInfo delta (peak over the iterations)
+};
+
+struct Sampling {
+  int B = 0, reps = 0;
+  double ms_median = NAN, samples_per_s = NAN;
+};
+
+struct Parity {
+  std::string status = "skipped", note;
+  int B = 0, N = 0;
+  double tol64 = 1e-6, tol32 = 1e-3;
+  double eng64[3] = {NAN, NAN, NAN}, eng32[3] = {NAN, NAN, NAN};  // loss, |grad f|, |grad s|
+  double torch64[3] = {NAN, NAN, NAN}, torch32[3] = {NAN, NAN, NAN};
+  double rel64 = NAN, rel32 = NAN, rel_eng32 = NAN;  // max relative differences
+  std::string torch_json;
+};
+
+struct Torch {
+  std::string status = "skipped", python, version, json, blas;
+  double matmul_gflops = NAN;  // the peer's fp32 B×W·W×W product, a check on its BLAS
+  double eager_ms = NAN, graph_ms = NAN, sample_sps = NAN, eager_mem = NAN, graph_mem = NAN;
+  std::string graph_status;
+};
+
+struct Report {
+  Config cfg;
+  std::string date, commit;
+  Timing train;
+  Sampling sample;
+  std::vector<Timing> sweep;
+  Parity parity;
+  Torch torch;
+  double peak_rss_bytes = NAN;
+};
+
+// FLOP of one forward per sample (embedding once per step), of a training iteration, of sampling.
+inline double fwd_flop(const df::NetShape& s) { return 2.0 * s.W * (2.0 * s.d + double(s.L) * s.W); }
+inline double iter_flop(const df::NetShape& s, int N, int B) { return 4.0 * (2 * N + 1) * B * fwd_flop(s); }
+inline double sample_flop(const df::NetShape& s, int N, int B) { return 2.0 * N * B * fwd_flop(s); }
+inline const char* kFlopFormula = "FLOP/iter = 4*(2N+1)*B*2W(2d+L*W): (2N+1) forwards in the diffuse sweep, "
+                                  "the same recomputed plus a backward (~2x forward) in the adjoint sweep; "
+                                  "forward = 2W(d + L*W + d) per sample, time embedding once per step";
+
+// engine_timing.cpp
+df::TimeGrid bench_grid(int N);  // exponent grid t 0.001..0.05, p 0.9, g ≡ 0.2 (engine/grid.h defaults)
+void force_sync(df::Backend& be, const df::Buf& b);
+Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float>& x0, int B, int iters,
+                     int warmup);
+Sampling time_sampling(df::Backend& be, const Config& cfg, int B, int reps);
+std::string describe_device(const std::string& backend, int threads);
+double peak_rss_bytes();
+
+// parity.cpp
+std::vector<float> olympic_batch(int B, std::uint64_t seed);  // model coordinates, d×B
+void write_torch_input(const std::string& path, const Config& cfg, int B, int N, const std::vector<float>& x0,
+                       bool with_eps);
+void engine_parity(df::Backend& be, const Config& cfg, Parity& par, const std::string& input_path);
+void compare_parity(Parity& par);
+
+// torch_runner.cpp
+std::string find_python(const std::string& preferred);  // "" when none has torch
+int run_capture(const std::string& cmd, std::string* out);
+std::string shell_quote(const std::string& s);
+bool json_number(const std::string& js, const std::string& key, double* v);
+std::string json_string(const std::string& js, const std::string& key);
+void run_torch_parity(const Config& cfg, const std::string& python, Parity& par, const std::string& input);
+void run_torch_time(const Config& cfg, const std::string& python, Torch& tor, const std::string& input);
+
+// report.cpp
+void write_reports(const Report& rep);
+std::string fmt(double v, const char* f = "%.4g");  // "n/a" when not finite
+
+}  // namespace dfb

@@ -1,0 +1,199 @@
+// The engine's side of `diffflow-bench speed`: a full training iteration composed the way
+// host/trainer.cpp composes it (loss + gradient sweep, both gradient norms on the host, the
+// clipping factor at 1.0, Adam lr 1e-2 for each network, EMA 0.999), on a fixed batch and grid,
+// with a fresh noise key every iteration; and sampling (reverse_sweep from x_N ~ N(0, I)).
+// Timing: std::chrono::steady_clock around each iteration, median after warm-up. The backend
+// has no sync method: the gradient norms already come back to the host inside the iteration,
+// and force_sync() ends it (cudaDeviceSynchronize when built with CUDA, else a one-float
+// download). Device memory (CUDA only): cudaMemGetInfo before the buffers are allocated and
+// after every iteration; the largest difference is reported (buffers + the backend's scratch).
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <thread>
+
+#include "bench/bench.h"
+#include "engine/noise.h"
+
+#ifdef DF_HAVE_CUDA
+#include <cuda_runtime.h>
+#endif
+
+namespace dfb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_since(Clock::time_point t0) { return std::chrono::duration<double, std::milli>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+[[maybe_unused]] bool is_cuda(df::Backend& be) { return be.name() == "cuda"; }
+
+// Free device memory in bytes, or NaN when not measurable (CPU backend / build without CUDA).
+double free_device_bytes(df::Backend& be) {
+#ifdef DF_HAVE_CUDA
+  if (is_cuda(be)) {
+    std::size_t free_b = 0, total_b = 0;
+    if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) return double(free_b);
+  }
+#else
+  (void)be;
+#endif
+  return NAN;
+}
+
+}  // namespace
+
+df::TimeGrid bench_grid(int N) {
+  df::GridSpec spec;  // the 2-D toy setting: exponent grid 0.001..0.05, p 0.9
+  spec.N = N;
+  return df::make_grid(spec, df::GSchedule::constant(0.2), N);
+}
+
+void force_sync(df::Backend& be, const df::Buf& b) {
+#ifdef DF_HAVE_CUDA
+  if (is_cuda(be)) {
+    cudaDeviceSynchronize();
+    return;
+  }
+#endif
+  float tmp = 0;
+  be.download(&tmp, b, 1);
+}
+
+Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float>& x0, int B, int iters,
+                     int warmup) {
+  const df::NetShape& s = cfg.shape;
+  const std::size_t n = s.n_params();
+  Timing r;
+  r.B = B;
+  r.iters = iters;
+  const double free0 = free_device_bytes(be);
+  struct Net {
+    df::Buf p, g, m, v, ema;
+  } net[2];
+  for (int k = 0; k < 2; ++k) {
+    std::vector<float> p(n);
+    df::init_params(s, p.data(), cfg.seed, std::uint32_t(k));
+    for (df::Buf* b : {&net[k].p, &net[k].g, &net[k].m, &net[k].v, &net[k].ema}) *b = be.alloc(n);
+    be.upload(net[k].p, p.data(), n);
+    be.upload(net[k].ema, p.data(), n);
+  }
+  df::Buf xb = be.alloc(std::size_t(s.d) * B);
+  be.upload(xb, x0.data(), std::size_t(s.d) * B);
+  const df::TimeGrid grid = bench_grid(cfg.N);
+  std::vector<double> ms;
+  double peak = NAN;
+  const bool tty = isatty(2);
+  for (int it = 0; it < warmup + iters; ++it) {
+    force_sync(be, net[0].p);
+    const auto t0 = Clock::now();
+    const df::NoiseKey key{cfg.seed, std::uint32_t(it)};
+    const double loss = be.diffflow_loss_grad(net[0].g, net[1].g, net[0].p, net[1].p, s, xb, B, grid, key, cfg.K);
+    for (int k = 0; k < 2; ++k) {
+      const double gn = std::sqrt(be.grad_sq_norm(net[k].g));
+      const double scale = gn > 1.0 ? 1.0 / gn : 1.0;
+      df::AdamHyper h;  // lr 1e-2, β 0.9/0.999, ε 1e-8
+      be.adam_update(net[k].p, net[k].g, net[k].m, net[k].v, h, long(it + 1), float(scale));
+      be.ema_update(net[k].ema, net[k].p, 0.999f);
+    }
+    force_sync(be, net[0].p);
+    const double t = ms_since(t0);
+    if (it >= warmup) ms.push_back(t);
+    if (it == 0) r.loss_first = loss;
+    r.loss_last = loss;
+    const double fr = free_device_bytes(be);
+    if (std::isfinite(free0) && std::isfinite(fr)) peak = std::isfinite(peak) ? std::max(peak, free0 - fr) : free0 - fr;
+    if (tty)
+      std::fprintf(stderr, "\r[bench]   B=%d iteration %d/%d (%s)  %.2f ms  loss %.4f   ", B, it + 1, warmup + iters,
+                   it < warmup ? "warm-up" : "timed", t, loss);
+  }
+  if (tty) std::fprintf(stderr, "\n");
+  for (auto& nb : net)
+    for (df::Buf* b : {&nb.p, &nb.g, &nb.m, &nb.v, &nb.ema}) be.release(*b);
+  be.release(xb);
+  r.ms_median = median(ms);
+  r.ms_min = *std::min_element(ms.begin(), ms.end());
+  r.ms_max = *std::max_element(ms.begin(), ms.end());
+  r.dev_mem_bytes = peak;
+  return r;
+}
+
+Sampling time_sampling(df::Backend& be, const Config& cfg, int B, int reps) {
+  const df::NetShape& s = cfg.shape;
+  const std::size_t n = s.n_params();
+  Sampling r;
+  r.B = B;
+  r.reps = reps;
+  df::Buf pb[2];
+  for (int k = 0; k < 2; ++k) {
+    std::vector<float> p(n);
+    df::init_params(s, p.data(), cfg.seed, std::uint32_t(k));
+    pb[k] = be.alloc(n);
+    be.upload(pb[k], p.data(), n);
+  }
+  const df::TimeGrid grid = bench_grid(cfg.N);
+  df::MatX<double> xn;  // x_N ~ N(0, I) from the engine's own generator
+  df::PhiloxNoise(df::NoiseKey{cfg.seed, 0}, df::kStreamReverse).fill(xn, cfg.N, s.d, B);
+  std::vector<float> xh(xn.data(), xn.data() + xn.size());
+  df::Buf xb = be.alloc(xh.size());
+  std::vector<double> ms;
+  for (int r_ = 0; r_ < 1 + reps; ++r_) {
+    be.upload(xb, xh.data(), xh.size());
+    force_sync(be, xb);
+    const auto t0 = Clock::now();
+    be.reverse_sweep(xb, pb[0], pb[1], s, B, grid, df::NoiseKey{cfg.seed, std::uint32_t(r_)}, false);
+    force_sync(be, xb);
+    if (r_ > 0) ms.push_back(ms_since(t0));
+  }
+  for (auto& b : pb) be.release(b);
+  be.release(xb);
+  r.ms_median = median(ms);
+  r.samples_per_s = B / (r.ms_median / 1e3);
+  return r;
+}
+
+std::string describe_device(const std::string& backend, int threads) {
+#ifdef DF_HAVE_CUDA
+  if (backend == "cuda") {
+    int dev = 0;
+    cudaDeviceProp p{};
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&p, dev) == cudaSuccess) {
+      char buf[512];
+      std::snprintf(buf, sizeof buf, "%s (sm_%d%d, %d SMs, %.1f GiB)", p.name, p.major, p.minor, p.multiProcessorCount,
+                    double(p.totalGlobalMem) / (1024.0 * 1024 * 1024));
+      return buf;
+    }
+    return "CUDA device (properties unavailable)";
+  }
+#else
+  (void)backend;
+#endif
+  std::string model = "unknown CPU";
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("model name", 0) == 0 && line.find(':') != std::string::npos) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  const unsigned hw = std::thread::hardware_concurrency();
+  return model + ", " + std::to_string(hw) + " hardware threads, " + std::to_string(threads) + " used";
+}
+
+double peak_rss_bytes() {
+  rusage ru{};
+  if (getrusage(RUSAGE_SELF, &ru) != 0) return NAN;
+  return double(ru.ru_maxrss) * 1024.0;
+}
+
+}  // namespace dfb

@@ -1,0 +1,144 @@
+// Model-level dispatch of engine/backend.h: DiffFlow to the backend's sweeps, DDPM and FFJORD
+// to the CPU reference (engine/ddpm.h, engine/ffjord.h, the shared sweeps with NetPair::kind) on
+// host copies of the buffers, cut into the same fixed chunks as the CPU backend.
+#include <cstring>
+
+#include "engine/backend.h"
+#include "engine/cpu_parallel.h"
+#include "engine/ddpm.h"
+#include "engine/ffjord.h"
+#include "engine/likelihood.h"
+
+namespace df {
+namespace {
+
+std::vector<float> host_copy(Backend& be, const Buf& b) {
+  std::vector<float> h(b.n);
+  if (b.n) be.download(h.data(), b, b.n);
+  return h;
+}
+
+Eigen::Map<const MatX<float>> batch(const std::vector<float>& x, int d, int B) {
+  return Eigen::Map<const MatX<float>>(x.data(), d, B);
+}
+
+// mean and gradient of a per-chunk mean objective, reduced in chunk order
+template <class Fn>
+double chunked_mean_grad(std::vector<float>& g, int B, Fn fn) {
+  const int nc = num_chunks(B);
+  std::vector<std::vector<float>> cg(nc, std::vector<float>(g.size(), 0.f));
+  std::vector<double> cl(nc);
+  parallel_chunks(B, [&](int c, int b0, int nb) {
+    const double w = double(nb) / B;  // chunk mean → batch mean
+    cl[c] = fn(cg[c].data(), b0, nb) * w;
+    for (float& v : cg[c]) v *= float(w);
+  });
+  double loss = 0;
+  std::fill(g.begin(), g.end(), 0.f);
+  for (int c = 0; c < nc; ++c) {
+    loss += cl[c];
+    for (std::size_t i = 0; i < g.size(); ++i) g[i] += cg[c][i];
+  }
+  return loss;
+}
+
+}  // namespace
+
+double Backend::train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
+                                int B, const TimeGrid& grid, NoiseKey key, int K) {
+  if (m.kind == ModelKind::DiffFlow) return diffflow_loss_grad(gf, gs, pf, ps, m.shape, x0, B, grid, key, K);
+  const int d = m.shape.d;
+  std::vector<float> x = host_copy(*this, x0), zero(gf.n, 0.f);
+  double loss;
+  if (m.kind == ModelKind::DDPM) {
+    std::vector<float> p = host_copy(*this, ps), g(ps.n);
+    loss = chunked_mean_grad(g, B, [&](float* gc, int b0, int nb) {
+      return ddpm_loss_grad<float>(gc, nullptr, m.shape, p.data(), MatX<float>(batch(x, d, B).middleCols(b0, nb)), m.vp,
+                                   m.t_min, key, std::uint32_t(b0));
+    });
+    upload(gs, g.data(), g.size());
+    upload(gf, zero.data(), zero.size());
+  } else {
+    std::vector<float> p = host_copy(*this, pf), g(pf.n);
+    loss = chunked_mean_grad(g, B, [&](float* gc, int b0, int nb) {
+      return ffjord_loss_grad<float>(gc, nullptr, m.shape, p.data(), MatX<float>(batch(x, d, B).middleCols(b0, nb)),
+                                     grid.t.front(), grid.t.back(), grid.N());
+    });
+    upload(gf, g.data(), g.size());
+    upload(gs, zero.data(), zero.size());
+  }
+  return loss;
+}
+
+void Backend::bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
+                    const TimeGrid& grid, NoiseKey key) {
+  if (m.kind == ModelKind::DiffFlow) return diffflow_loss(loss, pf, ps, m.shape, x0, B, grid, key);
+  const int d = m.shape.d;
+  std::vector<float> x = host_copy(*this, x0), f = host_copy(*this, pf), s = host_copy(*this, ps);
+  NetPair<float> net(m.shape, f.data(), s.data(), m.kind, m.vp);
+  loss.assign(std::size_t(B), 0.0);
+  parallel_chunks(B, [&](int, int b0, int nb) {
+    MatX<float> xc = batch(x, d, B).middleCols(b0, nb);
+    if (m.kind == ModelKind::FFJORD) {
+      VecX<float> l = ffjord_nll<float>(m.shape, f.data(), xc, grid.t.front(), grid.t.back(), grid.N());
+      for (int b = 0; b < nb; ++b) loss[std::size_t(b0 + b)] = l[b];
+      return;
+    }
+    PhiloxNoise noise(key, kStreamDiffuse, std::uint32_t(b0));
+    DiffuseOut<float> out;
+    diffuse_sweep(out, net, xc, grid, noise, 0);
+    for (int b = 0; b < nb; ++b) loss[std::size_t(b0 + b)] = out.loss[b];
+  });
+}
+
+void Backend::sample(Buf& xb, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
+                     NoiseKey key, bool deterministic) {
+  if (m.kind == ModelKind::DiffFlow) return reverse_sweep(xb, pf, ps, m.shape, B, grid, key, deterministic);
+  const int d = m.shape.d;
+  std::vector<float> x = host_copy(*this, xb), f = host_copy(*this, pf), s = host_copy(*this, ps);
+  NetPair<float> net(m.shape, f.data(), s.data(), m.kind, m.vp);
+  parallel_chunks(B, [&](int, int b0, int nb) {
+    Eigen::Map<MatX<float>> all(x.data(), d, B);
+    MatX<float> xc = all.middleCols(b0, nb);
+    if (m.kind == ModelKind::FFJORD) {
+      ffjord_sample<float>(xc, m.shape, f.data(), grid.t.front(), grid.t.back(), grid.N());
+    } else {
+      PhiloxNoise noise(key, kStreamReverse, std::uint32_t(b0));
+      df::reverse_sweep(xc, net, grid, noise, deterministic);
+    }
+    all.middleCols(b0, nb) = xc;
+  });
+  upload(xb, x.data(), x.size());
+}
+
+void Backend::loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m,
+                     const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) {
+  if (nfe) *nfe = 0;
+  if (m.kind == ModelKind::DiffFlow) {
+    pf_loglik(logp, pf, ps, m.shape, x0, B, grid, g, opt);
+    if (nfe) *nfe = 4L * opt.substeps * grid.N();
+    return;
+  }
+  const int d = m.shape.d;
+  std::vector<float> x = host_copy(*this, x0), ff = host_copy(*this, pf), ss = host_copy(*this, ps);
+  std::vector<double> f(ff.begin(), ff.end()), s(ss.begin(), ss.end());
+  NetPair<double> net(m.shape, f.data(), s.data(), m.kind, m.vp);
+  logp.assign(std::size_t(B), 0.0);
+  std::vector<long> evals(std::size_t(num_chunks(B)), 0);
+  parallel_chunks(B, [&](int c, int b0, int nb) {
+    MatX<double> xc = batch(x, d, B).middleCols(b0, nb).cast<double>();
+    VecX<double> lp;
+    if (m.kind == ModelKind::FFJORD) {
+      lp = -ffjord_dopri5<double>(m.shape, f.data(), xc, grid.t.front(), grid.t.back(), m.tol, &evals[std::size_t(c)]);
+    } else {
+      OdeOptions o = opt;
+      o.probe_key.seed = opt.probe_key.seed + std::uint64_t(b0);
+      lp = pf_ode_loglik<double>(net, xc, grid, g, o);
+      evals[std::size_t(c)] = 4L * opt.substeps * grid.N();
+    }
+    for (int b = 0; b < nb; ++b) logp[std::size_t(b0 + b)] = lp[b];
+  });
+  if (nfe) *nfe = *std::max_element(evals.begin(), evals.end());
+}
+
+}  // namespace df

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The three model families through the command: train (a few iterations), sample, eval --json
+# with the fields each defines (DiffFlow and DDPM: nll_bound and nll_ode; FFJORD: nll_exact and
+# the solver's function evaluations), the sample-quality metrics against a built-in set, and
+# resume for a baseline.
+set -u
+BIN="$1"
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+fail=0; pass=0
+ok() { pass=$((pass+1)); }
+bad() { echo "FAIL: $*"; fail=$((fail+1)); }
+PY=python3
+for m in diffflow ddpm ffjord; do
+  if "$BIN" train --model $m --data checkerboard --iters 4 --batch 64 --steps 3 --width 8 --layers 1 \
+      --device cpu --quiet --samples 100 --out "$T/$m" 2>"$T/err"; then ok; else bad "train $m: $(cat "$T/err")"; continue; fi
+  grep -a -q "model=$m$" "$T/$m/checkpoint.bin" && ok || bad "checkpoint of $m does not say model=$m"
+  "$BIN" sample --model "$T/$m" --n 37 --device cpu --out "$T/$m.csv" 2>"$T/err" && [ "$(wc -l <"$T/$m.csv")" -eq 37 ] && ok || bad "sample $m: $(cat "$T/err")"
+  "$BIN" eval --model "$T/$m" --data checkerboard --n 50 --metric-samples 300 --device cpu --json >"$T/$m.json" 2>"$T/err" || bad "eval $m: $(cat "$T/err")"
+  if $PY - "$T/$m.json" "$m" <<'PY'
+import json, math, sys
+o = json.load(open(sys.argv[1])); m = sys.argv[2]
+fin = lambda k: o[k] is not None and math.isfinite(o[k])
+assert o["model"] == m and o["n"] == 50
+if m == "ffjord":
+    assert fin("nll_exact") and o["nfe"] > 0 and o["nll_bound"] is None
+else:
+    assert fin("nll_bound") and fin("nll_ode") and fin("bpd_bound") and o["nll_exact"] is None
+# checkerboard: exact entropy log 32 in raw coordinates; metrics with floors; leakage in [0, 1]
+assert abs(o["entropy"] - math.log(32)) < 1e-9
+assert fin("kl_gap") and fin("sw2") and fin("sw2_floor") and 0 <= o["leakage"] <= 1 and 0 <= o["tv"] <= 1
+PY
+  then ok; else bad "eval --json of $m: $(cat "$T/$m.json")"; fi
+done
+"$BIN" train --resume "$T/ddpm" --iters 6 --device cpu --quiet --samples 0 2>"$T/err" && [ "$(tail -1 "$T/ddpm/log.csv" | cut -d, -f1)" = 6 ] && ok || bad "resume ddpm: $(cat "$T/err")"
+"$BIN" train --model nope --out "$T/x" >/dev/null 2>"$T/err"; [ $? -eq 2 ] && grep -q "unknown model" "$T/err" && ok || bad "unknown model: $(cat "$T/err")"
+echo "cli_models: $pass passed, $fail failed"
+[ $fail -eq 0 ]
