@@ -22,26 +22,6 @@ Eigen::Map<const MatX<float>> batch(const std::vector<float>& x, int d, int B) {
   return Eigen::Map<const MatX<float>>(x.data(), d, B);
 }
 
-// mean and gradient of a per-chunk mean objective, reduced in chunk order
-template <class Fn>
-double chunked_mean_grad(std::vector<float>& g, int B, Fn fn) {
-  const int nc = num_chunks(B);
-  std::vector<std::vector<float>> cg(nc, std::vector<float>(g.size(), 0.f));
-  std::vector<double> cl(nc);
-  parallel_chunks(B, [&](int c, int b0, int nb) {
-    const double w = double(nb) / B;  // chunk mean → batch mean
-    cl[c] = fn(cg[c].data(), b0, nb) * w;
-    for (float& v : cg[c]) v *= float(w);
-  });
-  double loss = 0;
-  std::fill(g.begin(), g.end(), 0.f);
-  for (int c = 0; c < nc; ++c) {
-    loss += cl[c];
-    for (std::size_t i = 0; i < g.size(); ++i) g[i] += cg[c][i];
-  }
-  return loss;
-}
-
 }  // namespace
 
 double Backend::train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
@@ -52,16 +32,16 @@ double Backend::train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, 
   double loss;
   if (m.kind == ModelKind::DDPM) {
     std::vector<float> p = host_copy(*this, ps), g(ps.n);
-    loss = chunked_mean_grad(g, B, [&](float* gc, int b0, int nb) {
-      return ddpm_loss_grad<float>(gc, nullptr, m.shape, p.data(), MatX<float>(batch(x, d, B).middleCols(b0, nb)), m.vp,
+    loss = chunked_mean_grad({{g.data(), g.size()}}, B, [&](const std::vector<float*>& gc, int b0, int nb) {
+      return ddpm_loss_grad<float>(gc[0], nullptr, m.shape, p.data(), MatX<float>(batch(x, d, B).middleCols(b0, nb)), m.vp,
                                    m.t_min, key, std::uint32_t(b0));
     });
     upload(gs, g.data(), g.size());
     upload(gf, zero.data(), zero.size());
   } else {
     std::vector<float> p = host_copy(*this, pf), g(pf.n);
-    loss = chunked_mean_grad(g, B, [&](float* gc, int b0, int nb) {
-      return ffjord_loss_grad<float>(gc, nullptr, m.shape, p.data(), MatX<float>(batch(x, d, B).middleCols(b0, nb)),
+    loss = chunked_mean_grad({{g.data(), g.size()}}, B, [&](const std::vector<float*>& gc, int b0, int nb) {
+      return ffjord_loss_grad<float>(gc[0], nullptr, m.shape, p.data(), MatX<float>(batch(x, d, B).middleCols(b0, nb)),
                                      grid.t.front(), grid.t.back(), grid.N());
     });
     upload(gf, g.data(), g.size());

@@ -33,28 +33,11 @@ class CpuBackend : public Backend {
   double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                             int B, const TimeGrid& grid, NoiseKey key, int K) override {
     NetPair<float> net{shape, pf.ptr, ps.ptr};
-    const int nc = num_chunks(B);
-    std::vector<std::vector<float>> cgf(nc, std::vector<float>(gf.n, 0.f)), cgs(nc, std::vector<float>(gs.n, 0.f));
-    std::vector<double> closs(nc);
-    parallel_chunks(B, [&](int c, int b0, int nb) {
+    return chunked_mean_grad({{gf.ptr, gf.n}, {gs.ptr, gs.n}}, B, [&](const std::vector<float*>& g, int b0, int nb) {
       PhiloxNoise noise(key, kStreamDiffuse, std::uint32_t(b0));
-      closs[c] = df::diffflow_loss_grad<float>(cgf[c].data(), cgs[c].data(), nullptr, nullptr, net,
-                                               as_mat(x0, shape.d, B).middleCols(b0, nb), grid, noise, K);
-      closs[c] *= double(nb) / B;
-      const float w = float(double(nb) / B);  // chunk mean → batch mean
-      for (auto* g : {&cgf[c], &cgs[c]})
-        for (float& v : *g) v *= w;
+      return df::diffflow_loss_grad<float>(g[0], g[1], nullptr, nullptr, net, as_mat(x0, shape.d, B).middleCols(b0, nb),
+                                           grid, noise, K);
     });
-    // reduce in chunk order: the result does not depend on the number of threads
-    double loss = 0;
-    std::fill(gf.ptr, gf.ptr + gf.n, 0.0f);
-    std::fill(gs.ptr, gs.ptr + gs.n, 0.0f);
-    for (int c = 0; c < nc; ++c) {
-      loss += closs[c];
-      for (std::size_t i = 0; i < gf.n; ++i) gf.ptr[i] += cgf[c][i];
-      for (std::size_t i = 0; i < gs.n; ++i) gs.ptr[i] += cgs[c][i];
-    }
-    return loss;
   }
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                      int B, const TimeGrid& grid, NoiseKey key) override {

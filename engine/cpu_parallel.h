@@ -53,4 +53,36 @@ inline void parallel_chunks(int B, const std::function<void(int, int, int)>& fn)
   if (err) std::rethrow_exception(err);
 }
 
+// Batch mean of a per-chunk objective and its gradients: fn(chunk gradients, first sample,
+// samples) returns the chunk mean and accumulates the chunk mean's gradients into its buffers
+// (one per output, each out[k].size() floats). The results are weighted by the chunk sizes and
+// reduced in chunk order into out (=), so they do not depend on the number of threads.
+template <class Fn>
+double chunked_mean_grad(const std::vector<std::pair<float*, std::size_t>>& out, int B, Fn fn) {
+  const int nc = num_chunks(B);
+  const std::size_t ng = out.size();
+  std::vector<std::vector<std::vector<float>>> cg(nc);
+  std::vector<double> cl(nc);
+  parallel_chunks(B, [&](int c, int b0, int nb) {
+    cg[c].resize(ng);
+    std::vector<float*> ptrs(ng);
+    for (std::size_t k = 0; k < ng; ++k) {
+      cg[c][k].assign(out[k].second, 0.f);
+      ptrs[k] = cg[c][k].data();
+    }
+    const double w = double(nb) / B;  // chunk mean → batch mean
+    cl[c] = fn(ptrs, b0, nb) * w;
+    for (auto& g : cg[c])
+      for (float& v : g) v *= float(w);
+  });
+  double loss = 0;
+  for (std::size_t k = 0; k < ng; ++k) std::fill(out[k].first, out[k].first + out[k].second, 0.f);
+  for (int c = 0; c < nc; ++c) {
+    loss += cl[c];
+    for (std::size_t k = 0; k < ng; ++k)
+      for (std::size_t i = 0; i < out[k].second; ++i) out[k].first[i] += cg[c][k][i];
+  }
+  return loss;
+}
+
 }  // namespace df
