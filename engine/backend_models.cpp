@@ -41,8 +41,11 @@ double Backend::train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, 
   } else {
     std::vector<float> p = host_copy(*this, pf), g(pf.n);
     loss = chunked_mean_grad({{g.data(), g.size()}}, B, [&](const std::vector<float*>& gc, int b0, int nb) {
+      FfjordTrace tr;  // exact for d <= 16, else Hutchinson probes keyed by the iteration
+      tr.key = key;
+      tr.sample_offset = std::uint32_t(b0);
       return ffjord_loss_grad<float>(gc[0], nullptr, m.shape, p.data(), MatX<float>(batch(x, d, B).middleCols(b0, nb)),
-                                     grid.t.front(), grid.t.back(), grid.N());
+                                     grid.t.front(), grid.t.back(), grid.N(), &tr);
     });
     upload(gf, g.data(), g.size());
     upload(gs, zero.data(), zero.size());
@@ -60,7 +63,10 @@ void Backend::bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, con
   parallel_chunks(B, [&](int, int b0, int nb) {
     MatX<float> xc = batch(x, d, B).middleCols(b0, nb);
     if (m.kind == ModelKind::FFJORD) {
-      VecX<float> l = ffjord_nll<float>(m.shape, f.data(), xc, grid.t.front(), grid.t.back(), grid.N());
+      FfjordTrace tr;
+      tr.key = key;
+      tr.sample_offset = std::uint32_t(b0);
+      VecX<float> l = ffjord_nll<float>(m.shape, f.data(), xc, grid.t.front(), grid.t.back(), grid.N(), &tr);
       for (int b = 0; b < nb; ++b) loss[std::size_t(b0 + b)] = l[b];
       return;
     }
@@ -109,7 +115,12 @@ void Backend::loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const 
     MatX<double> xc = batch(x, d, B).middleCols(b0, nb).cast<double>();
     VecX<double> lp;
     if (m.kind == ModelKind::FFJORD) {
-      lp = -ffjord_dopri5<double>(m.shape, f.data(), xc, grid.t.front(), grid.t.back(), m.tol, &evals[std::size_t(c)]);
+      FfjordTrace tr;
+      tr.exact_max_d = opt.exact_max_d;
+      tr.probes = opt.probes;
+      tr.key = opt.probe_key;
+      tr.sample_offset = std::uint32_t(b0);
+      lp = -ffjord_dopri5<double>(m.shape, f.data(), xc, grid.t.front(), grid.t.back(), m.tol, &evals[std::size_t(c)], &tr);
     } else {
       OdeOptions o = opt;
       o.probe_key.seed = opt.probe_key.seed + std::uint64_t(b0);

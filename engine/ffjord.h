@@ -6,15 +6,43 @@
 //                     the trace's gradient from mlp_trace_backward (second order)
 //   ffjord_dopri5     evaluation with the adaptive Dormand–Prince 5(4) solver, returns the NFE
 //   ffjord_sample     x(t_1) ~ N(0, I) integrated back to t_0 (fixed-step RK4)
-// log p(x_0) = log N(x(t_1); 0, I) + ∫_{t_0}^{t_1} tr ∂v/∂x dt.
+// log p(x_0) = log N(x(t_1); 0, I) + ∫_{t_0}^{t_1} tr ∂v/∂x dt. The trace is exact (d tangents)
+// for d ≤ FfjordTrace::exact_max_d, else Hutchinson's estimator with Rademacher probes from the
+// counter-based generator keyed by (key, RK4 step, stage, probe, global sample, dimension), so
+// the reverse pass regenerates the forward pass's probes.
 #pragma once
 #include <cmath>
 
 #include "kernels/cpu/mlp_trace.h"
+#include "kernels/math/philox.h"
 
 namespace df {
 
 template <class T> T log_normal_const(int d) { return T(0.5 * d * std::log(2 * M_PI)); }
+
+struct FfjordTrace {
+  int exact_max_d = 16;
+  int probes = 1;
+  NoiseKey key{};
+  std::uint32_t sample_offset = 0;
+};
+
+// Rademacher probes for (step, stage) when d exceeds the exact limit; empty otherwise.
+template <class T>
+std::vector<MatX<T>> ffjord_probes(const FfjordTrace* tr, int d, int B, std::uint32_t step, int stage) {
+  std::vector<MatX<T>> out;
+  if (!tr || d <= tr->exact_max_d) return out;
+  for (int p = 0; p < tr->probes; ++p) {
+    MatX<T> z(d, B);
+    const std::uint32_t counter = (step * 8u + std::uint32_t(stage)) * 64u + std::uint32_t(p);
+    for (int b = 0; b < B; ++b)
+      for (int k = 0; k < d; ++k)
+        z(k, b) = uniform_at(tr->key, kStreamProbe, counter, tr->sample_offset + std::uint32_t(b), std::uint32_t(k)) < 0.5
+                      ? T(1) : T(-1);
+    out.push_back(std::move(z));
+  }
+  return out;
+}
 
 // v and tr at (x, t), caches kept for the reverse
 template <class T> struct FfjordStage {
@@ -26,31 +54,37 @@ template <class T> struct FfjordStage {
 };
 
 template <class T>
-void ffjord_stage(FfjordStage<T>& st, const NetShape& s, const T* p, const MatX<T>& y, T t) {
+void ffjord_stage(FfjordStage<T>& st, const NetShape& s, const T* p, const MatX<T>& y, T t,
+                  std::vector<MatX<T>> probes = {}) {
   mlp_embed(st.ec, s, p, t);
   st.y = y;
+  st.tc.probes = std::move(probes);
   mlp_trace_forward(st.v, st.tr, s, p, y, st.ec, st.tc);
 }
 
 // One RK4 step of (x, ℓ). Stages returned in st[0..3] when given.
 template <class T>
-void rk4_step(MatX<T>& x, VecX<T>& ell, const NetShape& s, const T* p, T t, T h, FfjordStage<T>* st) {
+void rk4_step(MatX<T>& x, VecX<T>& ell, const NetShape& s, const T* p, T t, T h, FfjordStage<T>* st,
+              const FfjordTrace* trace = nullptr, std::uint32_t step = 0) {
   FfjordStage<T> local[4];
   FfjordStage<T>* S = st ? st : local;
-  ffjord_stage(S[0], s, p, x, t);
-  ffjord_stage(S[1], s, p, MatX<T>(x + T(0.5) * h * S[0].v), t + T(0.5) * h);
-  ffjord_stage(S[2], s, p, MatX<T>(x + T(0.5) * h * S[1].v), t + T(0.5) * h);
-  ffjord_stage(S[3], s, p, MatX<T>(x + h * S[2].v), t + h);
+  const int d = int(x.rows()), B = int(x.cols());
+  ffjord_stage(S[0], s, p, x, t, ffjord_probes<T>(trace, d, B, step, 0));
+  ffjord_stage(S[1], s, p, MatX<T>(x + T(0.5) * h * S[0].v), t + T(0.5) * h, ffjord_probes<T>(trace, d, B, step, 1));
+  ffjord_stage(S[2], s, p, MatX<T>(x + T(0.5) * h * S[1].v), t + T(0.5) * h, ffjord_probes<T>(trace, d, B, step, 2));
+  ffjord_stage(S[3], s, p, MatX<T>(x + h * S[2].v), t + h, ffjord_probes<T>(trace, d, B, step, 3));
   x += (h / T(6)) * (S[0].v + T(2) * S[1].v + T(2) * S[2].v + S[3].v);
   ell += (h / T(6)) * (S[0].tr + T(2) * S[1].tr + T(2) * S[2].tr + S[3].tr);
 }
 
 template <class T>
-VecX<T> ffjord_nll(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, int steps) {
+VecX<T> ffjord_nll(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, int steps,
+                   const FfjordTrace* trace = nullptr) {
   MatX<T> x = x0;
   VecX<T> ell = VecX<T>::Zero(x0.cols());
   const T h = T((t1 - t0) / steps);
-  for (int n = 0; n < steps; ++n) rk4_step<T>(x, ell, s, p, T(t0 + n * ((t1 - t0) / steps)), h, nullptr);
+  for (int n = 0; n < steps; ++n)
+    rk4_step<T>(x, ell, s, p, T(t0 + n * ((t1 - t0) / steps)), h, nullptr, trace, std::uint32_t(n));
   VecX<T> out(x0.cols());
   for (Eigen::Index b = 0; b < x0.cols(); ++b) out[b] = T(0.5) * x.col(b).squaredNorm() + log_normal_const<T>(s.d) - ell[b];
   return out;
@@ -59,7 +93,7 @@ VecX<T> ffjord_nll(const NetShape& s, const T* p, const MatX<T>& x0, double t0, 
 // Batch-mean NLL; dp += its gradient. per_sample (optional) gets the NLLs.
 template <class T>
 double ffjord_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const T* p, const MatX<T>& x0, double t0,
-                        double t1, int steps) {
+                        double t1, int steps, const FfjordTrace* trace = nullptr) {
   const int B = int(x0.cols());
   const T h = T((t1 - t0) / steps);
   std::vector<MatX<T>> xs(steps + 1);
@@ -67,7 +101,7 @@ double ffjord_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const
   MatX<T> x = x0;
   VecX<T> ell = VecX<T>::Zero(B);
   for (int n = 0; n < steps; ++n) {
-    rk4_step<T>(x, ell, s, p, T(t0 + n * ((t1 - t0) / steps)), h, nullptr);
+    rk4_step<T>(x, ell, s, p, T(t0 + n * ((t1 - t0) / steps)), h, nullptr, trace, std::uint32_t(n));
     xs[n + 1] = x;
   }
   VecX<T> nll(B);
@@ -87,7 +121,7 @@ double ffjord_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const
   for (int n = steps - 1; n >= 0; --n) {
     MatX<T> xn = xs[n];
     VecX<T> dummy = VecX<T>::Zero(B);
-    rk4_step<T>(xn, dummy, s, p, T(t0 + n * ((t1 - t0) / steps)), h, S);
+    rk4_step<T>(xn, dummy, s, p, T(t0 + n * ((t1 - t0) / steps)), h, S, trace, std::uint32_t(n));
     MatX<T> kbar[4], ybar[4];
     MatX<T> carry = MatX<T>::Zero(s.d, B);  // ȳ_{i+1} · c_{i+1} h flowing into k̄_i
     for (int i = 3; i >= 0; --i) {
@@ -105,7 +139,8 @@ double ffjord_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const
 // Dormand–Prince 5(4) on (x, ℓ) for the whole batch as one system, error in the max norm scaled
 // by atol + rtol·|state|. Returns −log p(x_0) per sample; *nfe = function evaluations.
 template <class T>
-VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, double tol, long* nfe) {
+VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, double tol, long* nfe,
+                      const FfjordTrace* trace = nullptr) {
   static const double a[7][6] = {{0},
                                  {1.0 / 5},
                                  {3.0 / 40, 9.0 / 40},
@@ -123,7 +158,8 @@ VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t
   long evals = 0;
   FfjordStage<T> st;
   auto f = [&](const MatX<T>& y, double tt, MatX<T>& kv, VecX<T>& kq) {
-    ffjord_stage(st, s, p, y, T(tt));
+    // one probe set per evaluation (a fresh draw each time: an unbiased trace at every stage)
+    ffjord_stage(st, s, p, y, T(tt), ffjord_probes<T>(trace, int(y.rows()), int(y.cols()), std::uint32_t(evals), 0));
     kv = st.v;
     kq = st.tr;
     ++evals;

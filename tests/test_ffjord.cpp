@@ -42,3 +42,32 @@ TEST_CASE("Dormand–Prince matches fine RK4 and counts evaluations; sampling in
   ffjord_sample<double>(x, s, p.data(), 0.0, 1.0, 200);
   CHECK((x - x0).cwiseAbs().maxCoeff() < 1e-8);
 }
+
+TEST_CASE("FFJORD with Hutchinson's trace (d > 16): gradient of the estimate, and unbiasedness", "[ffjord]") {
+  NetShape s{18, 6, 1};
+  std::vector<double> p(s.n_params());
+  init_params(s, p.data(), 9, 0, 1.0);
+  MatX<double> x0 = test::random_mat(18, 2, 3, 0.8);
+  FfjordTrace tr;
+  tr.key = NoiseKey{4, 7};
+  tr.probes = 2;
+  std::vector<double> g(p.size(), 0.0);
+  double L = ffjord_loss_grad<double>(g.data(), nullptr, s, p.data(), x0, 0.0, 1.0, 2, &tr);
+  CHECK(L == Approx(ffjord_nll<double>(s, p.data(), x0, 0.0, 1.0, 2, &tr).mean()).epsilon(1e-14));
+  // the probes are fixed by the key, so the estimate is a smooth function of the parameters
+  auto fd = test::fd_gradient(
+      [&](const std::vector<double>& q) { return ffjord_nll<double>(s, q.data(), x0, 0.0, 1.0, 2, &tr).mean(); }, p, 1e-6);
+  test::expect_close(g, fd, 1e-6, "Hutchinson FFJORD gradient");
+  // averaged over many keys, the estimated NLL approaches the exact-trace NLL
+  FfjordTrace exact;
+  exact.exact_max_d = 100;
+  const double ref = ffjord_nll<double>(s, p.data(), x0, 0.0, 1.0, 2, &exact).mean();
+  double acc = 0;
+  const int reps = 300;
+  for (int r = 0; r < reps; ++r) {
+    FfjordTrace h;
+    h.key = NoiseKey{std::uint64_t(r), 0};
+    acc += ffjord_nll<double>(s, p.data(), x0, 0.0, 1.0, 2, &h).mean() / reps;
+  }
+  CHECK(acc == Approx(ref).margin(0.05 * std::fabs(ref) + 0.05));
+}
