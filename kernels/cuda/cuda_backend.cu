@@ -177,6 +177,7 @@ class CudaBackend : public Backend {
   }
 
   void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) override {
+    NvtxRange r("adam_update");
     AdamArgs a;
     a.p = p.ptr; a.m = m.ptr; a.v = v.ptr; a.g = g.ptr; a.n = p.n;
     a.scale = scale; a.lr = h.lr; a.beta1 = h.beta1; a.beta2 = h.beta2; a.eps = h.eps;
@@ -185,7 +186,10 @@ class CudaBackend : public Backend {
     cuda::launch_adam(a);
   }
 
-  void ema_update(Buf& e, const Buf& p, float decay) override { cuda::launch_ema(e.ptr, p.ptr, p.n, decay); }
+  void ema_update(Buf& e, const Buf& p, float decay) override {
+    NvtxRange r("ema_update");
+    cuda::launch_ema(e.ptr, p.ptr, p.n, decay);
+  }
 
  private:
   // Step constants and the time embeddings e(t_j) of both networks, on the device.
