@@ -45,6 +45,11 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
 
+  // Matrix-operand precision of the network passes: "fp32" (default), "tf32" or "bf16" (operands
+  // rounded, fp32 states, loss and accumulation). The CPU backend computes in fp32 only and
+  // refuses the others with an InputError.
+  virtual void set_precision(const std::string& p);
+
   virtual Buf alloc(std::size_t n) = 0;  // zero-filled
   virtual void release(Buf& b) = 0;
   virtual void upload(Buf& dst, const float* host, std::size_t n) = 0;

@@ -55,6 +55,7 @@ void ensure_dir(const std::string& dir) {
 std::unique_ptr<Backend> pick_backend(const Args& a, std::string* why = nullptr) {
   std::string w;
   auto be = make_backend(a.str("device"), &w);
+  be->set_precision(a.str("precision"));
   if (why) *why = w;
   return be;
 }
@@ -96,6 +97,7 @@ void declare_train_flags(Args& a) {
   a.option("lr-score", "X", "learning rate of the score network (overrides --lr)");
   a.option("seed", "S", "random seed", "0");
   a.option("device", "D", "cpu | cuda | auto", "auto");
+  a.option("precision", "P", "matrix operands on the GPU: fp32 | tf32 | bf16 (fp32 states and sums)", "fp32");
   a.option("out", "DIR", "run directory (checkpoint.bin, log.csv, samples.png)");
   a.option("resume", "DIR", "continue the run in DIR up to --iters iterations in all");
   a.option("grid", "KIND", "time grid: exponent | linear (DDPM, FFJORD: linear)", "exponent");
@@ -261,6 +263,7 @@ int cmd_sample(int argc, char** argv) {
   a.option("out", "FILE", "output file, .csv or .npy");
   a.option("png", "FILE", "also draw the samples into a PNG");
   a.option("device", "D", "cpu | cuda | auto", "auto");
+  a.option("precision", "P", "matrix operands on the GPU: fp32 | tf32 | bf16", "fp32");
   if (!a.parse(argc, argv, 2)) return 0;
   std::string dir = a.required("model"), out = a.required("out");
   if (a.has("png") && !png_available()) throw InputError("this build has no libpng (--png unavailable)");
@@ -295,6 +298,7 @@ int cmd_eval(int argc, char** argv) {
   a.flag("no-ode", "skip the probability-flow ODE likelihood");
   a.option("seed", "S", "random seed", "0");
   a.option("device", "D", "cpu | cuda | auto", "auto");
+  a.option("precision", "P", "matrix operands on the GPU: fp32 | tf32 | bf16", "fp32");
   a.flag("json", "print one JSON object");
   if (!a.parse(argc, argv, 2)) return 0;
   std::string dir = a.required("model");

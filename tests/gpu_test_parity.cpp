@@ -100,6 +100,35 @@ TEST_CASE("CUDA sweeps equal the CPU backend", "[gpu]") {
   }
 }
 
+TEST_CASE("CUDA sweeps with TF32 and BF16 operands stay within 2e-2 of the fp32 CPU backend", "[gpu]") {
+  for (const char* prec : {"tf32", "bf16"}) {
+    for (int W : {64, 128}) {
+      DYNAMIC_SECTION(prec << " W=" << W) {
+        Pair P;
+        P.gpu->set_precision(prec);
+        const NetShape s{2, W, 3};
+        const int B = 1000, N = 30;
+        std::vector<float> pf(s.n_params()), ps(s.n_params());
+        init_params(s, pf.data(), 3, 0, 0.5);
+        init_params(s, ps.data(), 3, 1, 0.5);
+        auto [cf, gf_] = P.put(pf);
+        auto [cs, gs_] = P.put(ps);
+        auto [cx, gx] = P.put(fvec(test::random_mat(2, B, 5, 1.5)));
+        GridSpec spec;
+        const TimeGrid grid = make_grid(spec, GSchedule::constant(0.2), N);
+        const NoiseKey key{42, 9};
+        auto [cgf, ggf] = P.put(std::vector<float>(pf.size()));
+        auto [cgs, ggs] = P.put(std::vector<float>(ps.size()));
+        const double Lc = P.cpu->diffflow_loss_grad(cgf, cgs, cf, cs, s, cx, B, grid, key, 5);
+        const double Lg = P.gpu->diffflow_loss_grad(ggf, ggs, gf_, gs_, s, gx, B, grid, key, 5);
+        CHECK(Lg == Approx(Lc).epsilon(2e-2));
+        test::expect_close(P.get(*P.gpu, ggf), P.get(*P.cpu, cgf), 2e-2, "drift gradient");
+        test::expect_close(P.get(*P.gpu, ggs), P.get(*P.cpu, cgs), 2e-2, "score gradient");
+      }
+    }
+  }
+}
+
 TEST_CASE("CUDA optimizer kernels equal the CPU backend", "[gpu]") {
   Pair P;
   const std::size_t n = 99714;  // odd, one W = 128 network

@@ -69,6 +69,13 @@ class CudaBackend : public Backend {
   }
   std::string name() const override { return "cuda"; }
 
+  void set_precision(const std::string& p) override {
+    if (p == "fp32") prec_ = MatPrecision::FP32;
+    else if (p == "tf32") prec_ = MatPrecision::TF32;
+    else if (p == "bf16") prec_ = MatPrecision::BF16;
+    else throw InputError("--precision: expected fp32, tf32 or bf16 (got '" + p + "')");
+  }
+
   Buf alloc(std::size_t n) override {
     Buf b;
     CUDA_CHECK(cudaMalloc(&b.ptr, std::max<size_t>(n, 1) * sizeof(float)));
@@ -192,6 +199,7 @@ class CudaBackend : public Backend {
   }
 
  private:
+  MatPrecision prec_ = MatPrecision::FP32;  // operands of the layer products (precision.h)
   // Step constants and the time embeddings e(t_j) of both networks, on the device.
   SweepCommon prepare(const NetShape& shape, const Buf& pf, const Buf& ps, int B, const TimeGrid& grid, NoiseKey key) {
     if (B < 1) throw InputError("cuda backend: empty batch");
@@ -209,6 +217,7 @@ class CudaBackend : public Backend {
     c.B = B;
     c.TB = pick_tb(shape);
     c.key = key;
+    c.prec = prec_;
     EmbedArgs ea{c.f, c.s, c.st, emb, emb + size_t(N + 1) * shape.W};
     cuda::launch_embed(ea, shape.W, N);
     return c;

@@ -5,6 +5,8 @@
 // nblocks, ... Same numbers as engine/diffflow.h: noise from normal4 with (key, stream, step,
 // global sample index, dim/4), per-step constants rounded as there, per-element math from
 // kernels/math. Only the order of float sums inside the network passes differs.
+// c.prec (SweepCommon) rounds the operands of the MLP layer products (mlp_tile.h, precision.h);
+// states, η, the loss and every accumulator stay fp32; the embedding bodies are always fp32.
 //   embed_body          ef/es[j][W] = e(t_j) for j = 0..N; grid 2(N+1) blocks, 5W floats shared (=)
 //   diffuse_tile        loss[b] = L_b (D4); xs = every state when not null                    (=)
 //   reverse_tile        x: x_N → x_0, (D2) with a noise-free last step, or probability flow     (=)
@@ -66,7 +68,7 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
   }
   for (int b = tid; b < nb; b += nt) loss[b] = 0.f;
   ex.sync();
-  mlp_forward_tile(ex, c.f, c.ef, x, nb, TB, cache_f(sm, T), F);
+  mlp_forward_tile(ex, c.f, c.ef, x, nb, TB, cache_f(sm, T), F, c.prec);
   for (int i = 0; i < N; ++i) {
     noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
     const float dt = c.st.dt[i], sf = c.st.sf[i], sb = c.st.sb[i], g2 = c.st.g2[i];
@@ -76,8 +78,8 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
       if (a.xs) a.xs[(size_t(i + 1) * B + b0 + b) * d + k] = xn[e];
     }
     ex.sync();
-    mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, xn, nb, TB, cache_f(sm, T), Fn);
-    mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, xn, nb, TB, cache_s(sm, T), Sn);
+    mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, xn, nb, TB, cache_f(sm, T), Fn, c.prec);
+    mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, xn, nb, TB, cache_s(sm, T), Sn, c.prec);
     for (int b = tid; b < nb; b += nt)
       for (int k = 0; k < d; ++k) {
         const int e = k * TB + b;
@@ -118,8 +120,8 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
     ex.sync();
     for (int i = N - 1; i >= 0; --i) {
       const float dt = c.st.dt[i], g2 = c.st.g2[i], sb = c.st.sb[i];
-      mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, TB, cache_f(sm, T), F);
-      mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, TB, cache_s(sm, T), S);
+      mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, TB, cache_f(sm, T), F, c.prec);
+      mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, TB, cache_s(sm, T), S, c.prec);
       const bool noisy = !a.deterministic && i > 0;
       if (noisy) noise_tile(ex, c.key, kStreamReverse, i, b0, nb, d, TB, eta);
       for (int idx = tid; idx < d * nb; idx += nt) {
@@ -156,8 +158,8 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
       xp[k * TB + b] = xs[(size_t(j - 1) * B + b0 + b) * d + k];
     }
     ex.sync();
-    mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, TB, cache_f(sm, T), F);
-    mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, TB, cache_s(sm, T), S);
+    mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, TB, cache_f(sm, T), F, c.prec);
+    mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, TB, cache_s(sm, T), S, c.prec);
     const float dtp = c.st.dt[j - 1], sb = c.st.sb[j - 1], g2 = c.st.g2[j - 1];
     const float dtj = j < N ? c.st.dt[j] : 0.f;
     for (int idx = tid; idx < d * nb; idx += nt) {
@@ -169,8 +171,8 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
       w[e] = (-g2 * dtp) * rprev[e];
     }
     ex.sync();
-    mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf);
-    mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js);
+    mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
+    mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js, c.prec);
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int e = (idx / nb) * TB + idx % nb;
       if (j == N)
@@ -187,14 +189,14 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
     xj[k * TB + b] = xs[size_t(b0 + b) * d + k];
   }
   ex.sync();
-  mlp_forward_tile(ex, c.f, c.ef, xj, nb, TB, cache_f(sm, T), F);
+  mlp_forward_tile(ex, c.f, c.ef, xj, nb, TB, cache_f(sm, T), F, c.prec);
   const float dt0 = c.st.dt[0];
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int e = (idx / nb) * TB + idx % nb;
     v[e] = dt0 * lam[e];
   }
   ex.sync();
-  mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def, static_cast<float*>(nullptr));
+  mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def, static_cast<float*>(nullptr), c.prec);
 }
 
 template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {

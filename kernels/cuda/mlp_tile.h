@@ -2,6 +2,13 @@
 // against the Exec interface (GpuExec on the device, EmuExec on the CPU). Threads map to
 // (neuron, sample) pairs; weights are read from global memory (fp32); every function ends with
 // a block barrier, so its outputs are visible to the whole block on return.
+// Precision (kernels/cuda/precision.h): every layer product of the per-sample MLP (input,
+// hidden and output layers; forward, input cotangent and weight gradient) goes through
+// operand_dot, which rounds both operands to prec and sums in fp32. This is the scalar
+// emulation of a tensor-core MMA with the same operand rounding; a real mma.sync / wgmma path
+// (bf16 or tf32 fragments, fp32 accumulators) is still to come and would replace these loops.
+// Bias sums, GELU, the stored z/h caches and the time embedding (embed_point, per t, not per
+// sample) stay fp32 whatever prec says. prec = FP32 gives the plain fp32 numbers bit for bit.
 //   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l, h_l (W×TB each)  (=)
 //   mlp_backward_tile  g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part),
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
@@ -11,6 +18,7 @@
 // The parameter gradients g, de live in a slice owned by this block (global memory): each index
 // is written by exactly one thread per phase, so no atomics.
 #pragma once
+#include "kernels/cuda/precision.h"
 #include "kernels/cuda/sweep_args.h"
 #include "kernels/math/fourier.h"
 #include "kernels/math/gelu.h"
@@ -19,14 +27,13 @@ namespace df {
 
 template <class Exec>
 DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const float* x, int nb, int TB,
-                            MlpCacheView c, float* y) {
+                            MlpCacheView c, float* y, MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const float* Win = n.p + n.inw;
   const float* bin = n.p + n.inb;
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int o = idx / nb, b = idx % nb;
-    float acc = 0.f;
-    for (int k = 0; k < d; ++k) acc += Win[o * d + k] * x[k * TB + b];
+    const float acc = operand_dot(Win + o * d, 1, x + b, TB, d, prec);
     const float z = acc + (bin[o] + e[o]);
     c.z[o * TB + b] = z;
     c.h[o * TB + b] = gelu_forward(z);
@@ -40,8 +47,7 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     float* ho = c.h + size_t(l + 1) * W * TB;
     for (int idx = tid; idx < W * nb; idx += nt) {
       const int o = idx / nb, b = idx % nb;
-      float acc = 0.f;
-      for (int i = 0; i < W; ++i) acc += Wl[o * W + i] * hin[i * TB + b];
+      const float acc = operand_dot(Wl + o * W, 1, hin + b, TB, W, prec);
       const float z = acc + bl[o];
       zo[o * TB + b] = z;
       ho[o * TB + b] = gelu_forward(z);
@@ -53,8 +59,7 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   const float* hL = c.h + size_t(L) * W * TB;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
-    float acc = 0.f;
-    for (int i = 0; i < W; ++i) acc += Wo[k * W + i] * hL[i * TB + b];
+    const float acc = operand_dot(Wo + k * W, 1, hL + b, TB, W, prec);
     y[k * TB + b] = acc + bo[k];
   }
   ex.sync();
@@ -63,16 +68,15 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
 // dh, dz: W×TB scratch. g: this network's gradient slice (P floats), de: W floats.
 template <class Exec>
 DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCacheView c, const float* dy, int nb,
-                             int TB, float* dh, float* dz, float* g, float* de, float* dx) {
+                             int TB, float* dh, float* dz, float* g, float* de, float* dx,
+                             MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   // output layer
   const float* Wo = n.p + n.outw;
   const float* hL = c.h + size_t(L) * W * TB;
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
-    float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += dy[k * TB + b] * hL[i * TB + b];
-    g[n.outw + idx] += s;
+    g[n.outw + idx] += operand_dot(dy + k * TB, 1, hL + i * TB, 1, nb, prec);
   }
   for (int k = tid; k < d; k += nt) {
     float s = 0.f;
@@ -81,9 +85,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   }
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int i = idx / nb, b = idx % nb;
-    float s = 0.f;
-    for (int k = 0; k < d; ++k) s += Wo[k * W + i] * dy[k * TB + b];
-    dh[i * TB + b] = s;
+    dh[i * TB + b] = operand_dot(Wo + i, W, dy + b, TB, d, prec);
   }
   ex.sync();
   // hidden layers, last to first
@@ -98,9 +100,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* Wl = n.p + n.hw(l - 1);
     for (int idx = tid; idx < W * W; idx += nt) {
       const int o = idx / W, i = idx % W;
-      float s = 0.f;
-      for (int b = 0; b < nb; ++b) s += dz[o * TB + b] * hp[i * TB + b];
-      g[n.hw(l - 1) + idx] += s;
+      g[n.hw(l - 1) + idx] += operand_dot(dz + o * TB, 1, hp + i * TB, 1, nb, prec);
     }
     for (int o = tid; o < W; o += nt) {
       float s = 0.f;
@@ -109,9 +109,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     }
     for (int idx = tid; idx < W * nb; idx += nt) {
       const int i = idx / nb, b = idx % nb;
-      float s = 0.f;
-      for (int o = 0; o < W; ++o) s += Wl[o * W + i] * dz[o * TB + b];
-      dh[i * TB + b] = s;
+      dh[i * TB + b] = operand_dot(Wl + i, W, dz + b, TB, W, prec);
     }
     ex.sync();
   }
@@ -123,9 +121,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   ex.sync();
   for (int idx = tid; idx < W * d; idx += nt) {
     const int o = idx / d, k = idx % d;
-    float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += dz[o * TB + b] * x[k * TB + b];
-    g[n.inw + idx] += s;
+    g[n.inw + idx] += operand_dot(dz + o * TB, 1, x + k * TB, 1, nb, prec);
   }
   for (int o = tid; o < W; o += nt) {
     float s = 0.f;
@@ -137,9 +133,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* Win = n.p + n.inw;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int k = idx / nb, b = idx % nb;
-      float s = 0.f;
-      for (int o = 0; o < W; ++o) s += Win[o * d + k] * dz[o * TB + b];
-      dx[k * TB + b] = s;
+      dx[k * TB + b] = operand_dot(Win + k, d, dz + b, TB, W, prec);
     }
   }
   ex.sync();

@@ -6,6 +6,8 @@
 //   StepConsts  per-step float constants, rounded exactly as the CPU sweeps round them:
 //               t[N+1] = float(t_j), dt[N] = float(Δ_i), sf[N] = σF_i, sb[N] = σB_i,
 //               g2[N] = float(g_{i+1}²)
+//   SweepCommon.prec  operand precision of the MLP layer products (kernels/cuda/precision.h;
+//               FP32 default = the plain fp32 kernels); the embedding stays fp32
 //   TileLayout  offsets (in floats) of a block's shared arrays for a tile of TB samples:
 //               states/cotangents d×TB ([k*TB + b]), activations W×TB ([i*TB + b]), two
 //               activation caches (drift and score) of 2(L+1) W×TB arrays each
@@ -14,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernels/cuda/precision.h"
 #include "kernels/math/df_hd.h"
 #include "kernels/math/philox.h"
 #include "kernels/math/sde.h"
@@ -46,6 +49,7 @@ struct SweepCommon {
   const float* es = nullptr;  // e_s(t_j), [N+1][W]
   int B = 0, TB = 8;
   NoiseKey key;
+  MatPrecision prec = MatPrecision::FP32;  // operands of the layer products (precision.h)
 };
 
 // diffuse_tile: loss[b] = L_b of (D4) (=); xs (optional) = x_j for every j, [N+1][B][d] (=).

@@ -1,6 +1,8 @@
 // __global__ wrappers of the kernel bodies (fused_sweeps.h, optim_bodies.h) over GpuExec, and
 // their launchers (sweep_kernels.h). One block per tile loop for the sweeps (kSweepThreads
 // threads, dynamic shared memory = tile_layout(...).total floats, opted in above 48 KB).
+// The operand precision travels in the arguments (SweepCommon.prec); round_kernel applies the
+// device conversions of precision.h elementwise (tests/gpu_test_precision.cpp).
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/fused_sweeps.h"
 #include "kernels/cuda/gpu_exec.cuh"
@@ -22,6 +24,10 @@ __global__ void embed_backward_kernel(EmbedBackwardArgs a) { GpuExec ex; embed_b
 __global__ void adam_kernel(AdamArgs a) { GpuExec ex; adam_body(ex, a); }
 __global__ void ema_kernel(float* e, const float* p, size_t n, float decay) { GpuExec ex; ema_body(ex, e, p, n, decay); }
 __global__ void sq_norm_kernel(double* part, const float* g, size_t n) { GpuExec ex; sq_norm_body(ex, part, g, n); }
+__global__ void round_kernel(float* out, const float* in, size_t n, MatPrecision p) {
+  const size_t step = size_t(blockDim.x) * gridDim.x;
+  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) out[i] = round_operand(in[i], p);
+}
 
 constexpr int kFlatThreads = 256;
 
@@ -83,6 +89,11 @@ void launch_ema(float* e, const float* p, size_t n, float decay) {
 
 void launch_sq_norm(double* part, const float* g, size_t n, int blocks) {
   sq_norm_kernel<<<blocks, kFlatThreads, kFlatThreads * sizeof(double)>>>(part, g, n);
+  CUDA_CHECK_LAUNCH();
+}
+
+void launch_round_operands(float* out, const float* in, size_t n, MatPrecision p) {
+  round_kernel<<<flat_blocks(n), kFlatThreads>>>(out, in, n, p);
   CUDA_CHECK_LAUNCH();
 }
 

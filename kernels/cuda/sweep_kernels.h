@@ -3,10 +3,18 @@
 // optim_bodies.h, run with GpuExec). All launch on the default stream and check the launch
 // (CUDA_CHECK_LAUNCH); none synchronizes. Pointers are device pointers; see the bodies' headers
 // for shapes and (=)/(+=).
+// Operand precision: the sweep launchers take it inside their arguments, SweepCommon.prec
+// (sweep_args.h; default MatPrecision::FP32 = the plain fp32 kernels), so their signatures are
+// unchanged: a backend sets c.prec once where it fills SweepCommon. The embedding, reduction,
+// optimizer and norm kernels are fp32 only.
+//   launch_round_operands  out[i] = round_operand(in[i], p) with the device conversion
+//                          instructions (cvt.rna.tf32.f32, cvt.rn.bf16.f32), for checking the
+//                          host bit versions of precision.h against the device (=)
 #pragma once
 #include <stddef.h>
 
 #include "kernels/cuda/optim_bodies.h"
+#include "kernels/cuda/precision.h"
 #include "kernels/cuda/sweep_args.h"
 
 namespace df {
@@ -27,6 +35,7 @@ void launch_embed_backward(const EmbedBackwardArgs& a, int W);         // 2 bloc
 void launch_adam(const AdamArgs& a);
 void launch_ema(float* e, const float* p, size_t n, float decay);
 void launch_sq_norm(double* part, const float* g, size_t n, int blocks);  // part[blocks]
+void launch_round_operands(float* out, const float* in, size_t n, MatPrecision p);
 
 }  // namespace cuda
 }  // namespace df

@@ -7,6 +7,8 @@
 //                           loss (optional) = per-sample L                                     (=)
 //   emu_reverse_sweep       x (d×B, sample-major): x_N → x_0                                   (=)
 // Shapes: x0 d×B sample-major (x0[b*d + k]); parameters in the engine/params.h layout.
+// EmuLaunch.prec sets SweepCommon.prec (operand rounding of the layer products), as the CUDA
+// backend's precision setting does; FP32 by default.
 #pragma once
 #include <vector>
 
@@ -19,6 +21,7 @@ struct EmuLaunch {
   int TB = 8;          // samples per tile
   int threads = 64;    // threads per block
   int max_blocks = 3;  // blocks of the sweep kernels (each loops over its tiles)
+  MatPrecision prec = MatPrecision::FP32;  // operands of the layer products (precision.h)
 };
 
 struct EmuSweepState {
@@ -39,6 +42,7 @@ inline EmuSweepState emu_prepare(const NetShape& s, const float* pf, const float
   st.c.B = B;
   st.c.TB = L.TB;
   st.c.key = key;
+  st.c.prec = L.prec;
   EmbedArgs ea{st.c.f, st.c.s, st.c.st, st.ef.data(), st.es.data()};
   launch_emulated(2 * (N + 1), L.threads, 5 * size_t(s.W) * sizeof(float),
                   [&](EmuExec& ex) { embed_body(ex, ea); });
