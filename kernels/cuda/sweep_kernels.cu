@@ -26,7 +26,8 @@ __global__ void ema_kernel(float* e, const float* p, size_t n, float decay) { Gp
 __global__ void sq_norm_kernel(double* part, const float* g, size_t n) { GpuExec ex; sq_norm_body(ex, part, g, n); }
 __global__ void round_kernel(float* out, const float* in, size_t n, MatPrecision p) {
   const size_t step = size_t(blockDim.x) * gridDim.x;
-  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) out[i] = round_operand(in[i], p);
+  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step)
+    out[i] = round_operand(in[i], p);
 }
 
 constexpr int kFlatThreads = 256;

@@ -1,0 +1,217 @@
+// GPU: the operand precision of the fused kernels (kernels/cuda/precision.h), driven through the
+// launch functions directly (kernels/cuda/sweep_kernels.h, the sequence of cuda_backend.cu),
+// so it needs no Backend setting:
+//   1. the device conversions (cvt.rna.tf32.f32, cvt.rn.bf16.f32 via launch_round_operands)
+//      equal the host bit versions on specials, ties and 2^18 random patterns (NaN: is NaN)
+//   2. loss, per-sample loss, both gradients and stochastic samples at fp32 / tf32 / bf16 against
+//      the CPU fp32 reference (engine/diffflow.h): 1e-4 for fp32, 2e-2 for tf32 and bf16,
+//      relative to max |reference|, worst element printed; bf16 must differ from the device fp32
+//   3. the smallest case also against the emulated kernels at the same precision (2e-3: the
+//      device contracts a·b + acc into FMAs, and a changed last bit can flip an operand's
+//      rounding; the figure is printed)
+// Exits 77 (ctest SKIP) when no CUDA device is present. Never run so far: no GPU was lent.
+#define CATCH_CONFIG_RUNNER
+#include <catch2/catch.hpp>
+
+#include <cuda_runtime.h>
+
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/diffflow.h"
+#include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/sweep_kernels.h"
+#include "kernels/emu/emu_sweeps.h"
+#include "tests/fd.h"
+
+using namespace df;
+
+namespace {
+
+struct DevMem {  // device buffers freed at scope exit
+  std::vector<void*> ptrs;
+  template <class T> T* put(const T* h, size_t n) {
+    void* p = nullptr;
+    CUDA_CHECK(cudaMalloc(&p, std::max<size_t>(n, 1) * sizeof(T)));
+    if (h) CUDA_CHECK(cudaMemcpy(p, h, n * sizeof(T), cudaMemcpyHostToDevice));
+    else CUDA_CHECK(cudaMemset(p, 0, std::max<size_t>(n, 1) * sizeof(T)));
+    ptrs.push_back(p);
+    return static_cast<T*>(p);
+  }
+  ~DevMem() { for (void* p : ptrs) cudaFree(p); }
+};
+
+template <class T> std::vector<T> get(const T* d, size_t n) {
+  std::vector<T> h(n);
+  CUDA_CHECK(cudaMemcpy(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost));
+  return h;
+}
+
+struct DevOut {
+  std::vector<float> gf, gs, loss, x;
+  double mean = 0;
+};
+
+// diffflow_loss_grad and a stochastic reverse sweep from x0, as cuda_backend.cu launches them.
+DevOut run_device(const NetShape& s, const std::vector<float>& pf, const std::vector<float>& ps,
+                  const std::vector<float>& x0, int B, const TimeGrid& grid, NoiseKey key, MatPrecision prec) {
+  DevMem m;
+  const int N = grid.N(), W = s.W;
+  const std::vector<float> consts = make_step_consts(grid);
+  float* emb = m.put<float>(nullptr, 2 * size_t(N + 1) * W);
+  SweepCommon c;
+  c.f = make_net_view(s, m.put(pf.data(), pf.size()));
+  c.s = make_net_view(s, m.put(ps.data(), ps.size()));
+  c.st = step_consts_view(m.put(consts.data(), consts.size()), N);
+  c.ef = emb;
+  c.es = emb + size_t(N + 1) * W;
+  c.B = B;
+  c.key = key;
+  c.prec = prec;
+  int dev = 0, optin = 0, sms = 1;
+  CUDA_CHECK(cudaGetDevice(&dev));
+  CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
+  CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+  auto smem = [&](int tb) { return tile_layout(s.d, W, s.L, tb).total * sizeof(float); };
+  c.TB = 16;
+  while (c.TB > 1 && smem(c.TB) > size_t(optin)) c.TB /= 2;
+  const int G = std::max(1, std::min((B + c.TB - 1) / c.TB, sms));
+  EmbedArgs ea{c.f, c.s, c.st, emb, emb + size_t(N + 1) * W};
+  cuda::launch_embed(ea, W, N);
+
+  const size_t stride = gacc_size(c.f, N), P = s.n_params();
+  float* part = m.put<float>(nullptr, stride * size_t(G) + stride);
+  float* total = part + stride * size_t(G);
+  AdjointArgs a;
+  a.dif.c = c;
+  a.dif.x0 = m.put(x0.data(), x0.size());
+  a.dif.loss = m.put<float>(nullptr, size_t(B));
+  a.dif.xs = m.put<float>(nullptr, size_t(N + 1) * B * s.d);
+  a.dif.term_c = terminal_constant_f(grid, s.d);
+  a.gacc = part;
+  a.gstride = stride;
+  a.inv_b = 1.0f / float(B);
+  cuda::launch_adjoint(a, G, smem(c.TB));
+  cuda::launch_reduce(total, part, stride, G, stride);
+  EmbedBackwardArgs eb{c.f, c.s, c.st, total};
+  cuda::launch_embed_backward(eb, W);
+
+  ReverseArgs r;
+  r.c = c;
+  r.x = m.put(x0.data(), x0.size());
+  cuda::launch_reverse(r, G, smem(c.TB));
+  CUDA_CHECK(cudaDeviceSynchronize());
+  DevOut o;
+  const std::vector<float> g = get(total, 2 * P);
+  o.gf.assign(g.begin(), g.begin() + long(P));
+  o.gs.assign(g.begin() + long(P), g.end());
+  o.loss = get(a.dif.loss, size_t(B));
+  o.x = get(r.x, x0.size());
+  for (float v : o.loss) o.mean += double(v);
+  o.mean /= B;
+  return o;
+}
+
+std::vector<double> dv(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+template <class M> std::vector<double> dv(const M& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+
+double rel(const std::vector<double>& a, const std::vector<double>& b) {
+  double sc = 1e-300, w = 0;
+  for (double v : b) sc = std::max(sc, std::fabs(v));
+  for (size_t i = 0; i < a.size(); ++i) w = std::max(w, std::fabs(a[i] - b[i]));
+  return w / sc;
+}
+
+}  // namespace
+
+TEST_CASE("device tf32 / bf16 conversions equal the host bit versions", "[gpu][precision]") {
+  std::vector<uint32_t> bits = {0u, 0x80000000u, 0x3F800000u, 0x3F801000u, 0x3F808000u, 0x3F818000u, 0x7F7FFFFFu,
+                                0xFF7FFFFFu, 0x7F800000u, 0xFF800000u, 0x7F800001u, 0x7FC00000u, 0xFFFFFFFFu,
+                                0x00001000u, 0x00008000u, 0x00018000u, 0x007FFFFFu, 0x80000FFFu, 0x7F7FEFFFu};
+  std::mt19937 rng(9);
+  for (int i = 0; i < (1 << 18); ++i) {
+    uint32_t u = rng();
+    if (i % 4 == 0) u = (u & 0xFFFF8000u) | 0x8000u;
+    if (i % 4 == 1) u = (u & 0xFFFFF000u) | 0x1000u;
+    bits.push_back(u);
+  }
+  std::vector<float> in(bits.size());
+  for (size_t i = 0; i < bits.size(); ++i) in[i] = f32_from_bits(bits[i]);
+  DevMem m;
+  float* din = m.put(in.data(), in.size());
+  float* dout = m.put<float>(nullptr, in.size());
+  for (MatPrecision p : {MatPrecision::FP32, MatPrecision::TF32, MatPrecision::BF16}) {
+    cuda::launch_round_operands(dout, din, in.size(), p);
+    const std::vector<float> out = get(dout, in.size());
+    long bad = 0;
+    size_t first = 0;
+    for (size_t i = 0; i < in.size(); ++i) {
+      const float h = p == MatPrecision::TF32   ? round_tf32_bits(in[i])
+                      : p == MatPrecision::BF16 ? round_bf16_bits(in[i])
+                                                : in[i];
+      const bool ok = std::isnan(h) ? std::isnan(out[i]) : f32_bits(h) == f32_bits(out[i]);
+      if (!ok && bad++ == 0) first = i;
+    }
+    INFO(mat_precision_name(p) << ": first mismatch input 0x" << std::hex << bits[first] << " device 0x"
+                               << f32_bits(out[first]));
+    CHECK(bad == 0);
+  }
+}
+
+TEST_CASE("device sweeps with tf32 / bf16 operands stay within 2e-2 of the fp32 CPU reference", "[gpu][precision]") {
+  struct Case { int d, W, L, B, N; };
+  for (const Case& c : {Case{2, 32, 1, 31, 3}, Case{3, 64, 2, 100, 7}, Case{2, 128, 3, 256, 30}}) {
+    const NetShape s{c.d, c.W, c.L};
+    std::vector<float> pf(s.n_params()), ps(s.n_params());
+    init_params(s, pf.data(), 3, 0, 0.5);
+    init_params(s, ps.data(), 3, 1, 0.5);
+    const MatX<float> x0 = test::random_mat(c.d, c.B, 5, 1.5).cast<float>();
+    const std::vector<float> x0v(x0.data(), x0.data() + x0.size());
+    GridSpec spec;
+    const TimeGrid grid = make_grid(spec, GSchedule{{0.001, 0.02, 0.05}, {0.2, 0.3, 0.25}}, c.N);
+    const NoiseKey key{42, 9};
+    const NetPair<float> net{s, pf.data(), ps.data()};
+    std::vector<float> rf(pf.size()), rs(ps.size());
+    VecX<float> rloss;
+    const double rmean = diffflow_loss_grad<float>(rf.data(), rs.data(), nullptr, &rloss, net, x0, grid,
+                                                   PhiloxNoise(key, kStreamDiffuse), 2);
+    MatX<float> rx = x0;
+    reverse_sweep(rx, net, grid, PhiloxNoise(key, kStreamReverse), false);
+    DevOut o[3];
+    for (int p = 0; p < 3; ++p) {
+      const MatPrecision prec = MatPrecision(p);
+      o[p] = run_device(s, pf, ps, x0v, c.B, grid, key, prec);
+      const double tol = p == 0 ? 1e-4 : 2e-2;
+      std::printf("[gpu precision] %s d=%d W=%d L=%d B=%d N=%d: loss %.3g, per-sample %.3g, drift grad %.3g, "
+                  "score grad %.3g, samples %.3g\n", mat_precision_name(prec), c.d, c.W, c.L, c.B, c.N,
+                  std::fabs(o[p].mean - rmean) / std::fabs(rmean), rel(dv(o[p].loss), dv(rloss)),
+                  rel(dv(o[p].gf), dv(rf)), rel(dv(o[p].gs), dv(rs)), rel(dv(o[p].x), dv(rx)));
+      CHECK(o[p].mean == Approx(rmean).epsilon(tol));
+      test::expect_close(dv(o[p].loss), dv(rloss), tol, "per-sample loss");
+      test::expect_close(dv(o[p].gf), dv(rf), tol, "drift gradient");
+      test::expect_close(dv(o[p].gs), dv(rs), tol, "score gradient");
+      test::expect_close(dv(o[p].x), dv(rx), tol, "sde samples");
+      if (c.W == 32) {  // the emulated kernels at the same precision
+        EmuLaunch L{16, 256, 2, prec};
+        std::vector<float> ef, es, el;
+        emu_diffflow_loss_grad(ef, es, &el, s, pf.data(), ps.data(), x0v.data(), c.B, grid, key, L);
+        std::printf("[gpu precision]   vs emulator: drift grad %.3g, score grad %.3g, loss %.3g\n",
+                    rel(dv(o[p].gf), dv(ef)), rel(dv(o[p].gs), dv(es)), rel(dv(o[p].loss), dv(el)));
+        test::expect_close(dv(o[p].gf), dv(ef), 2e-3, "drift gradient vs emulator");
+        test::expect_close(dv(o[p].gs), dv(es), 2e-3, "score gradient vs emulator");
+      }
+    }
+    CHECK(rel(dv(o[2].gf), dv(o[0].gf)) > 1e-5);  // bf16 really rounds
+    CHECK(rel(dv(o[2].loss), dv(o[0].loss)) > 1e-7);
+  }
+}
+
+int main(int argc, char** argv) {
+  if (cuda_device_count() == 0) {
+    std::printf("gpu_test_precision: no CUDA device present, skipped (exit 77)\n");
+    return 77;
+  }
+  return Catch::Session().run(argc, argv);
+}
