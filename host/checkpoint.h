@@ -2,7 +2,7 @@
 // of the payload, so a crash leaves the previous checkpoint intact and a damaged file is refused.
 //   bytes 0..7   "DFCKPT01"
 //   bytes 8..15  payload size (uint64, little endian)
-//   bytes 16..19 CRC-32 of the payload (zlib)
+//   bytes 16..19 CRC-32 of the payload (table-based, host/crc32.h)
 //   payload      "key=value" lines, a blank line, then named float32 arrays:
 //                name '\0', uint64 count, count × float32
 #pragma once
