@@ -38,6 +38,15 @@ struct Timing {
   double ms_median = NAN, ms_min = NAN, ms_max = NAN;
   double loss_first = NAN, loss_last = NAN;
   double dev_mem_bytes = NAN;  // CUDA: cudaMemGetInfo delta (peak over the iterations)
+  double kernels_per_iter = NAN;  // kernels launched by the last iteration (Backend::kernel_launches)
+};
+
+// Device memory per sample of the adjoint at a large shape (PERF.md: d = 784, N = 100), CUDA only:
+// the slope of the backend's device memory between two batch sizes (fixed costs cancel).
+struct MemPerSample {
+  std::string status = "not measured";
+  int d = 784, N = 100, K = 10, W = 128, L = 3, B1 = 0, B2 = 0;
+  double used1 = NAN, used2 = NAN, bytes_per_sample = NAN, plan_bytes_per_sample = NAN;
 };
 
 struct Sampling {
@@ -66,10 +75,12 @@ struct Report {
   Config cfg;
   std::string date, commit;
   Timing train;
+  Timing train_bf16;  // CUDA only: the same iteration with bf16 matrix operands (--precision bf16)
   Sampling sample;
   std::vector<Timing> sweep;
   Parity parity;
   Torch torch;
+  MemPerSample mem;
   double peak_rss_bytes = NAN;
 };
 
@@ -87,6 +98,7 @@ void force_sync(df::Backend& be, const df::Buf& b);
 Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float>& x0, int B, int iters,
                      int warmup);
 Sampling time_sampling(df::Backend& be, const Config& cfg, int B, int reps);
+MemPerSample memory_per_sample(df::Backend& be, const Config& cfg, int B1, int B2);
 std::string describe_device(const std::string& backend, int threads);
 double peak_rss_bytes();
 

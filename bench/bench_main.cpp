@@ -139,6 +139,16 @@ int cmd_speed(int argc, char** argv) {
   const double gf = dfb::iter_flop(c.shape, c.N, c.B) / 1e9;
   std::fprintf(stderr, "[bench]   %.3f ms/iter, %.2f it/s, %.2f GFLOP/s\n", r.train.ms_median, 1e3 / r.train.ms_median,
                gf / (r.train.ms_median / 1e3));
+  if (c.backend == "cuda") {
+    std::fprintf(stderr, "[bench] engine training iteration with bf16 matrix operands\n");
+    be->set_precision("bf16");
+    r.train_bf16 = dfb::time_training(*be, c, x0, c.B, c.iters, c.warmup);
+    be->set_precision("fp32");
+    std::fprintf(stderr, "[bench]   %.3f ms/iter (bf16 operands)\n", r.train_bf16.ms_median);
+    std::fprintf(stderr, "[bench] device memory per sample: d=784 N=100 K=10, B=512 and 2048\n");
+    r.mem = dfb::memory_per_sample(*be, c, 512, 2048);
+    std::fprintf(stderr, "[bench]   %.0f bytes/sample (plan %.0f)\n", r.mem.bytes_per_sample, r.mem.plan_bytes_per_sample);
+  }
   const int reps = std::max(3, std::min(c.iters, 10));
   std::fprintf(stderr, "[bench] engine sampling: B=%d N=%d, median of %d\n", c.sample_B, c.N, reps);
   r.sample = dfb::time_sampling(*be, c, c.sample_B, reps);

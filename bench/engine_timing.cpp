@@ -7,6 +7,11 @@
 // and force_sync() ends it (cudaDeviceSynchronize when built with CUDA, else a one-float
 // download). Device memory (CUDA only): cudaMemGetInfo before the buffers are allocated and
 // after every iteration; the largest difference is reported (buffers + the backend's scratch).
+// Kernels per iteration: the difference of Backend::kernel_launches over the last iteration
+// (CUDA: every kernel of the iteration, optimizer and norms included; cudaMemset/cudaMemcpy are
+// not kernels and are not counted). memory_per_sample: one adjoint at d = 784, N = 100, K = 10
+// for two batch sizes; the slope of the cudaMemGetInfo figures is the cost of one more sample
+// (checkpointed states and loss), next to what adjoint_plan says it should be.
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -18,6 +23,7 @@
 
 #include "bench/bench.h"
 #include "engine/noise.h"
+#include "kernels/cuda/sweep_args.h"
 
 #ifdef DF_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -97,6 +103,7 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
   const bool tty = isatty(2);
   for (int it = 0; it < warmup + iters; ++it) {
     force_sync(be, net[0].p);
+    const long launches0 = be.kernel_launches();
     const auto t0 = Clock::now();
     const df::NoiseKey key{cfg.seed, std::uint32_t(it)};
     const double loss = be.diffflow_loss_grad(net[0].g, net[1].g, net[0].p, net[1].p, s, xb, B, grid, key, cfg.K);
@@ -109,6 +116,7 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
     }
     force_sync(be, net[0].p);
     const double t = ms_since(t0);
+    if (launches0 >= 0) r.kernels_per_iter = double(be.kernel_launches() - launches0);
     if (it >= warmup) ms.push_back(t);
     if (it == 0) r.loss_first = loss;
     r.loss_last = loss;
@@ -126,6 +134,53 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
   r.ms_min = *std::min_element(ms.begin(), ms.end());
   r.ms_max = *std::max_element(ms.begin(), ms.end());
   r.dev_mem_bytes = peak;
+  return r;
+}
+
+MemPerSample memory_per_sample(df::Backend& be, const Config& cfg, int B1, int B2) {
+  MemPerSample r;
+  r.B1 = B1;
+  r.B2 = B2;
+  if (!std::isfinite(free_device_bytes(be))) {
+    r.status = "not measured: needs the CUDA backend (cudaMemGetInfo)";
+    return r;
+  }
+  const df::NetShape s{r.d, r.W, r.L};
+  const std::size_t n = s.n_params();
+  df::Buf p[2], g[2];
+  for (int k = 0; k < 2; ++k) {
+    std::vector<float> h(n);
+    df::init_params(s, h.data(), cfg.seed, std::uint32_t(k));
+    p[k] = be.alloc(n);
+    g[k] = be.alloc(n);
+    be.upload(p[k], h.data(), n);
+  }
+  std::vector<float> x(std::size_t(s.d) * B2);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = float(0.5 * std::sin(0.001 * double(i)));  // any data will do
+  df::Buf xb = be.alloc(x.size());
+  be.upload(xb, x.data(), x.size());
+  df::GridSpec spec;
+  spec.N = r.N;
+  const df::TimeGrid grid = df::make_grid(spec, df::GSchedule::constant(0.2), r.N);
+  force_sync(be, xb);
+  const double free0 = free_device_bytes(be);
+  double used[2] = {NAN, NAN};
+  const int bs[2] = {B1, B2};
+  for (int i = 0; i < 2; ++i) {
+    be.diffflow_loss_grad(g[0], g[1], p[0], p[1], s, xb, bs[i], grid, df::NoiseKey{cfg.seed, 0}, r.K);
+    force_sync(be, xb);
+    used[i] = free0 - free_device_bytes(be);
+  }
+  for (int k = 0; k < 2; ++k) {
+    be.release(p[k]);
+    be.release(g[k]);
+  }
+  be.release(xb);
+  r.used1 = used[0];
+  r.used2 = used[1];
+  r.bytes_per_sample = (used[1] - used[0]) / double(B2 - B1);
+  r.plan_bytes_per_sample = double(df::ckpt_slots(r.N, r.K)) * s.d * sizeof(float) + sizeof(float);
+  r.status = "measured";
   return r;
 }
 

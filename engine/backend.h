@@ -84,6 +84,10 @@ class Backend {
   void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
               int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt);
 
+  // Device kernels (and library calls such as GEMMs) this backend has launched so far; −1 when it
+  // does not launch kernels (the CPU backend). The benchmark takes differences of it.
+  virtual long kernel_launches() const { return -1; }
+
   virtual double grad_sq_norm(const Buf& g) = 0;
   virtual void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) = 0;
   virtual void ema_update(Buf& e, const Buf& p, float decay) = 0;

@@ -142,3 +142,66 @@ TEST_CASE("emulated reverse sweep: samples equal the CPU reference", "[emu][swee
     }
   }
 }
+
+// Checkpointing inside the fused adjoint: the states between checkpoints are recomputed by the
+// diffuse sweep's own code, so every interval K gives the same bits as K = 1 (all states kept),
+// and the state store shrinks to ⌈N/K⌉ + 1 states per sample.
+TEST_CASE("emulated adjoint with checkpoints: any K gives the bits of K = 1", "[emu][sweeps][ckpt]") {
+  const std::vector<Case> cs = {{2, 8, 1, 5, 7}, {3, 12, 2, 37, 7, EmuLaunch{8, 64, 2}}, {2, 8, 2, 9, 5, EmuLaunch{3, 40, 2}}};
+  for (const Case& c : cs) {
+    Setup su(c);
+    std::vector<float> gf1, gs1, l1;
+    const double m1 = emu_diffflow_loss_grad(gf1, gs1, &l1, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B,
+                                             su.grid, su.key, c.launch, 1);
+    for (int K : {2, 3, c.N, 100}) {
+      DYNAMIC_SECTION(name(c) << " K=" << K) {
+        std::vector<float> gf, gs, l;
+        const double m = emu_diffflow_loss_grad(gf, gs, &l, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B,
+                                                su.grid, su.key, c.launch, K);
+        CHECK(m == m1);
+        CHECK(l == l1);
+        CHECK(gf == gf1);
+        CHECK(gs == gs1);
+        // and K = 1 itself matches the reference (so the shared bits are the right ones)
+        std::vector<float> rf(su.s.n_params(), 0.f), rs(su.s.n_params(), 0.f);
+        df::diffflow_loss_grad<float>(rf.data(), rs.data(), nullptr, nullptr, su.net(), su.x0m(), su.grid,
+                                      PhiloxNoise(su.key, kStreamDiffuse), K);
+        test::expect_close(dvec(gf.data(), gf.size()), dvec(rf.data(), rf.size()), 1e-5, "drift gradient");
+        test::expect_close(dvec(gs.data(), gs.size()), dvec(rs.data(), rs.size()), 1e-5, "score gradient");
+      }
+    }
+  }
+}
+
+TEST_CASE("adjoint plan: checkpoint slots, balanced blocks, memory per sample", "[emu][ckpt]") {
+  // slots: every K-th state below N and x_N; each segment's two ends are slots c and c + 1
+  for (int N : {1, 6, 7, 30, 100})
+    for (int K : {1, 2, 3, 7, 10, N}) {
+      const int nseg = ckpt_segments(N, K);
+      CHECK(ckpt_slot(0, N, K) == 0);
+      CHECK(ckpt_slot(N, N, K) == nseg);
+      int stored = 0;
+      for (int j = 0; j <= N; ++j) stored += ckpt_slot(j, N, K) >= 0;
+      CHECK(stored == ckpt_slots(N, K));
+      for (int cseg = 0; cseg < nseg; ++cseg) {
+        const int s0 = cseg * K, s1 = std::min(N, s0 + K);
+        CHECK(ckpt_slot(s0, N, K) == cseg);
+        CHECK(ckpt_slot(s1, N, K) == cseg + 1);
+      }
+    }
+  // PERF.md: ≤ 40 KB per sample at d = 784, N = 100 with checkpointing (K = 10: 11 states)
+  const NetShape big{784, 128, 3};
+  const AdjointPlan p1 = adjoint_plan(big, 1000, 100, 10, 4, 132), p2 = adjoint_plan(big, 2000, 100, 10, 4, 132);
+  const double per_sample = double(p2.bytes() - p1.bytes()) / 1000.0;
+  std::cout << "[plan] d=784 N=100 K=10: " << per_sample << " bytes per sample (K=1 would keep "
+            << double(adjoint_plan(big, 2000, 100, 1, 4, 132).states - adjoint_plan(big, 1000, 100, 1, 4, 132).states) * 4 / 1000.0
+            << ")\n";
+  CHECK(per_sample == Approx(11.0 * 784 * 4 + 4));
+  // balanced blocks: 625 tiles on ≤ 132 blocks take 5 rounds either way; 125 blocks suffice
+  const AdjointPlan pb = adjoint_plan(NetShape{2, 128, 3}, 10000, 30, 6, 16, 132);
+  CHECK(pb.tiles == 625);
+  CHECK(pb.G == 125);
+  CHECK(adjoint_plan(NetShape{2, 8, 1}, 5, 3, 1, 8, 132).G == 1);
+  std::cout << "[plan] PERF.md shape B=10000 N=30 K=6: " << pb.bytes() / 1e6 << " MB (slices " << pb.slices * 4 / 1e6
+            << " MB)\n";
+}

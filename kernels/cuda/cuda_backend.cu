@@ -1,9 +1,10 @@
 // The CUDA backend (engine/backend.h) over the fused kernels (kernels/cuda/sweep_kernels.h).
 // Buffers are cudaMalloc'd (zero-filled); every sweep runs on the default stream:
-//   diffflow_loss_grad  embed → adjoint (diffuse + adjoint per tile, every state of a tile kept
-//                       in a device scratch of (N+1)·B·d floats: K, the checkpoint interval, does
-//                       not change the numbers and is not used yet) → reduce of the per-block
-//                       gradient slices (fixed order, deterministic) → embed_backward; gf, gs (=)
+//   diffflow_loss_grad  embed → adjoint (diffuse + adjoint per tile; states kept every K steps
+//                       and at N, ⌈N/K⌉+1 of them per sample, the segments in between recomputed
+//                       into a per-block buffer: K = 1 recomputes nothing; any K gives the same
+//                       bits) → reduce of the per-block gradient slices (fixed order,
+//                       deterministic) → embed_backward; gf, gs (=). Buffers: adjoint_plan.
 //   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
 //   reverse_sweep       embed → reverse, x in place (=)
 //   pf_loglik           falls back to the CPU reference (downloads the buffers and calls the
@@ -68,6 +69,7 @@ class CudaBackend : public Backend {
     smem_max_ = size_t(optin);
   }
   std::string name() const override { return "cuda"; }
+  long kernel_launches() const override { return cuda::kernel_launches(); }
 
   void set_precision(const std::string& p) override {
     if (p == "fp32") prec_ = MatPrecision::FP32;
@@ -95,21 +97,25 @@ class CudaBackend : public Backend {
   }
 
   double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
-                            int B, const TimeGrid& grid, NoiseKey key, int /*K: all states are kept*/) override {
+                            int B, const TimeGrid& grid, NoiseKey key, int K) override {
     NvtxRange r("diffflow_loss_grad");
     const int N = grid.N();
     SweepCommon c = prepare(shape, pf, ps, B, grid, key);
-    const int G = blocks_for(B, c.TB);
+    const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, sm_count_);
+    const int G = plan.G;
     const size_t stride = gacc_size(c.f, N);
-    float* part = part_.get(stride * size_t(G) + stride);  // G slices, then the total
-    float* total = part + stride * size_t(G);
-    CUDA_CHECK(cudaMemset(part, 0, stride * size_t(G) * sizeof(float)));
+    float* part = part_.get(plan.slices + plan.total);  // G slices, then their sum
+    float* total = part + plan.slices;
+    CUDA_CHECK(cudaMemset(part, 0, plan.slices * sizeof(float)));
     AdjointArgs a;
     a.dif.c = c;
     a.dif.x0 = x0.ptr;
     a.dif.loss = loss_.get(size_t(B));
-    a.dif.xs = states_.get(size_t(N + 1) * size_t(B) * size_t(shape.d));
+    a.dif.xs = states_.get(plan.states);
+    a.dif.ckpt_k = plan.K;
     a.dif.term_c = terminal_constant_f(grid, shape.d);
+    a.seg = seg_.get(plan.seg);
+    a.seg_stride = seg_size(shape.d, plan.K, c.TB);
     a.gacc = part;
     a.gstride = stride;
     a.inv_b = 1.0f / float(B);
@@ -118,11 +124,14 @@ class CudaBackend : public Backend {
       cuda::launch_adjoint(a, G, smem_bytes(shape, c.TB));
     }
     cuda::launch_reduce(total, part, stride, G, stride);
-    EmbedBackwardArgs eb{c.f, c.s, c.st, total};
+    // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j
+    const size_t P = shape.n_params(), off = shape.off_inw(), Pm = P - off;
+    CUDA_CHECK(cudaMemset(gf.ptr, 0, off * sizeof(float)));
+    CUDA_CHECK(cudaMemset(gs.ptr, 0, off * sizeof(float)));
+    CUDA_CHECK(cudaMemcpy(gf.ptr + off, total, Pm * sizeof(float), cudaMemcpyDeviceToDevice));
+    CUDA_CHECK(cudaMemcpy(gs.ptr + off, total + Pm, Pm * sizeof(float), cudaMemcpyDeviceToDevice));
+    EmbedBackwardArgs eb{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f), total + gacc_des(c.f, N)};
     cuda::launch_embed_backward(eb, shape.W);
-    const size_t P = shape.n_params();
-    CUDA_CHECK(cudaMemcpy(gf.ptr, total, P * sizeof(float), cudaMemcpyDeviceToDevice));
-    CUDA_CHECK(cudaMemcpy(gs.ptr, total + P, P * sizeof(float), cudaMemcpyDeviceToDevice));
     std::vector<float> loss(static_cast<size_t>(B));
     CUDA_CHECK(cudaMemcpy(loss.data(), a.dif.loss, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
     double mean = 0;
@@ -238,7 +247,7 @@ class CudaBackend : public Backend {
 
   int sm_count_ = 1;
   size_t smem_max_ = 48 * 1024;
-  Scratch<float> consts_, embed_, loss_, states_, part_;
+  Scratch<float> consts_, embed_, loss_, states_, seg_, part_;
   Scratch<double> sq_;
 };
 

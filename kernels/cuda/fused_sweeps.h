@@ -8,12 +8,15 @@
 // c.prec (SweepCommon) rounds the operands of the MLP layer products (mlp_tile.h, precision.h);
 // states, η, the loss and every accumulator stay fp32; the embedding bodies are always fp32.
 //   embed_body          ef/es[j][W] = e(t_j) for j = 0..N; grid 2(N+1) blocks, 5W floats shared (=)
-//   diffuse_tile        loss[b] = L_b (D4); xs = every state when not null                    (=)
+//   diffuse_tile        loss[b] = L_b (D4); xs = the checkpointed states when not null
+//                       (every ckpt_k-th and x_N, sweep_args.h ckpt_slot)                   (=)
 //   reverse_tile        x: x_N → x_0, (D2) with a noise-free last step, or probability flow     (=)
-//   adjoint_tile        diffuse (loss =, xs =) then the adjoint (D5); gradients of the batch mean
-//                       into the block's slice of gacc (+=), see AdjointArgs
+//   adjoint_tile        diffuse (loss =, xs =) then the adjoint (D5) segment by segment, the
+//                       states between checkpoints recomputed into the block's segment buffer;
+//                       gradients of the batch mean into the block's slice of gacc (+=), see
+//                       AdjointArgs (the slice has no embedding part: embed_backward_body)
 //   reduce_body         out[p] = Σ_blocks part[blk·stride + p], fixed order (deterministic)     (=)
-//   embed_backward_body gf/gs += embedding gradients from the summed de_j; grid 2 blocks,
+//   embed_backward_body gf/gs (flat) += embedding gradients from the summed de_j; grid 2 blocks,
 //                       8W floats shared                                                      (+=)
 #pragma once
 #include "kernels/cuda/mlp_tile.h"
@@ -64,7 +67,7 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
     const int k = idx / nb, b = idx % nb;
     const float v = a.x0[size_t(b0 + b) * d + k];
     x[k * TB + b] = v;
-    if (a.xs) a.xs[size_t(b0 + b) * d + k] = v;
+    if (a.xs) a.xs[size_t(b0 + b) * d + k] = v;  // slot 0
   }
   for (int b = tid; b < nb; b += nt) loss[b] = 0.f;
   ex.sync();
@@ -72,10 +75,11 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
   for (int i = 0; i < N; ++i) {
     noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
     const float dt = c.st.dt[i], sf = c.st.sf[i], sb = c.st.sb[i], g2 = c.st.g2[i];
+    const int slot = a.xs ? ckpt_slot(i + 1, N, a.ckpt_k) : -1;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int k = idx / nb, b = idx % nb, e = k * TB + b;
       xn[e] = em_move(x[e], F[e], dt, sf, eps[e]);
-      if (a.xs) a.xs[(size_t(i + 1) * B + b0 + b) * d + k] = xn[e];
+      if (slot >= 0) a.xs[(size_t(slot) * B + b0 + b) * d + k] = xn[e];
     }
     ex.sync();
     mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, xn, nb, TB, cache_f(sm, T), Fn, c.prec);
@@ -138,55 +142,93 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
   }
 }
 
-// The adjoint walk of engine/diffflow.h diffflow_loss_grad over the tile's stored states.
+// Recomputes the states of segment c (steps cK .. e = min(cK + K, N)) of the tile into seg
+// ([m][k·TB + b] = x_{cK+m}): both ends from the checkpoint slots c and c + 1, the states in
+// between by the diffuse sweep's own move (same network pass, noise and constants, so the same
+// bits). Uses x, xn, F, eps and the drift cache of shared memory; ends with a barrier.
+template <class Exec>
+DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb, int cseg,
+                             float* seg) {
+  const SweepCommon& c = a.dif.c;
+  const int d = c.f.d, TB = c.TB, N = c.st.N, B = c.B, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
+  const int s0 = cseg * K, s1 = s0 + K < N ? s0 + K : N;
+  const float* xs = a.dif.xs;
+  float *x = sm + T.x, *xn = sm + T.xn, *F = sm + T.F, *eps = sm + T.eps;
+  const size_t last = size_t(s1 - s0) * d * TB;
+  for (int idx = tid; idx < d * nb; idx += nt) {
+    const int k = idx / nb, b = idx % nb;
+    x[k * TB + b] = seg[k * TB + b] = xs[(size_t(cseg) * B + b0 + b) * d + k];
+    seg[last + k * TB + b] = xs[(size_t(cseg + 1) * B + b0 + b) * d + k];
+  }
+  ex.sync();
+  for (int i = s0; i < s1 - 1; ++i) {
+    mlp_forward_tile(ex, c.f, c.ef + size_t(i) * W, x, nb, TB, cache_f(sm, T), F, c.prec);
+    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
+    const float dt = c.st.dt[i], sf = c.st.sf[i];
+    float* out = seg + size_t(i + 1 - s0) * d * TB;
+    for (int idx = tid; idx < d * nb; idx += nt) {
+      const int e = (idx / nb) * TB + idx % nb;
+      xn[e] = out[e] = em_move(x[e], F[e], dt, sf, eps[e]);
+    }
+    ex.sync();
+    float* t = x; x = xn; xn = t;
+  }
+}
+
+// The adjoint walk of engine/diffflow.h diffflow_loss_grad over the tile, segment by segment
+// from the last, each segment's states recomputed from its checkpoints (recompute_segment).
+// gf, gs: the networks' gradients in the flat layout (only offsets ≥ inw are written here).
 template <class Exec>
 DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb,
-                            float* gacc) {
+                            float* gf, float* gs, float* def, float* des, float* seg) {
   const SweepCommon& c = a.dif.c;
-  const int d = c.f.d, TB = c.TB, N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
+  const int d = c.f.d, TB = c.TB, N = c.st.N, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
   const float invB = a.inv_b;
   float *xj = sm + T.x, *xp = sm + T.xn, *F = sm + T.F, *S = sm + T.Sn;
   float *lam = sm + T.lam, *rcur = sm + T.rcur, *rprev = sm + T.rprev, *v = sm + T.v, *w = sm + T.w;
   float *jf = sm + T.jf, *js = sm + T.js, *dh = sm + T.dh, *dz = sm + T.dz;
-  float *gf = gacc + gacc_f(c.f), *gs = gacc + gacc_s(c.f);
-  float *def = gacc + gacc_def(c.f), *des = gacc + gacc_des(c.f, N);
-  const float* xs = a.dif.xs;
-  for (int j = N; j >= 1; --j) {
-    for (int idx = tid; idx < d * nb; idx += nt) {
-      const int k = idx / nb, b = idx % nb;
-      xj[k * TB + b] = xs[(size_t(j) * B + b0 + b) * d + k];
-      xp[k * TB + b] = xs[(size_t(j - 1) * B + b0 + b) * d + k];
+  for (int cseg = ckpt_segments(N, K) - 1; cseg >= 0; --cseg) {
+    recompute_segment(ex, a, T, sm, b0, nb, cseg, seg);
+    const int s0 = cseg * K, s1 = s0 + K < N ? s0 + K : N;
+    for (int j = s1; j > s0; --j) {
+      const float* sj = seg + size_t(j - s0) * d * TB;
+      const float* sp = seg + size_t(j - 1 - s0) * d * TB;
+      for (int idx = tid; idx < d * nb; idx += nt) {
+        const int e = (idx / nb) * TB + idx % nb;
+        xj[e] = sj[e];
+        xp[e] = sp[e];
+      }
+      ex.sync();
+      mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, TB, cache_f(sm, T), F, c.prec);
+      mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, TB, cache_s(sm, T), S, c.prec);
+      const float dtp = c.st.dt[j - 1], sb = c.st.sb[j - 1], g2 = c.st.g2[j - 1];
+      const float dtj = j < N ? c.st.dt[j] : 0.f;
+      for (int idx = tid; idx < d * nb; idx += nt) {
+        const int e = (idx / nb) * TB + idx % nb;
+        rprev[e] = eta_of(xp[e], xj[e], F[e], S[e], g2, dtp, sb) / sb * invB;
+        float vv = dtp * rprev[e];
+        if (j < N) vv += dtj * lam[e];
+        v[e] = vv;
+        w[e] = (-g2 * dtp) * rprev[e];
+      }
+      ex.sync();
+      mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
+      mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js, c.prec);
+      for (int idx = tid; idx < d * nb; idx += nt) {
+        const int e = (idx / nb) * TB + idx % nb;
+        if (j == N)
+          lam[e] = xj[e] * invB - rprev[e] + jf[e] + js[e];
+        else
+          lam[e] = rcur[e] - rprev[e] + lam[e] + jf[e] + js[e];
+        rcur[e] = rprev[e];
+      }
+      ex.sync();
     }
-    ex.sync();
-    mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, TB, cache_f(sm, T), F, c.prec);
-    mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, TB, cache_s(sm, T), S, c.prec);
-    const float dtp = c.st.dt[j - 1], sb = c.st.sb[j - 1], g2 = c.st.g2[j - 1];
-    const float dtj = j < N ? c.st.dt[j] : 0.f;
-    for (int idx = tid; idx < d * nb; idx += nt) {
-      const int e = (idx / nb) * TB + idx % nb;
-      rprev[e] = eta_of(xp[e], xj[e], F[e], S[e], g2, dtp, sb) / sb * invB;
-      float vv = dtp * rprev[e];
-      if (j < N) vv += dtj * lam[e];
-      v[e] = vv;
-      w[e] = (-g2 * dtp) * rprev[e];
-    }
-    ex.sync();
-    mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
-    mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js, c.prec);
-    for (int idx = tid; idx < d * nb; idx += nt) {
-      const int e = (idx / nb) * TB + idx % nb;
-      if (j == N)
-        lam[e] = xj[e] * invB - rprev[e] + jf[e] + js[e];
-      else
-        lam[e] = rcur[e] - rprev[e] + lam[e] + jf[e] + js[e];
-      rcur[e] = rprev[e];
-    }
-    ex.sync();
   }
-  // j = 0: only the move is left
+  // j = 0: only the move is left (x_0 is the first state of segment 0, still in seg)
   for (int idx = tid; idx < d * nb; idx += nt) {
-    const int k = idx / nb, b = idx % nb;
-    xj[k * TB + b] = xs[size_t(b0 + b) * d + k];
+    const int e = (idx / nb) * TB + idx % nb;
+    xj[e] = seg[e];
   }
   ex.sync();
   mlp_forward_tile(ex, c.f, c.ef, xj, nb, TB, cache_f(sm, T), F, c.prec);
@@ -204,11 +246,17 @@ template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
   float* sm = ex.template shared<float>();
   const TileLayout T = tile_layout(c.f.d, c.f.W, c.f.L, c.TB);
   float* gacc = a.gacc + size_t(ex.bid()) * a.gstride;
+  // The slice holds the parameters from inw on: index the flat layout through a pointer moved
+  // back by inw (only offsets ≥ inw are ever written through it).
+  float* gf = gacc + gacc_f(c.f) - c.f.inw;
+  float* gs = gacc + gacc_s(c.f) - c.f.inw;
+  float *def = gacc + gacc_def(c.f), *des = gacc + gacc_des(c.f, c.st.N);
+  float* seg = a.seg + size_t(ex.bid()) * a.seg_stride;
   const int ntiles = (c.B + c.TB - 1) / c.TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * c.TB, nb = c.B - b0 < c.TB ? c.B - b0 : c.TB;
     diffuse_one_tile(ex, a.dif, T, sm, b0, nb);
-    adjoint_one_tile(ex, a, T, sm, b0, nb, gacc);
+    adjoint_one_tile(ex, a, T, sm, b0, nb, gf, gs, def, des, seg);
   }
 }
 
@@ -226,14 +274,17 @@ DF_HD void reduce_body(Exec& ex, float* out, const float* part, size_t stride, i
 struct EmbedBackwardArgs {
   NetView f, s;
   StepConsts st;
-  float* g = nullptr;  // the summed slice: [gf: P][gs: P][de_f][de_s] (gacc layout)
+  float* gf = nullptr;          // the drift's gradient, flat layout: embedding part (+=)
+  float* gs = nullptr;          // the score's
+  const float* def = nullptr;   // summed de_j of the drift, [N+1][W]
+  const float* des = nullptr;   // of the score
 };
 
 template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwardArgs& a) {
   const int N = a.st.N, W = a.f.W, net = ex.bid();
   const NetView& n = net == 0 ? a.f : a.s;
-  float* g = a.g + (net == 0 ? gacc_f(a.f) : gacc_s(a.f));
-  const float* de = a.g + (net == 0 ? gacc_def(a.f) : gacc_des(a.f, N));
+  float* g = net == 0 ? a.gf : a.gs;
+  const float* de = net == 0 ? a.def : a.des;
   float* sm = ex.template shared<float>();
   float *feat = sm, *z1 = sm + 2 * W, *g1 = sm + 3 * W, *e = sm + 4 * W, *dz1 = sm + 5 * W, *dfeat = sm + 6 * W;
   for (int j = net == 0 ? 0 : 1; j <= N; ++j) {  // the score is never evaluated at t_0

@@ -52,20 +52,37 @@ struct SweepCommon {
   MatPrecision prec = MatPrecision::FP32;  // operands of the layer products (precision.h)
 };
 
-// diffuse_tile: loss[b] = L_b of (D4) (=); xs (optional) = x_j for every j, [N+1][B][d] (=).
+// Checkpoint slots of the state store (xs) for checkpoint interval K ≥ 1: x_j is kept when
+// j % K == 0 (slot j / K, j < N) and x_N always (slot ckpt_segments = ⌈N/K⌉). K = 1 keeps every
+// state (slot j). Segment c (0 ≤ c < ⌈N/K⌉) covers the steps cK .. min(cK + K, N); its two ends
+// are slots c and c + 1, the states in between are recomputed by the adjoint.
+DF_HD int ckpt_segments(int N, int K) { return (N + K - 1) / K; }
+DF_HD int ckpt_slots(int N, int K) { return ckpt_segments(N, K) + 1; }
+DF_HD int ckpt_slot(int j, int N, int K) { return j == N ? ckpt_segments(N, K) : (j % K == 0 ? j / K : -1); }
+
+// diffuse_tile: loss[b] = L_b of (D4) (=); xs (optional) = the checkpointed states, slot-major
+// [ckpt_slots(N, ckpt_k)][B][d] (=).
 struct DiffuseArgs {
   SweepCommon c;
   const float* x0 = nullptr;  // d×B, sample-major (x0[b*d + k])
   float* loss = nullptr;      // B
-  float* xs = nullptr;        // (N+1)·B·d or null
+  float* xs = nullptr;        // ckpt_slots(N, ckpt_k)·B·d or null
+  int ckpt_k = 1;             // checkpoint interval K of xs (1 = every state)
   float term_c = 0.f;         // terminal constant (d/2) log 2π + d log(g_N/g_0)
 };
 
-// adjoint_tile: diffuse (loss, states) then the stochastic adjoint (D5). Each block owns a slice
-// of gacc (stride gstride) laid out [gf: P][gs: P][de_f: (N+1)W][de_s: (N+1)W] and adds (+=)
-// its tiles' gradients of the batch mean (cotangents carry inv_b = 1/B) into it.
+// adjoint_tile: diffuse (loss, checkpointed states) then the stochastic adjoint (D5), segment by
+// segment from the last: the states between two checkpoints are recomputed (the same code as the
+// diffuse sweep, so the same bits) into the block's segment buffer seg + bid·seg_stride,
+// (K+1)·d·TB floats laid out [m][k·TB + b] for the state x_{cK+m}. Each block owns a gradient
+// slice of gacc (stride gstride) laid out [gf: Pm][gs: Pm][de_f: (N+1)W][de_s: (N+1)W], where
+// Pm = n_params − inw is the network's parameters after its time embedding (the embedding's own
+// gradient is formed once from the summed de_j, embed_backward_body), and adds (+=) its tiles'
+// gradients of the batch mean (cotangents carry inv_b = 1/B) into it.
 struct AdjointArgs {
-  DiffuseArgs dif;  // dif.xs is required
+  DiffuseArgs dif;  // dif.xs is required; dif.ckpt_k = K
+  float* seg = nullptr;
+  size_t seg_stride = 0;
   float* gacc = nullptr;
   size_t gstride = 0;
   float inv_b = 1.f;
@@ -78,12 +95,14 @@ struct ReverseArgs {
   int deterministic = 0;
 };
 
-// Offsets of the gradient slice of one block.
+// Offsets of the gradient slice of one block (compact: no room for the embedding parameters).
+DF_HD size_t gacc_mlp(const NetView& f) { return f.n_params - f.inw; }
 DF_HD size_t gacc_f(const NetView&) { return 0; }
-DF_HD size_t gacc_s(const NetView& f) { return f.n_params; }
-DF_HD size_t gacc_def(const NetView& f) { return 2 * f.n_params; }
-DF_HD size_t gacc_des(const NetView& f, int N) { return 2 * f.n_params + size_t(N + 1) * f.W; }
-DF_HD size_t gacc_size(const NetView& f, int N) { return 2 * f.n_params + 2 * size_t(N + 1) * f.W; }
+DF_HD size_t gacc_s(const NetView& f) { return gacc_mlp(f); }
+DF_HD size_t gacc_def(const NetView& f) { return 2 * gacc_mlp(f); }
+DF_HD size_t gacc_des(const NetView& f, int N) { return 2 * gacc_mlp(f) + size_t(N + 1) * f.W; }
+DF_HD size_t gacc_size(const NetView& f, int N) { return 2 * gacc_mlp(f) + 2 * size_t(N + 1) * f.W; }
+DF_HD size_t seg_size(int d, int K, int TB) { return size_t(K + 1) * size_t(d) * size_t(TB); }
 
 struct MlpCacheView {
   float* z;  // (L+1) W×TB pre-activations
@@ -164,6 +183,46 @@ inline StepConsts step_consts_view(const float* base, int N) {
 // out of nvcc); tests/test_emu_sweeps.cpp checks the two agree bit for bit.
 inline float terminal_constant_f(const TimeGrid& g, int d) {
   return float(0.5 * d * std::log(2 * M_PI) + d * std::log(g.g.back() / g.g.front()));
+}
+
+}  // namespace df
+
+namespace df {
+
+// The buffers one fused diffflow_loss_grad call needs on the device, in floats, for B samples,
+// N steps, checkpoint interval K (clamped to 1..N), tiles of TB samples and at most max_blocks
+// persistent blocks. The blocks are balanced: G = ⌈tiles / rounds⌉ with rounds = ⌈tiles /
+// max_blocks⌉, so every block runs the same number of tiles (or one fewer) and no slice is
+// allocated for a block that would only lengthen the last round. The CUDA backend allocates
+// exactly these; bench/ and the tests read the plan.
+struct AdjointPlan {
+  int G = 1, TB = 1, K = 1, tiles = 1;
+  size_t states = 0;  // ckpt_slots(N, K)·B·d
+  size_t seg = 0;     // G·(K+1)·d·TB
+  size_t slices = 0;  // G·gacc_size
+  size_t total = 0;   // gacc_size (the reduced gradient)
+  size_t loss = 0;    // B
+  size_t consts = 0;  // step constants and both embeddings: 5N+1 + 2(N+1)W
+  size_t floats() const { return states + seg + slices + total + loss + consts; }
+  size_t bytes() const { return floats() * sizeof(float); }
+};
+
+inline AdjointPlan adjoint_plan(const NetShape& s, int B, int N, int K, int TB, int max_blocks) {
+  AdjointPlan p;
+  p.K = K < 1 ? 1 : (K > N ? N : K);
+  p.TB = TB;
+  p.tiles = (B + TB - 1) / TB;
+  const int mb = max_blocks < 1 ? 1 : max_blocks;
+  const int rounds = (p.tiles + mb - 1) / mb;
+  p.G = (p.tiles + rounds - 1) / rounds;
+  const size_t P = s.n_params(), Pm = P - s.off_inw(), gsz = 2 * Pm + 2 * size_t(N + 1) * s.W;
+  p.states = size_t(ckpt_slots(N, p.K)) * size_t(B) * size_t(s.d);
+  p.seg = size_t(p.G) * seg_size(s.d, p.K, TB);
+  p.slices = size_t(p.G) * gsz;
+  p.total = gsz;
+  p.loss = size_t(B);
+  p.consts = size_t(5 * N + 1) + 2 * size_t(N + 1) * size_t(s.W);
+  return p;
 }
 
 }  // namespace df

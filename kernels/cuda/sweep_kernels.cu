@@ -32,6 +32,8 @@ __global__ void round_kernel(float* out, const float* in, size_t n, MatPrecision
 
 constexpr int kFlatThreads = 256;
 
+long g_launches = 0;  // kernels launched through this file (cuda::kernel_launches)
+
 int flat_blocks(size_t n) {
   const size_t b = (n + kFlatThreads - 1) / kFlatThreads;
   return int(b < 4096 ? (b > 0 ? b : 1) : 4096);
@@ -45,57 +47,69 @@ template <class Kernel> void allow_smem(Kernel k, size_t bytes) {
 
 namespace cuda {
 
+long kernel_launches() { return g_launches; }
+
 void launch_embed(const EmbedArgs& a, int W, int N) {
   embed_kernel<<<2 * (N + 1), 128, 5 * size_t(W) * sizeof(float)>>>(a);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_diffuse(const DiffuseArgs& a, int blocks, size_t smem) {
   allow_smem(diffuse_kernel, smem);
   diffuse_kernel<<<blocks, kSweepThreads, smem>>>(a);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_reverse(const ReverseArgs& a, int blocks, size_t smem) {
   allow_smem(reverse_kernel, smem);
   reverse_kernel<<<blocks, kSweepThreads, smem>>>(a);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_adjoint(const AdjointArgs& a, int blocks, size_t smem) {
   allow_smem(adjoint_kernel, smem);
   adjoint_kernel<<<blocks, kSweepThreads, smem>>>(a);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_reduce(float* out, const float* part, size_t stride, int nparts, size_t n) {
   reduce_kernel<<<flat_blocks(n), kFlatThreads>>>(out, part, stride, nparts, n);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_embed_backward(const EmbedBackwardArgs& a, int W) {
   embed_backward_kernel<<<2, 256, 8 * size_t(W) * sizeof(float)>>>(a);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_adam(const AdamArgs& a) {
   adam_kernel<<<flat_blocks(a.n), kFlatThreads>>>(a);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_ema(float* e, const float* p, size_t n, float decay) {
   ema_kernel<<<flat_blocks(n), kFlatThreads>>>(e, p, n, decay);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_sq_norm(double* part, const float* g, size_t n, int blocks) {
   sq_norm_kernel<<<blocks, kFlatThreads, kFlatThreads * sizeof(double)>>>(part, g, n);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 void launch_round_operands(float* out, const float* in, size_t n, MatPrecision p) {
   round_kernel<<<flat_blocks(n), kFlatThreads>>>(out, in, n, p);
   CUDA_CHECK_LAUNCH();
+  ++g_launches;
 }
 
 }  // namespace cuda

@@ -37,5 +37,9 @@ void launch_ema(float* e, const float* p, size_t n, float decay);
 void launch_sq_norm(double* part, const float* g, size_t n, int blocks);  // part[blocks]
 void launch_round_operands(float* out, const float* in, size_t n, MatPrecision p);
 
+// Kernels launched by the launchers above since the program started (host counter, not
+// thread-safe: the backend is used from one host thread).
+long kernel_launches();
+
 }  // namespace cuda
 }  // namespace df

@@ -4,12 +4,15 @@
 //   emu_embed               ef, es = e(t_j), [N+1][W] each                                     (=)
 //   emu_diffflow_loss       loss[B] (D4)                                                       (=)
 //   emu_diffflow_loss_grad  gf, gs = gradients of the batch-mean loss (P each); returns the mean;
-//                           loss (optional) = per-sample L                                     (=)
+//                           loss (optional) = per-sample L; K = checkpoint interval of the
+//                           adjoint (1 = every state kept; clamped to 1..N); blocks balanced as
+//                           adjoint_plan (sweep_args.h) balances them on the device           (=)
 //   emu_reverse_sweep       x (d×B, sample-major): x_N → x_0                                   (=)
 // Shapes: x0 d×B sample-major (x0[b*d + k]); parameters in the engine/params.h layout.
 // EmuLaunch.prec sets SweepCommon.prec (operand rounding of the layer products), as the CUDA
 // backend's precision setting does; FP32 by default.
 #pragma once
+#include <algorithm>
 #include <vector>
 
 #include "kernels/cuda/fused_sweeps.h"
@@ -72,29 +75,37 @@ inline void emu_diffflow_loss(std::vector<float>& loss, const NetShape& s, const
 
 inline double emu_diffflow_loss_grad(std::vector<float>& gf, std::vector<float>& gs, std::vector<float>* loss_out,
                                      const NetShape& s, const float* pf, const float* ps, const float* x0, int B,
-                                     const TimeGrid& grid, NoiseKey key, const EmuLaunch& L = {}) {
+                                     const TimeGrid& grid, NoiseKey key, const EmuLaunch& L = {}, int K = 1) {
   const int N = grid.N();
   EmuSweepState st = emu_prepare(s, pf, ps, B, grid, key, L);
-  std::vector<float> loss(static_cast<size_t>(B)), xs(static_cast<size_t>(N + 1) * B * s.d);
-  const int G = emu_blocks(B, L);
+  const AdjointPlan plan = adjoint_plan(s, B, N, K, L.TB, L.max_blocks);
+  std::vector<float> loss(static_cast<size_t>(B)), xs(plan.states), seg(plan.seg);
+  const int G = plan.G;
   const size_t stride = gacc_size(st.c.f, N);
-  std::vector<float> part(stride * size_t(G), 0.f), total(stride, 0.f);
+  std::vector<float> part(plan.slices, 0.f), total(plan.total, 0.f);
   AdjointArgs a;
   a.dif.c = st.c;
   a.dif.x0 = x0;
   a.dif.loss = loss.data();
   a.dif.xs = xs.data();
+  a.dif.ckpt_k = plan.K;
   a.dif.term_c = terminal_constant_f(grid, s.d);
+  a.seg = seg.data();
+  a.seg_stride = seg_size(s.d, plan.K, L.TB);
   a.gacc = part.data();
   a.gstride = stride;
   a.inv_b = 1.0f / float(B);
   launch_emulated(G, L.threads, tile_smem_bytes(s, L.TB), [&](EmuExec& ex) { adjoint_tile(ex, a); });
   launch_emulated(4, L.threads, 0, [&](EmuExec& ex) { reduce_body(ex, total.data(), part.data(), stride, G, stride); });
-  EmbedBackwardArgs eb{st.c.f, st.c.s, st.c.st, total.data()};
+  // the MLP parts to their place in the flat layout; the embedding parts from the summed de_j
+  const size_t P = s.n_params(), off = s.off_inw(), Pm = P - off;
+  gf.assign(P, 0.f);
+  gs.assign(P, 0.f);
+  std::copy(total.begin(), total.begin() + long(Pm), gf.begin() + long(off));
+  std::copy(total.begin() + long(Pm), total.begin() + long(2 * Pm), gs.begin() + long(off));
+  EmbedBackwardArgs eb{st.c.f, st.c.s, st.c.st, gf.data(), gs.data(), total.data() + gacc_def(st.c.f),
+                       total.data() + gacc_des(st.c.f, N)};
   launch_emulated(2, L.threads, 8 * size_t(s.W) * sizeof(float), [&](EmuExec& ex) { embed_backward_body(ex, eb); });
-  const size_t P = s.n_params();
-  gf.assign(total.begin(), total.begin() + long(P));
-  gs.assign(total.begin() + long(P), total.begin() + long(2 * P));
   double mean = 0;
   for (float v : loss) mean += double(v);
   if (loss_out) *loss_out = loss;
