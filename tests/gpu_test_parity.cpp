@@ -174,22 +174,32 @@ TEST_CASE("CUDA optimizer kernels equal the CPU backend", "[gpu]") {
   CHECK(P.gpu->grad_sq_norm(gg) == Approx(P.cpu->grad_sq_norm(cg)).epsilon(1e-12));
 }
 
-TEST_CASE("CUDA pf_loglik (CPU fallback) equals the CPU backend", "[gpu]") {
-  Pair P;
-  const NetShape s{2, 32, 2};
-  std::vector<float> pf(s.n_params()), ps(s.n_params());
-  init_params(s, pf.data(), 4, 0, 0.5);
-  init_params(s, ps.data(), 4, 1, 0.5);
-  auto [cf, gf_] = P.put(pf);
-  auto [cs, gs_] = P.put(ps);
-  auto [cx, gx] = P.put(fvec(test::random_mat(2, 31, 7, 1.0)));
-  GridSpec spec;
-  const GSchedule g = GSchedule::constant(0.2);
-  const TimeGrid grid = make_grid(spec, g, 7);
-  std::vector<double> lc, lg;
-  P.cpu->pf_loglik(lc, cf, cs, s, cx, 31, grid, g, OdeOptions{});
-  P.gpu->pf_loglik(lg, gf_, gs_, s, gx, 31, grid, g, OdeOptions{});
-  test::expect_close(lg, lc, 1e-12, "log-likelihood");
+TEST_CASE("CUDA pf_loglik (fp32 kernel) equals the CPU backend (double)", "[gpu]") {
+  struct PfCase {
+    int d, W, L, B, N, exact_max_d;
+  };
+  for (const PfCase& c : {PfCase{2, 32, 2, 31, 7, 16}, PfCase{2, 128, 3, 1000, 10, 16}, PfCase{3, 64, 2, 300, 5, 2}}) {
+    DYNAMIC_SECTION("d=" << c.d << " W=" << c.W << " B=" << c.B << (c.d <= c.exact_max_d ? " exact" : " hutchinson")) {
+      Pair P;
+      const NetShape s{c.d, c.W, c.L};
+      std::vector<float> pf(s.n_params()), ps(s.n_params());
+      init_params(s, pf.data(), 4, 0, 0.5);
+      init_params(s, ps.data(), 4, 1, 0.5);
+      auto [cf, gf_] = P.put(pf);
+      auto [cs, gs_] = P.put(ps);
+      auto [cx, gx] = P.put(fvec(test::random_mat(c.d, c.B, 7, 1.0)));
+      GridSpec spec;
+      const GSchedule g = GSchedule::constant(0.2);
+      const TimeGrid grid = make_grid(spec, g, c.N);
+      OdeOptions opt;
+      opt.exact_max_d = c.exact_max_d;
+      opt.probe_key = NoiseKey{8, 1};
+      std::vector<double> lc, lg;
+      P.cpu->pf_loglik(lc, cf, cs, s, cx, c.B, grid, g, opt);
+      P.gpu->pf_loglik(lg, gf_, gs_, s, gx, c.B, grid, g, opt);
+      test::expect_close(lg, lc, 1e-4, "log-likelihood");
+    }
+  }
 }
 
 namespace {

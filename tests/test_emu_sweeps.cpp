@@ -10,6 +10,7 @@
 
 #include <iostream>
 
+#include "engine/backend.h"
 #include "engine/diffflow.h"
 #include "kernels/emu/emu_sweeps.h"
 #include "tests/fd.h"
@@ -204,4 +205,44 @@ TEST_CASE("adjoint plan: checkpoint slots, balanced blocks, memory per sample", 
   CHECK(adjoint_plan(NetShape{2, 8, 1}, 5, 3, 1, 8, 132).G == 1);
   std::cout << "[plan] PERF.md shape B=10000 N=30 K=6: " << pb.bytes() / 1e6 << " MB (slices " << pb.slices * 4 / 1e6
             << " MB)\n";
+}
+
+// The fused probability-flow likelihood (fp32, pf_loglik_tile.h) against the CPU backend (double,
+// 256-sample chunks): exact trace for small d, Hutchinson (forced by exact_max_d) with the same
+// probes, across a chunk boundary (B = 300).
+TEST_CASE("emulated probability-flow log-likelihood equals the CPU backend", "[emu][sweeps][pf]") {
+  struct PfCase {
+    Case c;
+    int exact_max_d, probes, substeps;
+  };
+  const std::vector<PfCase> cs = {{{2, 8, 1, 5, 3}, 16, 1, 2},
+                                  {{3, 12, 2, 37, 2, EmuLaunch{3, 40, 2}}, 16, 1, 1},
+                                  {{5, 8, 1, 300, 2, EmuLaunch{16, 64, 4}}, 2, 2, 1}};
+  auto cpu = make_cpu_backend();
+  for (const PfCase& pc : cs) {
+    const Case& c = pc.c;
+    DYNAMIC_SECTION(name(c) << (c.d <= pc.exact_max_d ? " exact" : " hutchinson")) {
+      Setup su(c);
+      OdeOptions opt;
+      opt.exact_max_d = pc.exact_max_d;
+      opt.probes = pc.probes;
+      opt.substeps = pc.substeps;
+      opt.probe_key = NoiseKey{17, 4};
+      const GSchedule g{{0.01, 0.2, 0.4}, {0.6, 1.1, 1.6}};
+      std::vector<float> lp;
+      emu_pf_loglik(lp, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B, su.grid, g, opt, c.launch);
+      std::vector<double> ref;
+      Buf bf = cpu->alloc(su.pf.size()), bs = cpu->alloc(su.ps.size()), bx = cpu->alloc(su.x0.size());
+      cpu->upload(bf, su.pf.data(), su.pf.size());
+      cpu->upload(bs, su.ps.data(), su.ps.size());
+      cpu->upload(bx, su.x0.data(), su.x0.size());
+      cpu->pf_loglik(ref, bf, bs, su.s, bx, c.B, su.grid, g, opt);
+      cpu->release(bf);
+      cpu->release(bs);
+      cpu->release(bx);
+      const auto a = dvec(lp.data(), lp.size());
+      std::cout << "[pf_loglik] " << name(c) << ": rel err " << rel_err(a, ref) << "\n";
+      test::expect_close(a, ref, 1e-4, "log-likelihood");
+    }
+  }
 }

@@ -7,6 +7,7 @@
 #include "kernels/cuda/fused_sweeps.h"
 #include "kernels/cuda/gpu_exec.cuh"
 #include "kernels/cuda/optim_bodies.h"
+#include "kernels/cuda/pf_loglik_tile.h"
 #include "kernels/cuda/sweep_kernels.h"
 
 namespace df {
@@ -20,6 +21,7 @@ __global__ void reduce_kernel(float* out, const float* part, size_t stride, int 
   GpuExec ex;
   reduce_body(ex, out, part, stride, nparts, n);
 }
+__global__ void __launch_bounds__(cuda::kSweepThreads) pf_loglik_kernel(PfArgs a) { GpuExec ex; pf_loglik_tile(ex, a); }
 __global__ void embed_backward_kernel(EmbedBackwardArgs a) { GpuExec ex; embed_backward_body(ex, a); }
 __global__ void adam_kernel(AdamArgs a) { GpuExec ex; adam_body(ex, a); }
 __global__ void ema_kernel(float* e, const float* p, size_t n, float decay) { GpuExec ex; ema_body(ex, e, p, n, decay); }
@@ -72,6 +74,13 @@ void launch_reverse(const ReverseArgs& a, int blocks, size_t smem) {
 void launch_adjoint(const AdjointArgs& a, int blocks, size_t smem) {
   allow_smem(adjoint_kernel, smem);
   adjoint_kernel<<<blocks, kSweepThreads, smem>>>(a);
+  CUDA_CHECK_LAUNCH();
+  ++g_launches;
+}
+
+void launch_pf_loglik(const PfArgs& a, int blocks, size_t smem) {
+  allow_smem(pf_loglik_kernel, smem);
+  pf_loglik_kernel<<<blocks, kSweepThreads, smem>>>(a);
   CUDA_CHECK_LAUNCH();
   ++g_launches;
 }

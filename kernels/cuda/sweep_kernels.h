@@ -21,6 +21,7 @@ namespace df {
 
 struct EmbedArgs;
 struct EmbedBackwardArgs;
+struct PfArgs;
 
 namespace cuda {
 
@@ -30,6 +31,7 @@ void launch_embed(const EmbedArgs& a, int W, int N);                  // 2(N+1) 
 void launch_diffuse(const DiffuseArgs& a, int blocks, size_t smem_bytes);
 void launch_reverse(const ReverseArgs& a, int blocks, size_t smem_bytes);
 void launch_adjoint(const AdjointArgs& a, int blocks, size_t smem_bytes);
+void launch_pf_loglik(const PfArgs& a, int blocks, size_t smem_bytes);  // pf_loglik_tile.h
 void launch_reduce(float* out, const float* part, size_t stride, int nparts, size_t n);
 void launch_embed_backward(const EmbedBackwardArgs& a, int W);         // 2 blocks
 void launch_adam(const AdamArgs& a);

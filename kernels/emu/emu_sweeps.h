@@ -8,6 +8,8 @@
 //                           adjoint (1 = every state kept; clamped to 1..N); blocks balanced as
 //                           adjoint_plan (sweep_args.h) balances them on the device           (=)
 //   emu_reverse_sweep       x (d×B, sample-major): x_N → x_0                                   (=)
+//   emu_pf_loglik           logp[B]: probability-flow log-likelihood (pf_loglik_tile.h), the
+//                           embeddings of every evaluation time from embed_body              (=)
 // Shapes: x0 d×B sample-major (x0[b*d + k]); parameters in the engine/params.h layout.
 // EmuLaunch.prec sets SweepCommon.prec (operand rounding of the layer products), as the CUDA
 // backend's precision setting does; FP32 by default.
@@ -15,7 +17,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "engine/likelihood.h"
 #include "kernels/cuda/fused_sweeps.h"
+#include "kernels/cuda/pf_loglik_tile.h"
 #include "kernels/emu/block_emulator.h"
 
 namespace df {
@@ -120,6 +124,36 @@ inline void emu_reverse_sweep(float* x, const NetShape& s, const float* pf, cons
   a.x = x;
   a.deterministic = deterministic ? 1 : 0;
   launch_emulated(emu_blocks(B, L), L.threads, tile_smem_bytes(s, L.TB), [&](EmuExec& ex) { reverse_tile(ex, a); });
+}
+
+inline void emu_pf_loglik(std::vector<float>& logp, const NetShape& s, const float* pf, const float* ps, const float* x0,
+                          int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt,
+                          const EmuLaunch& L = {}) {
+  const PfConsts pc = pf_consts(grid, opt.substeps, g);
+  const int E = int(pc.t.size());
+  std::vector<float> ef(size_t(E) * s.W), es(size_t(E) * s.W);
+  StepConsts times;
+  times.t = pc.t.data();
+  times.N = E - 1;  // embed_body embeds t[0..N]
+  EmbedArgs ea{make_net_view(s, pf), make_net_view(s, ps), times, ef.data(), es.data()};
+  launch_emulated(2 * E, L.threads, 5 * size_t(s.W) * sizeof(float), [&](EmuExec& ex) { embed_body(ex, ea); });
+  PfArgs a;
+  a.f = ea.f;
+  a.s = ea.s;
+  a.ef = ef.data();
+  a.es = es.data();
+  a.gsq = pc.gsq.data();
+  a.h = pc.h.data();
+  a.steps = int(pc.h.size());
+  a.B = B;
+  a.TB = L.TB;
+  a.x = x0;
+  logp.assign(size_t(B), 0.f);
+  a.logp = logp.data();
+  a.exact_max_d = opt.exact_max_d;
+  a.probes = opt.probes;
+  a.probe_key = opt.probe_key;
+  launch_emulated(emu_blocks(B, L), L.threads, tile_smem_bytes(s, L.TB), [&](EmuExec& ex) { pf_loglik_tile(ex, a); });
 }
 
 }  // namespace df
