@@ -202,6 +202,28 @@ TEST_CASE("CUDA pf_loglik (fp32 kernel) equals the CPU backend (double)", "[gpu]
   }
 }
 
+TEST_CASE("CUDA backend: kernels per call as docs/kernels.md lists them", "[gpu]") {
+  Pair P;
+  const NetShape s{2, 32, 2};
+  std::vector<float> pf(s.n_params()), ps(s.n_params());
+  init_params(s, pf.data(), 4, 0, 0.5);
+  init_params(s, ps.data(), 4, 1, 0.5);
+  auto [cf, gf_] = P.put(pf);
+  auto [cs, gs_] = P.put(ps);
+  auto [cx, gx] = P.put(fvec(test::random_mat(2, 100, 7, 1.0)));
+  auto [cg1, gg1] = P.put(std::vector<float>(pf.size()));
+  auto [cg2, gg2] = P.put(std::vector<float>(ps.size()));
+  GridSpec spec;
+  const TimeGrid grid = make_grid(spec, GSchedule::constant(0.2), 6);
+  CHECK(P.cpu->kernel_launches() == -1);
+  const long k0 = P.gpu->kernel_launches();
+  P.gpu->diffflow_loss_grad(gg1, gg2, gf_, gs_, s, gx, 100, grid, NoiseKey{1, 1}, 3);
+  CHECK(P.gpu->kernel_launches() - k0 == 4);  // embed, adjoint, reduce, embed_backward
+  const long k1 = P.gpu->kernel_launches();
+  P.gpu->reverse_sweep(gx, gf_, gs_, s, 100, grid, NoiseKey{1, 2}, false);
+  CHECK(P.gpu->kernel_launches() - k1 == 2);  // embed, reverse
+}
+
 namespace {
 std::vector<double> logged_losses(const std::string& dir) {
   std::ifstream in(dir + "/log.csv");

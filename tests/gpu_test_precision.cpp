@@ -7,8 +7,14 @@
 //      the CPU fp32 reference (engine/diffflow.h): 1e-4 for fp32, 2e-2 for tf32 and bf16,
 //      relative to max |reference|, worst element printed; bf16 must differ from the device fp32
 //   3. the smallest case also against the emulated kernels at the same precision (2e-3: the
-//      device contracts a·b + acc into FMAs, and a changed last bit can flip an operand's
-//      rounding; the figure is printed)
+//      device contracts a·b + acc into FMAs, the hidden layers run on mma.sync, which sums in
+//      its own order, and a changed last bit can flip an operand's rounding; the figure is
+//      printed)
+//   4. the warp MMAs (kernels/cuda/mma.h: mma.sync m16n8k8 tf32 and m16n8k16 bf16, via
+//      launch_mma_fragments) against the emulator's (EmuExec) on the same random fragments:
+//      |device − emulator| ≤ 1e-6 · (Σ|a·b| + |c|) per output (the products are exact in both;
+//      only the hardware's summation order and internal rounding differ), worst figure and the
+//      number of bit-identical outputs printed
 // Exits 77 (ctest SKIP) when no CUDA device is present. Never run so far: no GPU was lent.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
@@ -22,6 +28,7 @@
 #include "engine/backend.h"
 #include "engine/diffflow.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/mma_check.h"
 #include "kernels/cuda/sweep_kernels.h"
 #include "kernels/emu/emu_sweeps.h"
 #include "tests/fd.h"
@@ -205,6 +212,54 @@ TEST_CASE("device sweeps with tf32 / bf16 operands stay within 2e-2 of the fp32 
     }
     CHECK(rel(dv(o[2].gf), dv(o[0].gf)) > 1e-5);  // bf16 really rounds
     CHECK(rel(dv(o[2].loss), dv(o[0].loss)) > 1e-7);
+  }
+}
+
+TEST_CASE("device warp mma equals the emulated mma on the same fragments", "[gpu][precision]") {
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  std::uniform_int_distribution<int> ex(-6, 6);
+  auto rnd = [&] { return std::ldexp(u(rng), ex(rng)); };
+  const int nwarps = 8, T = 32 * nwarps;
+  for (MatPrecision p : {MatPrecision::TF32, MatPrecision::BF16}) {
+    double worst = 0;
+    long exact = 0, total = 0;
+    for (int rep = 0; rep < 16; ++rep) {
+      std::vector<uint32_t> a(size_t(T) * 4), b(size_t(T) * 2);
+      std::vector<float> c(size_t(T) * 4);
+      auto word = [&] { return p == MatPrecision::BF16 ? pack_bf16x2(rnd(), rnd()) : f32_bits(round_tf32(rnd())); };
+      for (uint32_t& w : a) w = word();
+      for (uint32_t& w : b) w = word();
+      for (float& v : c) v = rnd();
+      // |a|, |b|, |c|: the emulated product of the magnitudes is Σ|a·b| + |c|, the scale
+      const uint32_t sign = p == MatPrecision::BF16 ? 0x80008000u : 0x80000000u;
+      std::vector<uint32_t> aa(a), ab(b);
+      std::vector<float> ac(c);
+      for (uint32_t& w : aa) w &= ~sign;
+      for (uint32_t& w : ab) w &= ~sign;
+      for (float& v : ac) v = std::fabs(v);
+      std::vector<float> emu_d(size_t(T) * 4), scale(size_t(T) * 4);
+      MmaFragArgs fe{a.data(), b.data(), c.data(), emu_d.data(), p};
+      MmaFragArgs fs{aa.data(), ab.data(), ac.data(), scale.data(), p};
+      launch_emulated(1, T, 0, [&](EmuExec& e) { mma_fragments_body(e, fe); });
+      launch_emulated(1, T, 0, [&](EmuExec& e) { mma_fragments_body(e, fs); });
+      DevMem m;
+      MmaFragArgs fd{m.put(a.data(), a.size()), m.put(b.data(), b.size()), m.put(c.data(), c.size()),
+                     m.put<float>(nullptr, size_t(T) * 4), p};
+      cuda::launch_mma_fragments(fd, nwarps);
+      CUDA_CHECK(cudaDeviceSynchronize());
+      const std::vector<float> dev_d = get(fd.d, size_t(T) * 4);
+      for (size_t i = 0; i < dev_d.size(); ++i) {
+        const double err = std::fabs(double(dev_d[i]) - double(emu_d[i])) / double(scale[i]);
+        worst = std::max(worst, std::isfinite(err) ? err : 1e30);
+        exact += f32_bits(dev_d[i]) == f32_bits(emu_d[i]);
+        ++total;
+      }
+    }
+    std::printf("[gpu precision] warp mma %s: device vs emulator worst %.3g of sum|a.b|+|c|, %ld of %ld outputs "
+                "bit-identical\n", mat_precision_name(p), worst, exact, total);
+    INFO(mat_precision_name(p));
+    CHECK(worst <= 1e-6);
   }
 }
 

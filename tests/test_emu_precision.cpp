@@ -7,7 +7,9 @@
 //   2. The emulated fused sweeps (kernels/emu/emu_sweeps.h) with TF32 and BF16 operands against
 //      the CPU fp32 reference (engine/diffflow.h): loss, per-sample loss, both gradients and
 //      samples within 2e-2 relative to max |reference| (the measured figures are printed), and
-//      different from the emulated fp32 results (the option really rounds something).
+//      different from the emulated fp32 results (the option really rounds something). With
+//      W = 16, 32, 128 and ≥ 32 threads the hidden layers run on the emulated warp MMAs
+//      (kernels/cuda/mma.h; tests/test_emu_mma.cpp checks them), W = 12 on operand_dot.
 // FP32 bit-for-bit equality with the kernels before the option existed is what
 // tests/test_emu_sweeps.cpp keeps checking (1e-5 to the reference, unchanged).
 #include <catch2/catch.hpp>

@@ -4,13 +4,19 @@
 //   sync()                                __syncthreads()
 //   shared<T>()                           the dynamic shared memory (extern __shared__)
 //   shfl_xor(v, mask)                     __shfl_xor_sync over the lanes present in the warp
+//   shfl(v, src_lane)                     __shfl_sync over the lanes present in the warp
+//   mma_tf32_m16n8k8(d, a, b, c)          mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
+//   mma_bf16_m16n8k16(d, a, b, c)         mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 //   atomic_add(p, v)                      atomicAdd
+// The MMAs (fragment layouts and operand formats: kernels/cuda/mma.h) are warp-collective: all
+// 32 lanes of a full warp must execute them together; sm_80 or newer (older targets trap).
 // Everything is inline; nvcc only.
 #pragma once
 #if !defined(__CUDACC__)
 #error "gpu_exec.cuh is for nvcc only"
 #endif
 #include <cuda_runtime.h>
+#include <stdint.h>
 
 namespace df {
 
@@ -30,6 +36,41 @@ struct GpuExec {
     const int lanes = min(32, int(blockDim.x) - first);
     const unsigned active = lanes == 32 ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
     return __shfl_xor_sync(active, v, mask);
+  }
+  template <class T> __device__ __forceinline__ T shfl(T v, int src_lane) const {
+    const int first = int(threadIdx.x) & ~31;
+    const int lanes = min(32, int(blockDim.x) - first);
+    const unsigned active = lanes == 32 ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
+    return __shfl_sync(active, v, src_lane);
+  }
+  // d (=) A·B + c; a, b hold tf32 values (round_tf32), c and d may be the same array.
+  __device__ __forceinline__ void mma_tf32_m16n8k8(float d[4], const float a[4], const float b[2],
+                                                   const float c[4]) const {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile(
+        "mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%10, %11, %12, %13};\n"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+        : "r"(__float_as_uint(a[0])), "r"(__float_as_uint(a[1])), "r"(__float_as_uint(a[2])),
+          "r"(__float_as_uint(a[3])), "r"(__float_as_uint(b[0])), "r"(__float_as_uint(b[1])), "f"(c[0]), "f"(c[1]),
+          "f"(c[2]), "f"(c[3]));
+#else
+    __trap();
+#endif
+  }
+  // d (=) A·B + c; a, b are bf16 pairs (pack_bf16x2), c and d may be the same array.
+  __device__ __forceinline__ void mma_bf16_m16n8k16(float d[4], const uint32_t a[4], const uint32_t b[2],
+                                                    const float c[4]) const {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+    asm volatile(
+        "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
+        "{%10, %11, %12, %13};\n"
+        : "=f"(d[0]), "=f"(d[1]), "=f"(d[2]), "=f"(d[3])
+        : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]), "f"(c[0]), "f"(c[1]), "f"(c[2]),
+          "f"(c[3]));
+#else
+    __trap();
+#endif
   }
   __device__ __forceinline__ void atomic_add(float* p, float v) const { atomicAdd(p, v); }
   __device__ __forceinline__ void atomic_add(double* p, double v) const { atomicAdd(p, v); }

@@ -1,23 +1,44 @@
 // The Fourier MLP (MATH.md §7) on a tile of nb ≤ TB samples held in shared memory, written once
-// against the Exec interface (GpuExec on the device, EmuExec on the CPU). Threads map to
-// (neuron, sample) pairs; weights are read from global memory (fp32); every function ends with
-// a block barrier, so its outputs are visible to the whole block on return.
-// Precision (kernels/cuda/precision.h): every layer product of the per-sample MLP (input,
-// hidden and output layers; forward, input cotangent and weight gradient) goes through
-// operand_dot, which rounds both operands to prec and sums in fp32. This is the scalar
-// emulation of a tensor-core MMA with the same operand rounding; a real mma.sync / wgmma path
-// (bf16 or tf32 fragments, fp32 accumulators) is still to come and would replace these loops.
+// against the Exec interface (GpuExec on the device, EmuExec on the CPU). Weights are read from
+// global memory (fp32); every function ends with a block barrier, so its outputs are visible to
+// the whole block on return.
+// Precision (kernels/cuda/precision.h, kernels/cuda/mma.h):
+//   prec = FP32: threads map to (neuron, sample) pairs, one fp32 dot product per output (the
+//     plain loop of operand_dot); the numbers of the kernels before the option, bit for bit.
+//   prec = TF32 / BF16, the hidden W×W layers (when W % 16 == 0 and the block has at least one
+//     full warp): warp-level tensor-core MMAs (ex.mma_tf32_m16n8k8 / ex.mma_bf16_m16n8k16) with
+//     the operands rounded to prec and fp32 accumulators; each warp owns whole 16×8 output tiles
+//     (tile t = warp, warp + nwarps, ...; each output element is written by exactly one lane, no
+//     atomics); a partial last warp sits these products out:
+//       forward      z (W×nb) = W_l h:    M = W (16s), N = samples (8s), K = W (8s / 16s)
+//       backward     dh (W×nb) = W_lᵀ dz: M = W, N = samples, K = W
+//       weight grad  g_W (W×W) += dz hᵀ:  M = W (16s), N = W (8s), K = nb samples (8s / 16s)
+//     Samples past nb (a partial tile, or nb not a multiple of 8 or 16) enter as explicit zeros:
+//     nothing beyond a tile's nb columns is read (the emulator's NaN-filled shared memory would
+//     show it). The emulated MMA sums in fp32 in ascending k, the order of operand_dot, and the
+//     products of rounded operands are exact, so on the CPU this path gives the operand_dot
+//     numbers bit for bit; the device MMA sums in its own order (fp32 rounding differences).
+//     Fragments are loaded element by element (weights from global memory, activations from
+//     shared memory; no ldmatrix, no staging of the weights): correct first, not tuned. This
+//     path has never run on a GPU.
+//   Everything else at TF32 / BF16 goes through operand_dot (operands rounded to prec, fp32 sums,
+//     one thread per output): the input layer (K = d), the output layer and dx (M = d), the
+//     input- and output-layer weight gradients, and the hidden layers when W % 16 != 0 or the
+//     block has fewer than 32 threads. Same operand rounding as the MMA path.
 // Bias sums, GELU, the stored z/h caches and the time embedding (embed_point, per t, not per
-// sample) stay fp32 whatever prec says. prec = FP32 gives the plain fp32 numbers bit for bit.
+// sample) stay fp32 whatever prec says.
 //   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l, h_l (W×TB each)  (=)
 //   mlp_backward_tile  g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part),
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
 //                      dx (d×TB, optional) = (∂y/∂x)ᵀ dy                         (+= g, de; = dx)
 //   embed_point        e(t) = Linear(GELU(Linear([sin a, cos a]))), also feat, z1, g1 (=)
 //   embed_backward_point  g[φ, t1, t2] += gradient of the embedding for cotangent de   (+=)
-// The parameter gradients g, de live in a slice owned by this block (global memory): each index
-// is written by exactly one thread per phase, so no atomics.
+//   mlp_use_mma(prec, W, nthreads)  whether the hidden layers take the MMA path
+// The parameter gradients g, de live in a slice owned by this block (global memory), addressed
+// g[n.<offset> + index] (the caller may pass a rebased g): each index is written by exactly one
+// thread per phase, so no atomics.
 #pragma once
+#include "kernels/cuda/mma.h"
 #include "kernels/cuda/precision.h"
 #include "kernels/cuda/sweep_args.h"
 #include "kernels/math/fourier.h"
@@ -25,10 +46,29 @@
 
 namespace df {
 
+// The hidden layers run on warp MMAs: a rounded precision, W a multiple of 16, a full warp.
+DF_HD bool mlp_use_mma(MatPrecision prec, int W, int nthreads) {
+  return prec != MatPrecision::FP32 && W % 16 == 0 && nthreads >= 32;
+}
+
+// The 16×8 output tiles of an M×N product (M % 16 == 0) among the block's full warps: calls
+// tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp call nothing.
+template <class Exec, class Tile>
+DF_HD void for_warp_tiles(Exec& ex, int M, int N, const Tile& tile) {
+  const int nwarps = ex.nthreads() / 32, warp = ex.tid() / 32;
+  if (warp >= nwarps) return;
+  const int tn = (N + 7) / 8, ntiles = (M / 16) * tn;
+  for (int t = warp; t < ntiles; t += nwarps) tile((t / tn) * 16, (t % tn) * 8);
+}
+
+// Rounds x up to a multiple of m.
+DF_HD int mlp_round_up(int x, int m) { return (x + m - 1) / m * m; }
+
 template <class Exec>
 DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const float* x, int nb, int TB,
                             MlpCacheView c, float* y, MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
+  const bool mma = mlp_use_mma(prec, W, nt);
   const float* Win = n.p + n.inw;
   const float* bin = n.p + n.inb;
   for (int idx = tid; idx < W * nb; idx += nt) {
@@ -45,12 +85,28 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     const float* hin = c.h + size_t(l) * W * TB;
     float* zo = c.z + size_t(l + 1) * W * TB;
     float* ho = c.h + size_t(l + 1) * W * TB;
-    for (int idx = tid; idx < W * nb; idx += nt) {
-      const int o = idx / nb, b = idx % nb;
-      const float acc = operand_dot(Wl + o * W, 1, hin + b, TB, W, prec);
-      const float z = acc + bl[o];
-      zo[o * TB + b] = z;
-      ho[o * TB + b] = gelu_forward(z);
+    if (mma) {  // z (W×nb) = W_l h on warp MMAs
+      for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        warp_tile_mma(ex, prec, W, [&](int r, int k) { return Wl[(m0 + r) * W + k]; },
+                      [&](int k, int c) { return n0 + c < nb ? hin[k * TB + n0 + c] : 0.f; }, acc);
+        const int lane = tid & 31;
+        for (int j = 0; j < 4; ++j) {
+          const int o = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
+          if (b >= nb) continue;
+          const float z = acc[j] + bl[o];
+          zo[o * TB + b] = z;
+          ho[o * TB + b] = gelu_forward(z);
+        }
+      });
+    } else {
+      for (int idx = tid; idx < W * nb; idx += nt) {
+        const int o = idx / nb, b = idx % nb;
+        const float acc = operand_dot(Wl + o * W, 1, hin + b, TB, W, prec);
+        const float z = acc + bl[o];
+        zo[o * TB + b] = z;
+        ho[o * TB + b] = gelu_forward(z);
+      }
     }
     ex.sync();
   }
@@ -71,6 +127,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
                              int TB, float* dh, float* dz, float* g, float* de, float* dx,
                              MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
+  const bool mma = mlp_use_mma(prec, W, nt);
   // output layer
   const float* Wo = n.p + n.outw;
   const float* hL = c.h + size_t(L) * W * TB;
@@ -98,18 +155,44 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     }
     ex.sync();
     const float* Wl = n.p + n.hw(l - 1);
-    for (int idx = tid; idx < W * W; idx += nt) {
-      const int o = idx / W, i = idx % W;
-      g[n.hw(l - 1) + idx] += operand_dot(dz + o * TB, 1, hp + i * TB, 1, nb, prec);
+    if (mma) {
+      const int lane = tid & 31;
+      // g_W (W×W) += dz hᵀ: K = the tile's samples, zero past nb
+      for_warp_tiles(ex, W, W, [&](int m0, int n0) {
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        warp_tile_mma(ex, prec, mlp_round_up(nb, mma_kstep(prec)),
+                      [&](int r, int k) { return k < nb ? dz[(m0 + r) * TB + k] : 0.f; },
+                      [&](int k, int c) { return k < nb ? hp[(n0 + c) * TB + k] : 0.f; }, acc);
+        for (int j = 0; j < 4; ++j)
+          g[n.hw(l - 1) + size_t(m0 + mma_out_row(lane, j)) * W + n0 + mma_out_col(lane, j)] += acc[j];
+      });
+    } else {
+      for (int idx = tid; idx < W * W; idx += nt) {
+        const int o = idx / W, i = idx % W;
+        g[n.hw(l - 1) + idx] += operand_dot(dz + o * TB, 1, hp + i * TB, 1, nb, prec);
+      }
     }
     for (int o = tid; o < W; o += nt) {
       float s = 0.f;
       for (int b = 0; b < nb; ++b) s += dz[o * TB + b];
       g[n.hb(l - 1) + o] += s;
     }
-    for (int idx = tid; idx < W * nb; idx += nt) {
-      const int i = idx / nb, b = idx % nb;
-      dh[i * TB + b] = operand_dot(Wl + i, W, dz + b, TB, W, prec);
+    if (mma) {  // dh (W×nb) = W_lᵀ dz
+      const int lane = tid & 31;
+      for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
+        float acc[4] = {0.f, 0.f, 0.f, 0.f};
+        warp_tile_mma(ex, prec, W, [&](int r, int k) { return Wl[k * W + m0 + r]; },
+                      [&](int k, int c) { return n0 + c < nb ? dz[k * TB + n0 + c] : 0.f; }, acc);
+        for (int j = 0; j < 4; ++j) {
+          const int i = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
+          if (b < nb) dh[i * TB + b] = acc[j];
+        }
+      });
+    } else {
+      for (int idx = tid; idx < W * nb; idx += nt) {
+        const int i = idx / nb, b = idx % nb;
+        dh[i * TB + b] = operand_dot(Wl + i, W, dz + b, TB, W, prec);
+      }
     }
     ex.sync();
   }

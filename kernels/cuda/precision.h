@@ -10,9 +10,13 @@
 //                  nearest, ties to EVEN, to 7 explicit mantissa bits; low 16 bits are 0
 //   round_operand(x, p)     one of the above, or x itself for FP32
 //   operand_dot(a, sa, b, sb, n, p)  Σ_{i<n} r(a[i·sa])·r(b[i·sb]) in fp32, i ascending:
-//                  the scalar emulation of one output element of a tensor-core MMA (its inner
-//                  products are not computed in this order by the hardware: a real mma path
-//                  matches this only to fp32 summation-order differences)
+//                  one output element of a layer product, one thread. At TF32 / BF16 the fused
+//                  kernels use it where their products do not tile for the warp MMAs
+//                  (kernels/cuda/mlp_tile.h: input and output layers, W % 16 != 0, fewer than
+//                  32 threads); the hidden layers run on mma.sync (kernels/cuda/mma.h), whose
+//                  CPU emulation sums in this same order (products of rounded operands are
+//                  exact in fp32, so the emulated MMA equals operand_dot bit for bit), while the
+//                  device MMA sums in its own order (fp32 summation-order differences only)
 //   mat_precision_name / parse_mat_precision  "fp32" | "tf32" | "bf16" (host)
 // Both roundings are written with bit operations (round_*_bits) so the CPU emulation rounds
 // exactly like the conversion instructions; on the device (sm_80+) the instructions themselves

@@ -8,11 +8,23 @@
 //   sync()                                  block barrier (__syncthreads)
 //   shared<T>()                             the block's dynamic shared memory (extern __shared__)
 //   shfl_xor(v, mask)                       warp butterfly over 32 lanes (__shfl_xor_sync)
+//   shfl(v, src_lane)                       value of lane src_lane of this warp (__shfl_sync)
+//   mma_tf32_m16n8k8(d, a, b, c)            warp MMA D = A·B + C, tf32 operands (float a[4],
+//                                           b[2]), fp32 c[4], d[4]; PTX fragment layouts
+//   mma_bf16_m16n8k16(d, a, b, c)           the same with bf16 pairs (uint32_t a[4], b[2])
 //   atomic_add(p, v)                        *p += v (blocks and fibers never run concurrently)
+// The MMAs (layouts and exact semantics: kernels/cuda/mma.h) are emulated by one warp exchange of
+// every lane's fragments, after which each lane forms its four outputs as c + Σ_k a_k·b_k in fp32,
+// k ascending (the products of tf32 or bf16 values are exact in fp32). They need a full warp of
+// 32 lanes (a partial last warp throws), every lane making the same call; tf32 operands must hold
+// tf32 values (low 13 bits zero, round_tf32), else it throws. emu::mma_count() counts the warp
+// MMAs run since the program started (tests use it to see which path a kernel took).
 // Scheduling: fibers run round-robin; a fiber runs until it finishes or waits at a barrier or a
 // warp operation. sync() waits until every thread of the block has arrived (arrival count plus a
-// generation counter); shfl_xor waits until every lane of the warp (all lanes of a partial last
-// warp) has posted its value. Blocks run one after another to completion. Shared memory is filled
+// generation counter); shfl_xor, shfl and the MMAs wait until every lane of the warp (all lanes of
+// a partial last warp) has posted its value; the lanes of a warp must all make the same kind of
+// warp operation (and, for shfl_xor, with the same mask), else it throws. Blocks run one after
+// another to completion. Shared memory is filled
 // with 0xFF bytes (NaN floats) at the start of each block, so reads of unwritten shared memory show.
 // A deadlock (no fiber can run and not all have finished: a thread returned while others wait at
 // a barrier, threads waiting at different barriers, a warp operation that not all lanes reach)
@@ -32,6 +44,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/cuda/mma.h"
+
 namespace df {
 namespace emu {
 
@@ -43,12 +57,22 @@ struct Fiber {
   std::uint64_t wait_gen = 0;  // generation waited for (barrier or warp)
 };
 
+// Kinds of warp operation a lane posts (shfl_xor posts its mask, >= 0).
+constexpr int kOpShfl = -1, kOpMmaTf32 = -2, kOpMmaBf16 = -3;
+constexpr int kSlotWords = 10;  // the largest post: an mma's a[4], b[2], c[4]
+
 struct WarpSlot {
-  unsigned char val[2][32][8];  // posted values, double-buffered by generation parity
-  int mask[2][32];
+  std::uint32_t val[2][32][kSlotWords];  // posted values, double-buffered by generation parity
+  int op[2][32];                         // shfl_xor mask, or kOpShfl / kOpMma*
   int arrived = 0;
   std::uint64_t gen = 0;
 };
+
+// Warp MMAs run by the emulator since the program started (one per warp-level call).
+inline long& mma_count() {
+  static long n = 0;
+  return n;
+}
 
 class Block;
 }  // namespace emu
@@ -62,6 +86,9 @@ class EmuExec {
   inline void sync();
   template <class T> T* shared() const { return reinterpret_cast<T*>(smem_); }
   template <class T> T shfl_xor(T v, int mask);
+  template <class T> T shfl(T v, int src_lane);
+  inline void mma_tf32_m16n8k8(float d[4], const float a[4], const float b[2], const float c[4]);
+  inline void mma_bf16_m16n8k16(float d[4], const std::uint32_t a[4], const std::uint32_t b[2], const float c[4]);
   template <class T> void atomic_add(T* p, T v) { *p += v; }
 
  private:
@@ -149,11 +176,88 @@ class Block {
         << ", outside the " << lanes << " lanes of warp " << w;
       throw std::runtime_error(m.str());
     }
-    WarpSlot& s = warps_[std::size_t(w)];
+    const int par = exchange(tid, mask, &v, sizeof(T));
+    const WarpSlot& s = warps_[std::size_t(w)];
+    if (s.op[par][src] != mask) throw std::runtime_error("emulator: lanes of one warp used different shfl_xor masks");
+    T out;
+    std::memcpy(&out, s.val[par][src], sizeof(T));
+    return out;
+  }
+
+  template <class T> T shfl(int tid, T v, int src) {
+    static_assert(sizeof(T) <= 8 && std::is_trivially_copyable<T>::value, "shfl: scalar up to 8 bytes");
+    const int w = tid / 32, lane = tid % 32;
+    const int lanes = warp_lanes(w);
+    if (src < 0 || src >= lanes) {
+      std::ostringstream m;
+      m << "emulator: shfl from lane " << lane << " reads lane " << src << ", outside the " << lanes
+        << " lanes of warp " << w;
+      throw std::runtime_error(m.str());
+    }
+    const int par = exchange(tid, kOpShfl, &v, sizeof(T));
+    const WarpSlot& s = warps_[std::size_t(w)];
+    if (s.op[par][src] != kOpShfl) throw std::runtime_error("emulator: lanes of one warp mixed shfl with another warp operation");
+    T out;
+    std::memcpy(&out, s.val[par][src], sizeof(T));
+    return out;
+  }
+
+  // d = A·B + c for one warp (kernels/cuda/mma.h): post the fragments (a[4], b[2] as raw words,
+  // c[4]), wait for the 32 lanes, then form this lane's four outputs from the gathered fragments.
+  void mma(int tid, bool bf16, const std::uint32_t a[4], const std::uint32_t b[2], const float c[4], float d[4]) {
+    const int w = tid / 32, lane = tid % 32;
+    if (warp_lanes(w) != 32) {
+      std::ostringstream m;
+      m << "emulator: mma in warp " << w << " of " << warp_lanes(w) << " lanes (needs a full warp of 32)";
+      throw std::runtime_error(m.str());
+    }
+    if (!bf16)
+      for (int i = 0; i < 6; ++i)
+        if ((i < 4 ? a[i] : b[i - 4]) & 0x1FFFu)
+          throw std::runtime_error("emulator: mma_tf32 operand is not a tf32 value (low 13 bits set; use round_tf32)");
+    std::uint32_t post[kSlotWords];
+    std::memcpy(post, a, 16);
+    std::memcpy(post + 4, b, 8);
+    std::memcpy(post + 6, c, 16);
+    const int op = bf16 ? kOpMmaBf16 : kOpMmaTf32;
+    const int par = exchange(tid, op, post, sizeof post);
+    const WarpSlot& s = warps_[std::size_t(w)];
+    for (int l = 0; l < 32; ++l)
+      if (s.op[par][l] != op) throw std::runtime_error("emulator: lanes of one warp mixed an mma with another warp operation");
+    if (lane == 0) ++mma_count();
+    const auto word = [&](const MmaSlot& q) { return s.val[par][q.lane][q.reg]; };
+    const auto ab = [&](const MmaSlot& q) {  // the operand value held by slot q
+      const std::uint32_t u = word(q);
+      return bf16 ? (q.half ? bf16x2_hi(u) : bf16x2_lo(u)) : f32_from_bits(u);
+    };
+    const int K = bf16 ? 16 : 8;
+    for (int j = 0; j < 4; ++j) {
+      const int r = mma_out_row(lane, j), col = mma_out_col(lane, j);
+      MmaSlot cs = mma_c_slot(r, col);
+      cs.reg += 6;  // c follows a, b in the post
+      float acc = f32_from_bits(word(cs));
+      for (int k = 0; k < K; ++k) {
+        const float x = ab(bf16 ? mma_bf16_a_slot(r, k) : mma_tf32_a_slot(r, k));
+        MmaSlot bs = bf16 ? mma_bf16_b_slot(k, col) : mma_tf32_b_slot(k, col);
+        bs.reg += 4;  // b follows a in the post
+        const float y = ab(bs);
+        acc += x * y;
+      }
+      d[j] = acc;
+    }
+  }
+
+ private:
+  // Posts bytes (≤ kSlotWords words) and op for this lane and waits until every lane of the warp
+  // has posted; returns the parity of the slot buffers holding the posts. Double buffering is
+  // enough: a lane can post to the next generation only after every lane has left this one.
+  int exchange(int tid, int op, const void* bytes, std::size_t n) {
+    WarpSlot& s = warps_[std::size_t(tid / 32)];
+    const int lane = tid % 32, lanes = warp_lanes(tid / 32);
     const std::uint64_t gen = s.gen;
     const int par = int(gen & 1u);
-    std::memcpy(s.val[par][lane], &v, sizeof(T));
-    s.mask[par][lane] = mask;
+    std::memcpy(s.val[par][lane], bytes, n);
+    s.op[par][lane] = op;
     if (++s.arrived == lanes) {
       s.arrived = 0;
       ++s.gen;
@@ -163,13 +267,9 @@ class Block {
       f.wait_gen = gen;
       yield();
     }
-    if (s.mask[par][src] != mask) throw std::runtime_error("emulator: lanes of one warp used different shfl_xor masks");
-    T out;
-    std::memcpy(&out, s.val[par][src], sizeof(T));
-    return out;
+    return par;
   }
 
- private:
   static void entry(unsigned lo, unsigned hi, int t) {
     auto* self = reinterpret_cast<Block*>(std::uintptr_t(lo) | (std::uintptr_t(hi) << 32));
     try {
@@ -239,6 +339,20 @@ class Block {
 
 inline void EmuExec::sync() { blk_->barrier(tid_); }
 template <class T> T EmuExec::shfl_xor(T v, int mask) { return blk_->shfl_xor(tid_, v, mask); }
+template <class T> T EmuExec::shfl(T v, int src_lane) { return blk_->shfl(tid_, v, src_lane); }
+inline void EmuExec::mma_tf32_m16n8k8(float d[4], const float a[4], const float b[2], const float c[4]) {
+  std::uint32_t ua[4], ub[2];
+  std::memcpy(ua, a, sizeof ua);
+  std::memcpy(ub, b, sizeof ub);
+  float out[4];  // d may alias c
+  blk_->mma(tid_, false, ua, ub, c, out);
+  std::memcpy(d, out, sizeof out);
+}
+inline void EmuExec::mma_bf16_m16n8k16(float d[4], const std::uint32_t a[4], const std::uint32_t b[2], const float c[4]) {
+  float out[4];
+  blk_->mma(tid_, true, a, b, c, out);
+  std::memcpy(d, out, sizeof out);
+}
 
 // Runs body on grid_blocks blocks of block_threads threads, one block after another.
 template <class Body>

@@ -1,0 +1,141 @@
+// Warp-level tensor-core matrix products (mma.sync, sm_80+) for the fused kernels, written over
+// the Exec interface: GpuExec (gpu_exec.cuh) issues the PTX instruction, EmuExec
+// (kernels/emu/block_emulator.h) runs a scalar emulation with the same operand rounding.
+// Compiled by g++ (emulated kernels) and nvcc.
+//
+// The two Exec operations (one 16×8 output tile per warp; every lane passes its fragments):
+//   ex.mma_tf32_m16n8k8(d[4], a[4], b[2], c[4])   D (16×8) = A (16×8) · B (8×8) + C      (=)
+//        mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32; a, b are floats that already
+//        hold tf32 values (round_tf32: the low 13 bits are 0; the emulator throws otherwise)
+//   ex.mma_bf16_m16n8k16(d[4], a[4], b[2], c[4])  D (16×8) = A (16×16) · B (16×8) + C     (=)
+//        mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32; a, b are uint32 words of two
+//        bf16 each (pack_bf16x2: the lower-index element in the low 16 bits)
+// c and d are fp32 accumulators and may be the same array. All 32 lanes of the warp must make
+// the call together (warp-uniform control flow, a full warp: the emulator throws in a partial
+// warp, the device instruction is undefined there).
+//
+// Fragment layouts (PTX ISA, "Matrix Fragments for mma.m16n8k8 / m16n8k16"), with the lane's
+// group g = lane / 4 and thread-in-group t = lane % 4; (row, col):
+//   tf32 m16n8k8   A: a0 (g, t)  a1 (g+8, t)  a2 (g, t+4)  a3 (g+8, t+4)
+//                  B: b0 (t, g)  b1 (t+4, g)
+//   bf16 m16n8k16  A: a0 {(g, 2t), (g, 2t+1)}      a1 {(g+8, 2t), (g+8, 2t+1)}
+//                     a2 {(g, 2t+8), (g, 2t+9)}    a3 {(g+8, 2t+8), (g+8, 2t+9)}
+//                  B: b0 {(2t, g), (2t+1, g)}      b1 {(2t+8, g), (2t+9, g)}
+//   both, C and D: c0 (g, 2t)  c1 (g, 2t+1)  c2 (g+8, 2t)  c3 (g+8, 2t+1)
+// The *_lane_reg functions below are the inverse maps (element → lane, register, half) that the
+// emulator uses to gather a warp's fragments.
+//
+// Emulation (EmuExec): one warp exchange of every lane's fragments, then each lane forms its four
+// outputs as s = c; s += a_k·b_k for k = 0, 1, ..., K−1 in fp32. The products of two tf32 or two
+// bf16 values are exact in fp32, so this equals operand_dot's sum (precision.h) over the same k
+// range bit for bit. The hardware sums the K products of one instruction in an order and with an
+// internal precision of its own: device and emulation agree to fp32 summation differences only
+// (tests/gpu_test_precision.cpp, never run).
+//
+// Helpers:
+//   pack_bf16x2(lo, hi)             the word of two bf16 values round_bf16(lo), round_bf16(hi)
+//   warp_tile_mma(ex, p, K, fa, fb, acc)  acc (16×8, C/D layout) += Σ_{k<K} A(r, k)·B(k, c)
+//                  with A(r, k) = fa(r, k), B(k, c) = fb(k, c) (r < 16, c < 8, any fp32 values:
+//                  rounded here to p, TF32 or BF16), K a multiple of mma_kstep(p); one warp (+=)
+//   mma_out_row(lane, j), mma_out_col(lane, j)   the (row, col) of accumulator j of a lane
+//   mma_fragments_body(ex, args)    one mma per warp on fragments from global memory (device
+//                                   against emulator checks, kernels/cuda/mma_check.h)        (=)
+#pragma once
+#include <stdint.h>
+
+#include "kernels/cuda/precision.h"
+#include "kernels/math/df_hd.h"
+
+namespace df {
+
+// k per instruction: 8 (tf32) or 16 (bf16)
+DF_HD int mma_kstep(MatPrecision p) { return p == MatPrecision::BF16 ? 16 : 8; }
+
+DF_HD uint32_t pack_bf16x2(float lo, float hi) {
+  return (f32_bits(round_bf16(hi)) & 0xFFFF0000u) | (f32_bits(round_bf16(lo)) >> 16);
+}
+DF_HD float bf16x2_lo(uint32_t w) { return f32_from_bits(w << 16); }
+DF_HD float bf16x2_hi(uint32_t w) { return f32_from_bits(w & 0xFFFF0000u); }
+
+// Accumulator j (0..3) of a lane: row g or g+8, column 2t or 2t+1.
+DF_HD int mma_out_row(int lane, int j) { return (lane >> 2) + (j >= 2 ? 8 : 0); }
+DF_HD int mma_out_col(int lane, int j) { return 2 * (lane & 3) + (j & 1); }
+
+// Inverse maps: which lane and register (and, for bf16, which half: 0 = low 16 bits) hold an
+// element of a fragment.
+struct MmaSlot {
+  int lane, reg, half;
+};
+DF_HD MmaSlot mma_tf32_a_slot(int row, int k) { return MmaSlot{(row & 7) * 4 + (k & 3), (row >> 3) + 2 * (k >> 2), 0}; }
+DF_HD MmaSlot mma_tf32_b_slot(int k, int col) { return MmaSlot{col * 4 + (k & 3), k >> 2, 0}; }
+DF_HD MmaSlot mma_bf16_a_slot(int row, int k) {
+  return MmaSlot{(row & 7) * 4 + ((k & 7) >> 1), (row >> 3) + 2 * (k >> 3), k & 1};
+}
+DF_HD MmaSlot mma_bf16_b_slot(int k, int col) { return MmaSlot{col * 4 + ((k & 7) >> 1), k >> 3, k & 1}; }
+DF_HD MmaSlot mma_c_slot(int row, int col) { return MmaSlot{(row & 7) * 4 + (col >> 1), 2 * (row >> 3) + (col & 1), 0}; }
+
+// acc += A·B over K (a multiple of mma_kstep(p)) for the 16×8 tile of this warp. fa(r, k) and
+// fb(k, c) return fp32 values (the caller returns 0 for padding: nothing outside the operands'
+// extent may be read); they are rounded to p here. p must be TF32 or BF16. Every lane of a full
+// warp must call this with the same p and K.
+template <class Exec, class FA, class FB>
+DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const FA& fa, const FB& fb, float acc[4]) {
+  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
+  if (p == MatPrecision::BF16) {
+    for (int k0 = 0; k0 < K; k0 += 16) {
+      const int k = k0 + 2 * t;
+      uint32_t a[4], b[2];
+      a[0] = pack_bf16x2(fa(g, k), fa(g, k + 1));
+      a[1] = pack_bf16x2(fa(g + 8, k), fa(g + 8, k + 1));
+      a[2] = pack_bf16x2(fa(g, k + 8), fa(g, k + 9));
+      a[3] = pack_bf16x2(fa(g + 8, k + 8), fa(g + 8, k + 9));
+      b[0] = pack_bf16x2(fb(k, g), fb(k + 1, g));
+      b[1] = pack_bf16x2(fb(k + 8, g), fb(k + 9, g));
+      ex.mma_bf16_m16n8k16(acc, a, b, acc);
+    }
+  } else {
+    for (int k0 = 0; k0 < K; k0 += 8) {
+      const int k = k0 + t;
+      float a[4], b[2];
+      a[0] = round_tf32(fa(g, k));
+      a[1] = round_tf32(fa(g + 8, k));
+      a[2] = round_tf32(fa(g, k + 4));
+      a[3] = round_tf32(fa(g + 8, k + 4));
+      b[0] = round_tf32(fb(k, g));
+      b[1] = round_tf32(fb(k + 4, g));
+      ex.mma_tf32_m16n8k8(acc, a, b, acc);
+    }
+  }
+}
+
+// One mma per warp on fragments given per lane: thread tid (warp w, lane l) reads a[tid·4 + i],
+// b[tid·2 + i], c[tid·4 + i] and writes d[tid·4 + i]. a, b hold the raw 32-bit registers:
+// tf32 values as float bits (TF32) or packed bf16 pairs (BF16). Launch with a multiple of 32
+// threads, one block.
+struct MmaFragArgs {
+  const uint32_t* a = nullptr;  // 4 per thread
+  const uint32_t* b = nullptr;  // 2 per thread
+  const float* c = nullptr;     // 4 per thread
+  float* d = nullptr;           // 4 per thread
+  MatPrecision prec = MatPrecision::TF32;
+};
+
+template <class Exec> DF_HD void mma_fragments_body(Exec& ex, const MmaFragArgs& f) {
+  const int i = ex.tid();
+  float c[4], d[4];
+  for (int j = 0; j < 4; ++j) c[j] = f.c[4 * i + j];
+  if (f.prec == MatPrecision::BF16) {
+    uint32_t a[4], b[2];
+    for (int j = 0; j < 4; ++j) a[j] = f.a[4 * i + j];
+    for (int j = 0; j < 2; ++j) b[j] = f.b[2 * i + j];
+    ex.mma_bf16_m16n8k16(d, a, b, c);
+  } else {
+    float a[4], b[2];
+    for (int j = 0; j < 4; ++j) a[j] = f32_from_bits(f.a[4 * i + j]);
+    for (int j = 0; j < 2; ++j) b[j] = f32_from_bits(f.b[2 * i + j]);
+    ex.mma_tf32_m16n8k8(d, a, b, c);
+  }
+  for (int j = 0; j < 4; ++j) f.d[4 * i + j] = d[j];
+}
+
+}  // namespace df
