@@ -6,6 +6,9 @@
 //                       bits) → reduce of the per-block gradient slices (fixed order,
 //                       deterministic) → embed_backward; gf, gs (=). Buffers: adjoint_plan.
 //   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
+//   layer-wise path     for W > 128, or a tile that does not fit shared memory with 4 samples, or
+//                       DF_LAYERWISE=1: the three sweeps above go to kernels/layerwise (cuBLAS +
+//                       elementwise kernels, chunks of DF_LAYERWISE_CHUNK samples, default 16384)
 //   reverse_sweep       embed → reverse, x in place (=)
 //   pf_loglik           embed (every RK4 evaluation time) → pf_loglik (RK4 of the probability-flow
 //                       ODE with its exact or Hutchinson trace, fp32, pf_loglik_tile.h); logp (=)
@@ -16,6 +19,8 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 #include <cmath>
 #include <vector>
 
@@ -23,6 +28,7 @@
 #include "host/errors.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/fused_sweeps.h"
+#include "kernels/cuda/layerwise_launch.h"
 #include "kernels/cuda/pf_loglik_tile.h"
 #include "kernels/cuda/sweep_kernels.h"
 
@@ -68,9 +74,16 @@ class CudaBackend : public Backend {
     int optin = 0;
     CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
     smem_max_ = size_t(optin);
+    const char* f = std::getenv("DF_LAYERWISE");
+    force_lw_ = f && std::string(f) == "1";
+    if (const char* ch = std::getenv("DF_LAYERWISE_CHUNK")) {
+      const int v = std::atoi(ch);
+      if (v < 1) throw InputError("DF_LAYERWISE_CHUNK: expected a positive number of samples (got '" + std::string(ch) + "')");
+      lw_chunk_ = v;
+    }
   }
   std::string name() const override { return "cuda"; }
-  long kernel_launches() const override { return cuda::kernel_launches(); }
+  long kernel_launches() const override { return cuda::kernel_launches() + cuda::layerwise_launches(); }
 
   void set_precision(const std::string& p) override {
     if (p == "fp32") prec_ = MatPrecision::FP32;
@@ -100,6 +113,9 @@ class CudaBackend : public Backend {
   double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                             int B, const TimeGrid& grid, NoiseKey key, int K) override {
     NvtxRange r("diffflow_loss_grad");
+    if (layerwise(shape))
+      return cuda::layerwise_loss_grad(gf.ptr, gs.ptr, loss_.get(size_t(B)), shape, pf.ptr, ps.ptr, x0.ptr, B, grid,
+                                       key, K, lw_chunk_, prec_);
     const int N = grid.N();
     SweepCommon c = prepare(shape, pf, ps, B, grid, key);
     const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, sm_count_);
@@ -143,6 +159,14 @@ class CudaBackend : public Backend {
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                      int B, const TimeGrid& grid, NoiseKey key) override {
     NvtxRange r("diffflow_loss");
+    if (layerwise(shape)) {
+      float* l = loss_.get(size_t(B));
+      cuda::layerwise_loss(l, shape, pf.ptr, ps.ptr, x0.ptr, B, grid, key, lw_chunk_, prec_);
+      std::vector<float> lf(static_cast<size_t>(B));
+      CUDA_CHECK(cudaMemcpy(lf.data(), l, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
+      loss.assign(lf.begin(), lf.end());
+      return;
+    }
     DiffuseArgs a;
     a.c = prepare(shape, pf, ps, B, grid, key);
     a.x0 = x0.ptr;
@@ -157,6 +181,10 @@ class CudaBackend : public Backend {
   void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B, const TimeGrid& grid,
                      NoiseKey key, bool deterministic) override {
     NvtxRange r("reverse_sweep");
+    if (layerwise(shape)) {
+      cuda::layerwise_reverse(x.ptr, shape, pf.ptr, ps.ptr, B, grid, key, deterministic, lw_chunk_, prec_);
+      return;
+    }
     ReverseArgs a;
     a.c = prepare(shape, pf, ps, B, grid, key);
     a.x = x.ptr;
@@ -270,7 +298,18 @@ class CudaBackend : public Backend {
   // looping over its tiles; also bounds the per-block gradient slices to sm_count · 2P floats.
   int blocks_for(int B, int TB) const { return std::max(1, std::min((B + TB - 1) / TB, sm_count_)); }
 
+  // The layer-wise path (kernels/layerwise) for widths above the fused kernels' 128 and for
+  // networks whose tile does not fit shared memory with 4 samples; DF_LAYERWISE=1 forces it
+  // for every shape (a second reference for the fused path). pf_loglik has no layer-wise form
+  // and keeps the fused kernel whenever one sample fits.
+  bool layerwise(const NetShape& s) const {
+    if (force_lw_ || s.W > 128) return true;
+    return smem_bytes(s, 4) > smem_max_;
+  }
+
   int sm_count_ = 1;
+  bool force_lw_ = false;
+  int lw_chunk_ = 16384;  // samples per chunk of the layer-wise path (DF_LAYERWISE_CHUNK)
   size_t smem_max_ = 48 * 1024;
   Scratch<float> consts_, embed_, loss_, states_, seg_, part_;
   Scratch<double> sq_;

@@ -1,0 +1,35 @@
+// Host entry points of the layer-wise sweeps on the device (kernels/cuda/layerwise_cuda.cu:
+// kernels/layerwise/layerwise.h with CudaOps = cuBLAS sgemm + a grid-stride kernel per
+// elementwise step + the fused path's embedding kernels). Plain C++; all pointers are device
+// pointers in the backends' layouts (x: d×B column-major; parameters and gradients: the flat
+// layout of engine/params.h). Everything runs on the default stream; each call synchronizes
+// when it frees its scratch. Bc = samples per chunk (≤ 0: the whole batch); scratch per call is
+// about 4(L+1)·W·Bc + (⌈N/K⌉ + K + 15)·d·Bc floats.
+// prec: FP32 (default cuBLAS math) or TF32 (CUBLAS_TF32_TENSOR_OP_MATH); BF16 is refused with a
+// df::InputError (the layer-wise path has no bf16 operands).
+//   layerwise_loss_grad  gf, gs (=) gradients of the batch-mean loss; loss (B, device, =); returns
+//                        the mean of the per-sample losses
+//   layerwise_loss       loss (B, device, =): the bound (D4)
+//   layerwise_reverse    x: x_N → x_0 (=)
+//   layerwise_launches   map kernels and cuBLAS calls issued so far (host counter; the embedding
+//                        kernels count in cuda::kernel_launches)
+#pragma once
+#include "engine/grid.h"
+#include "engine/params.h"
+#include "kernels/cuda/precision.h"
+#include "kernels/math/philox.h"
+
+namespace df {
+namespace cuda {
+
+double layerwise_loss_grad(float* gf, float* gs, float* loss, const NetShape& s, const float* pf, const float* ps,
+                           const float* x0, int B, const TimeGrid& grid, NoiseKey key, int K, int Bc,
+                           MatPrecision prec);
+void layerwise_loss(float* loss, const NetShape& s, const float* pf, const float* ps, const float* x0, int B,
+                    const TimeGrid& grid, NoiseKey key, int Bc, MatPrecision prec);
+void layerwise_reverse(float* x, const NetShape& s, const float* pf, const float* ps, int B, const TimeGrid& grid,
+                       NoiseKey key, bool deterministic, int Bc, MatPrecision prec);
+long layerwise_launches();
+
+}  // namespace cuda
+}  // namespace df
