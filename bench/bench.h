@@ -44,7 +44,7 @@ struct Timing {
 // Device memory per sample of the adjoint at a large shape (PERF.md: d = 784, N = 100), CUDA only:
 // the slope of the backend's device memory between two batch sizes (fixed costs cancel).
 struct MemPerSample {
-  std::string status = "not measured";
+  std::string status = "not measured", path;
   int d = 784, N = 100, K = 10, W = 128, L = 3, B1 = 0, B2 = 0;
   double used1 = NAN, used2 = NAN, bytes_per_sample = NAN, plan_bytes_per_sample = NAN;
 };
@@ -76,6 +76,7 @@ struct Report {
   std::string date, commit;
   Timing train;
   Timing train_bf16;  // CUDA only: the same iteration with bf16 matrix operands (--precision bf16)
+  std::string bf16_note;  // why train_bf16 was not measured, when the backend refused
   Sampling sample;
   std::vector<Timing> sweep;
   Parity parity;

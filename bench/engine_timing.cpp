@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -179,7 +180,13 @@ MemPerSample memory_per_sample(df::Backend& be, const Config& cfg, int B1, int B
   r.used1 = used[0];
   r.used2 = used[1];
   r.bytes_per_sample = (used[1] - used[0]) / double(B2 - B1);
-  r.plan_bytes_per_sample = double(df::ckpt_slots(r.N, r.K)) * s.d * sizeof(float) + sizeof(float);
+  const char* lw = std::getenv("DF_LAYERWISE");
+  if (lw && std::string(lw) == "1") {
+    r.path = "layer-wise (DF_LAYERWISE=1): chunk scratch, not a per-sample store";
+  } else {
+    r.path = "fused";
+    r.plan_bytes_per_sample = double(df::ckpt_slots(r.N, r.K)) * s.d * sizeof(float) + sizeof(float);
+  }
   r.status = "measured";
   return r;
 }

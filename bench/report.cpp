@@ -52,7 +52,7 @@ std::vector<Target> targets(const Report& r) {
                  fmt(r.train_bf16.ms_median, "%.3f ms"), judge(r.train_bf16.ms_median <= 1.0), "--precision bf16"});
   else
     t.push_back({"training iteration, bf16 operands, fp32 state", "<= 1.0 ms (>= 1,000 it/s)", "n/a", "not measured",
-                 cuda ? gpu_only : "GPU target; the CPU backend computes in fp32 only"});
+                 !r.bf16_note.empty() ? r.bf16_note : cuda ? gpu_only : "GPU target; the CPU backend computes in fp32 only"});
   if (cuda && full)
     t.push_back({"training iteration, all fp32", "<= 8 ms", fmt(r.train.ms_median, "%.3f ms"),
                  judge(r.train.ms_median <= 8.0), ""});
@@ -82,8 +82,11 @@ std::vector<Target> targets(const Report& r) {
   if (r.mem.status == "measured")
     t.push_back({"memory per sample at d = 784, N = 100", "<= 40 KB", fmt(r.mem.bytes_per_sample / 1e3, "%.1f KB"),
                  judge(r.mem.bytes_per_sample <= 40e3),
-                 "K = " + std::to_string(r.mem.K) + ", slope of cudaMemGetInfo between B = " + std::to_string(r.mem.B1) +
-                     " and " + std::to_string(r.mem.B2) + "; plan " + fmt(r.mem.plan_bytes_per_sample / 1e3, "%.1f KB")});
+                 r.mem.path + " path, K = " + std::to_string(r.mem.K) + ", slope of cudaMemGetInfo between B = " +
+                     std::to_string(r.mem.B1) + " and " + std::to_string(r.mem.B2) +
+                     (std::isfinite(r.mem.plan_bytes_per_sample)
+                          ? "; plan " + fmt(r.mem.plan_bytes_per_sample / 1e3, "%.1f KB")
+                          : std::string())});
   else
     t.push_back({"memory per sample at d = 784, N = 100", "<= 40 KB", "n/a", "not measured", r.mem.status});
   if (!cuda && torch_ok && shape)
@@ -125,7 +128,7 @@ void write_reports(const Report& r) {
     << ", \"peak_device_mem_bytes\": " << jnum(r.train.dev_mem_bytes) << ", \"peak_rss_bytes\": " << jnum(r.peak_rss_bytes)
     << ", \"kernels_per_iter\": " << jnum(r.train.kernels_per_iter) << ", \"bf16_ms_per_iter\": " << jnum(r.train_bf16.ms_median)
     << "},\n  \"memory_per_sample\": {\"status\": " << jstr(r.mem.status) << ", \"d\": " << r.mem.d << ", \"steps\": " << r.mem.N
-    << ", \"adjoint_k\": " << r.mem.K << ", \"batch_1\": " << r.mem.B1 << ", \"batch_2\": " << r.mem.B2
+    << ", \"adjoint_k\": " << r.mem.K << ", \"path\": " << jstr(r.mem.path) << ", \"batch_1\": " << r.mem.B1 << ", \"batch_2\": " << r.mem.B2
     << ", \"used_1\": " << jnum(r.mem.used1) << ", \"used_2\": " << jnum(r.mem.used2)
     << ", \"bytes_per_sample\": " << jnum(r.mem.bytes_per_sample)
     << ", \"plan_bytes_per_sample\": " << jnum(r.mem.plan_bytes_per_sample) << "},\n  \"batch_sweep\": [";

@@ -5,7 +5,8 @@
 #   (c) ctest -L gpu --output-on-failure, then the CPU suite (ctest -LE gpu -j)
 #   (d) compute-sanitizer on build/tests/gpu_test_parity, small cases: memcheck, then racecheck,
 #       synccheck, initcheck as time allows
-#   (e) build/bench/diffflow-bench speed --device cuda --out $OUT/bench, when that binary exists
+#   (e) build/bench/diffflow-bench speed --device cuda --out $OUT/bench, when that binary exists,
+#       then a short run with DF_LAYERWISE=1 (the layer-wise path) into $OUT/bench-layerwise
 #   (f) Nsight Compute (SpeedOfLight, LaunchStats, Occupancy) on the diffuse/adjoint/reverse
 #       kernels of a short `diffflow train` / `sample` / `eval`; Nsight Systems when time is left
 #   (g) $OUT/gpu-report.json and $OUT/gpu-report.md: date, commit ($DF_COMMIT, else git, else
@@ -178,6 +179,9 @@ fi
 BENCH=$BUILD/bench/diffflow-bench
 if [ -x "$BENCH" ]; then
   run_step bench 150 30 "'$BENCH' speed --device cuda $BENCH_ARGS --out '$OUT/bench'"
+  # the layer-wise path on the same workload (forced), no peer: its speed next to the fused one
+  run_step bench-layerwise 60 20 "DF_LAYERWISE=1 '$BENCH' speed --device cuda --no-torch --iters 10 --warmup 3 \
+    --batches 10000 --sample-batch 10000 --out '$OUT/bench-layerwise'"
 else
   note_skip bench "$BENCH not built (bench/ absent or it failed to compile)"
 fi

@@ -1,12 +1,14 @@
 // CudaOps: the device Ops policy of the layer-wise driver (kernels/layerwise/layerwise.h), and
 // the entry points of layerwise_launch.h. gemm = cublasSgemm on one handle (created on first use,
 // default stream; TF32 math mode when asked), map = map_kernel<F> (grid-stride, 256 threads),
-// embed / embed_backward = the fused path's kernels (sweep_kernels.h), memory = cudaMalloc'd
-// scratch freed (after a device synchronization) when the CudaOps goes out of scope.
+// embed / embed_backward = the fused path's kernels (sweep_kernels.h), memory = a grow-only pool
+// of cudaMalloc'd buffers reused call after call (so cudaMemGetInfo sees it, as it sees the
+// fused path's scratch). Not thread-safe: the backend is used from one host thread.
 // Never run on a device in this repository's CI.
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <utility>
 #include <vector>
 
 #include "host/errors.h"
@@ -41,19 +43,25 @@ class CudaOps {
       throw InputError("the layer-wise path (W > 128 or d > 64) supports fp32 and tf32 operands, not bf16");
     CUBLAS_CHECK(cublasSetMathMode(handle(), p == MatPrecision::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   }
-  ~CudaOps() {
-    cudaDeviceSynchronize();
-    for (float* p : mem_) cudaFree(p);
-  }
   CudaOps(const CudaOps&) = delete;
   CudaOps& operator=(const CudaOps&) = delete;
 
+  // The i-th allocation of a call reuses the pool's i-th buffer when it is large enough (the
+  // driver allocates in the same order every call), so steady-state calls do not cudaMalloc;
+  // the pool lives until the program ends. Zeroed on the stream, as the driver expects.
   float* alloc(size_t n) {
-    float* p = nullptr;
-    CUDA_CHECK(cudaMalloc(&p, (n ? n : 1) * sizeof(float)));
-    mem_.push_back(p);
-    CUDA_CHECK(cudaMemset(p, 0, (n ? n : 1) * sizeof(float)));
-    return p;
+    n = n ? n : 1;
+    auto& pool = pool_();
+    if (next_ == pool.size()) pool.push_back({nullptr, 0});
+    auto& slot = pool[next_++];
+    if (slot.second < n) {
+      if (slot.first) CUDA_CHECK(cudaFree(slot.first));
+      slot.first = nullptr;
+      CUDA_CHECK(cudaMalloc(&slot.first, n * sizeof(float)));
+      slot.second = n;
+    }
+    CUDA_CHECK(cudaMemsetAsync(slot.first, 0, n * sizeof(float), 0));
+    return slot.first;
   }
   void upload(float* dst, const float* host, size_t n) {
     CUDA_CHECK(cudaMemcpy(dst, host, n * sizeof(float), cudaMemcpyHostToDevice));
@@ -86,7 +94,11 @@ class CudaOps {
   }
 
  private:
-  std::vector<float*> mem_;
+  static std::vector<std::pair<float*, size_t>>& pool_() {
+    static std::vector<std::pair<float*, size_t>> p;
+    return p;
+  }
+  size_t next_ = 0;
 };
 
 }  // namespace

@@ -2,9 +2,10 @@
 // kernels/layerwise/layerwise.h with CudaOps = cuBLAS sgemm + a grid-stride kernel per
 // elementwise step + the fused path's embedding kernels). Plain C++; all pointers are device
 // pointers in the backends' layouts (x: d×B column-major; parameters and gradients: the flat
-// layout of engine/params.h). Everything runs on the default stream; each call synchronizes
-// when it frees its scratch. Bc = samples per chunk (≤ 0: the whole batch); scratch per call is
-// about 4(L+1)·W·Bc + (⌈N/K⌉ + K + 15)·d·Bc floats.
+// layout of engine/params.h). Everything runs on the default stream; scratch comes from a
+// grow-only pool kept between calls; layerwise_loss_grad synchronizes (it reads the losses).
+// Bc = samples per chunk (≤ 0: the whole batch); the scratch is about
+// 4(L+1)·W·Bc + (⌈N/K⌉ + K + 15)·d·Bc floats.
 // prec: FP32 (default cuBLAS math) or TF32 (CUBLAS_TF32_TENSOR_OP_MATH); BF16 is refused with a
 // df::InputError (the layer-wise path has no bf16 operands).
 //   layerwise_loss_grad  gf, gs (=) gradients of the batch-mean loss; loss (B, device, =); returns
