@@ -3,7 +3,8 @@
 //      on the per-sample loss, both gradients and the samples;
 //   2. forced with DF_LAYERWISE=1 at W = 64 against the fused kernels (a second GPU reference),
 //      including a chunked batch (DF_LAYERWISE_CHUNK) that does not divide B;
-//   3. bf16 operands are refused with a clear error on this path.
+//   3. DDPM's training loss (layer-wise, kernels/layerwise/ddpm.h) against the CPU backend;
+//   4. bf16 operands are refused with a clear error on this path.
 // Exits 77 (ctest SKIP) before Catch runs when no CUDA device is present.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
@@ -101,6 +102,35 @@ TEST_CASE("layer-wise path forced at W = 64 equals the fused kernels", "[gpu]") 
   unsetenv("DF_LAYERWISE");
   unsetenv("DF_LAYERWISE_CHUNK");
   compare(got, ref, 1e-4);
+}
+
+TEST_CASE("DDPM training loss on the GPU (layer-wise) equals the CPU backend", "[gpu]") {
+  unsetenv("DF_LAYERWISE");
+  auto cpu = make_cpu_backend();
+  auto gpu = make_cuda_backend();
+  ModelDesc m;
+  m.kind = ModelKind::DDPM;
+  m.shape = NetShape{2, 128, 3};
+  const int B = 1000;
+  std::vector<float> p(m.shape.n_params());
+  init_params(m.shape, p.data(), 6, 1, 0.5);
+  const MatX<double> xm = test::random_mat(2, B, 8, 1.0);
+  const std::vector<float> x(xm.data(), xm.data() + xm.size());
+  GridSpec spec;
+  const TimeGrid grid = make_grid(spec, GSchedule::constant(0.2), 10);
+  std::vector<std::vector<double>> g(2);
+  double loss[2];
+  int i = 0;
+  for (Backend* be : {cpu.get(), gpu.get()}) {
+    Bufs u(*be);
+    Buf bp = u.put(p), bx = u.put(x), gf = u.put(std::vector<float>(p.size(), 1.f)), gs = u.put(std::vector<float>(p.size()));
+    loss[i] = be->train_loss_grad(gf, gs, bp, bp, m, bx, B, grid, NoiseKey{3, 7}, 1);
+    g[size_t(i)] = u.get(gs);
+    for (double v : u.get(gf)) REQUIRE(v == 0.0);  // DDPM has no drift network
+    ++i;
+  }
+  CHECK(loss[1] == Approx(loss[0]).epsilon(1e-4));
+  test::expect_close(g[1], g[0], 1e-4, "epsilon-network gradient");
 }
 
 TEST_CASE("layer-wise path refuses bf16 operands", "[gpu]") {

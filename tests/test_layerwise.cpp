@@ -9,7 +9,9 @@
 #include <iostream>
 
 #include "engine/diffflow.h"
+#include "engine/ddpm.h"
 #include "kernels/layerwise/cpu_ops.h"
+#include "kernels/layerwise/ddpm.h"
 #include "tests/fd.h"
 
 using namespace df;
@@ -151,6 +153,39 @@ TEST_CASE("layer-wise loss and sampling equal the CPU reference", "[layerwise]")
         test::expect_close(std::vector<double>(xr, xr + su.x0.size()), std::vector<double>(r.data(), r.data() + r.size()),
                            1e-5, det ? "pf samples" : "sde samples");
       }
+    }
+  }
+}
+
+// DDPM's denoising loss on the layer-wise path (kernels/layerwise/ddpm.h) against engine/ddpm.h:
+// one time per group of 16 samples, groups across chunk boundaries, the embedding's gradient.
+TEST_CASE("layer-wise DDPM loss and gradient equal the CPU reference", "[layerwise][ddpm]") {
+  struct DCase {
+    int d, W, L, B, Bc;
+  };
+  for (const DCase& c : {DCase{2, 12, 2, 37, 20}, DCase{3, 8, 1, 5, 0}, DCase{2, 136, 1, 33, 0}}) {
+    DYNAMIC_SECTION("d=" << c.d << " W=" << c.W << " B=" << c.B << " Bc=" << c.Bc) {
+      const NetShape s{c.d, c.W, c.L};
+      std::vector<float> p(s.n_params());
+      init_params(s, p.data(), 17, 1, 0.5);
+      const MatX<float> x = test::random_mat(c.d, c.B, 31, 1.0).cast<float>();
+      const VpSchedule vp;
+      const NoiseKey key{9, 4};
+      CpuOps ops;
+      float *dp = ops.alloc(p.size()), *dx = ops.alloc(size_t(x.size())), *dg = ops.alloc(p.size());
+      float* dl = ops.alloc(size_t(c.B));
+      ops.upload(dp, p.data(), p.size());
+      ops.upload(dx, x.data(), size_t(x.size()));
+      lw_ddpm_loss_grad(ops, dg, dl, s, dp, dx, c.B, vp, 1e-3, key, c.Bc);
+      std::vector<float> ref(p.size(), 0.f);
+      VecX<float> rl;
+      ddpm_loss_grad<float>(ref.data(), &rl, s, p.data(), x, vp, 1e-3, key, 0);
+      test::expect_close(std::vector<double>(dl, dl + c.B), std::vector<double>(rl.data(), rl.data() + c.B), 1e-5,
+                         "per-sample loss");
+      test::expect_close(std::vector<double>(dg, dg + p.size()), dvec(ref), 1e-5, "gradient");
+      double emb = 0;
+      for (size_t i = 0; i < s.off_inw(); ++i) emb += std::fabs(dg[i]);
+      CHECK(emb > 0);
     }
   }
 }

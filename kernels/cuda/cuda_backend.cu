@@ -6,6 +6,8 @@
 //                       bits) → reduce of the per-block gradient slices (fixed order,
 //                       deterministic) → embed_backward; gf, gs (=). Buffers: adjoint_plan.
 //   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
+//   train_loss_grad     DDPM: its denoising loss on the layer-wise path (GEMMs, one time
+//                       embedding per group of 16); DiffFlow as above; FFJORD: the CPU reference
 //   layer-wise path     for W > 128, or a tile that does not fit shared memory with 4 samples, or
 //                       DF_LAYERWISE=1: the three sweeps above go to kernels/layerwise (cuBLAS +
 //                       elementwise kernels, chunks of DF_LAYERWISE_CHUNK samples, default 16384)
@@ -154,6 +156,18 @@ class CudaBackend : public Backend {
     double mean = 0;
     for (float v : loss) mean += double(v);
     return mean / B;
+  }
+
+  // DDPM's training loss on the device (the layer-wise path, kernels/layerwise/ddpm.h); the
+  // other families as the base class runs them.
+  double train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
+                         const TimeGrid& grid, NoiseKey key, int K) override {
+    if (m.kind != ModelKind::DDPM) return Backend::train_loss_grad(gf, gs, pf, ps, m, x0, B, grid, key, K);
+    NvtxRange r("ddpm_loss_grad");
+    if (B < 1) throw InputError("cuda backend: empty batch");
+    CUDA_CHECK(cudaMemset(gf.ptr, 0, gf.n * sizeof(float)));
+    return cuda::layerwise_ddpm_loss_grad(gs.ptr, loss_.get(size_t(B)), m.shape, ps.ptr, x0.ptr, B, m.vp, m.t_min, key,
+                                          lw_chunk_, prec_);
   }
 
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,

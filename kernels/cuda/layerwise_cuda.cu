@@ -15,6 +15,7 @@
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/layerwise_launch.h"
 #include "kernels/cuda/sweep_kernels.h"
+#include "kernels/layerwise/ddpm.h"
 #include "kernels/layerwise/layerwise.h"
 
 namespace df {
@@ -40,7 +41,7 @@ class CudaOps {
  public:
   explicit CudaOps(MatPrecision p) {
     if (p == MatPrecision::BF16)
-      throw InputError("the layer-wise path (W > 128 or d > 64) supports fp32 and tf32 operands, not bf16");
+      throw InputError("--precision bf16: the layer-wise path (W > 128, tiles too large for shared memory, DDPM training) supports fp32 and tf32 only");
     CUBLAS_CHECK(cublasSetMathMode(handle(), p == MatPrecision::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   }
   CudaOps(const CudaOps&) = delete;
@@ -129,6 +130,17 @@ void layerwise_reverse(float* x, const NetShape& s, const float* pf, const float
                        NoiseKey key, bool deterministic, int Bc, MatPrecision prec) {
   CudaOps ops(prec);
   lw_reverse(ops, x, s, pf, ps, B, grid, key, deterministic, Bc);
+}
+
+double layerwise_ddpm_loss_grad(float* gs, float* loss, const NetShape& s, const float* ps, const float* x0, int B,
+                                const VpSchedule& vp, double t_min, NoiseKey key, int Bc, MatPrecision prec) {
+  std::vector<float> h(static_cast<size_t>(B));
+  CudaOps ops(prec);
+  lw_ddpm_loss_grad(ops, gs, loss, s, ps, x0, B, vp, t_min, key, Bc);
+  ops.download(h.data(), loss, h.size());
+  double mean = 0;
+  for (float v : h) mean += double(v);
+  return mean / B;
 }
 
 long layerwise_launches() { return g_lw_launches; }

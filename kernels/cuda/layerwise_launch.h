@@ -12,10 +12,13 @@
 //                        the mean of the per-sample losses
 //   layerwise_loss       loss (B, device, =): the bound (D4)
 //   layerwise_reverse    x: x_N → x_0 (=)
+//   layerwise_ddpm_loss_grad  DDPM's denoising loss (kernels/layerwise/ddpm.h): gs (=) gradient
+//                        of the batch mean for the ε-network, loss (B, device, =); returns the mean
 //   layerwise_launches   map kernels and cuBLAS calls issued so far (host counter; the embedding
 //                        kernels count in cuda::kernel_launches)
 #pragma once
 #include "engine/grid.h"
+#include "engine/model_kind.h"
 #include "engine/params.h"
 #include "kernels/cuda/precision.h"
 #include "kernels/math/philox.h"
@@ -30,6 +33,8 @@ void layerwise_loss(float* loss, const NetShape& s, const float* pf, const float
                     const TimeGrid& grid, NoiseKey key, int Bc, MatPrecision prec);
 void layerwise_reverse(float* x, const NetShape& s, const float* pf, const float* ps, int B, const TimeGrid& grid,
                        NoiseKey key, bool deterministic, int Bc, MatPrecision prec);
+double layerwise_ddpm_loss_grad(float* gs, float* loss, const NetShape& s, const float* ps, const float* x0, int B,
+                                const VpSchedule& vp, double t_min, NoiseKey key, int Bc, MatPrecision prec);
 long layerwise_launches();
 
 }  // namespace cuda

@@ -40,13 +40,19 @@ namespace lw {
 
 // ---- elementwise steps ---------------------------------------------------------------------
 // z (W×n) += bias[o] (+ e[o]); h = gelu(z)
+// With group_b0 ≥ 0, e is a table of embeddings [1 + groups][W] and column b takes row
+// 1 + (group_b0 + b) / kLwGroup (DDPM: one time per group of 16 samples; row 0 unused).
+constexpr int kLwGroup = 16;
 struct BiasGelu {
   float *z, *h;
   const float *bias, *e;
   int W;
+  int group_b0 = -1;
   DF_HD void operator()(size_t i) const {
     const int o = int(i % size_t(W));
-    const float zz = z[i] + (e ? bias[o] + e[o] : bias[o]);
+    const float* ee = e;
+    if (e && group_b0 >= 0) ee = e + size_t(W) * size_t(1 + (group_b0 + int(i / size_t(W))) / kLwGroup);
+    const float zz = z[i] + (ee ? bias[o] + ee[o] : bias[o]);
     z[i] = zz;
     h[i] = gelu_forward(zz);
   }
@@ -190,22 +196,24 @@ template <class Ops> Cache make_cache(Ops& ops, const NetShape& s, int Bc) {
 }
 
 // y (d×n) = net(x, t) with e = e(t); fills the cache.
+// group_b0 ≥ 0: per-group embeddings (BiasGelu) for samples group_b0 .. group_b0 + n − 1.
 template <class Ops>
-void forward(Ops& ops, const NetView& v, const float* e, const float* x, int n, Cache& c, float* y) {
+void forward(Ops& ops, const NetView& v, const float* e, const float* x, int n, Cache& c, float* y,
+             int group_b0 = -1) {
   const int W = v.W, d = v.d;
   const size_t a = size_t(W) * n;
   ops.gemm(true, false, W, n, d, v.p + v.inw, d, x, d, 0.f, c.z[0], W);
-  ops.map(a, BiasGelu{c.z[0], c.h[0], v.p + v.inb, e, W});
+  ops.map(a, BiasGelu{c.z[0], c.h[0], v.p + v.inb, e, W, group_b0});
   for (int l = 0; l < v.L; ++l) {
     ops.gemm(true, false, W, n, W, v.p + v.hw(l), W, c.h[size_t(l)], W, 0.f, c.z[size_t(l + 1)], W);
-    ops.map(a, BiasGelu{c.z[size_t(l + 1)], c.h[size_t(l + 1)], v.p + v.hb(l), nullptr, W});
+    ops.map(a, BiasGelu{c.z[size_t(l + 1)], c.h[size_t(l + 1)], v.p + v.hb(l), nullptr, W, -1});
   }
   ops.gemm(true, false, d, n, W, v.p + v.outw, W, c.h[size_t(v.L)], W, 0.f, y, d);
   ops.map(size_t(d) * n, BiasAdd{y, v.p + v.outb, d});
 }
 
-// g (flat layout, the parts after the embedding) += Σ_b (∂y_b/∂θ)ᵀ dy_b; de (W) += Σ_b dz_0;
-// dx (d×n, optional) = (∂y/∂x)ᵀ dy. dh, dz: W×n scratch.
+// g (flat layout, the parts after the embedding) += Σ_b (∂y_b/∂θ)ᵀ dy_b; de (W, optional) +=
+// Σ_b dz_0; dx (d×n, optional) = (∂y/∂x)ᵀ dy. dh, dz: W×n scratch; dz holds dz_0 on return.
 template <class Ops>
 void backward(Ops& ops, const NetView& v, const float* x, const Cache& c, const float* dy, int n, float* dh,
               float* dz, float* g, float* de, float* dx) {
