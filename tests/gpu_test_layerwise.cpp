@@ -3,12 +3,14 @@
 //      on the per-sample loss, both gradients and the samples;
 //   2. forced with DF_LAYERWISE=1 at W = 64 against the fused kernels (a second GPU reference),
 //      including a chunked batch (DF_LAYERWISE_CHUNK) that does not divide B;
-//   3. DDPM's training loss (layer-wise, kernels/layerwise/ddpm.h) against the CPU backend;
+//   3. DDPM's training loss (kernels/layerwise/ddpm.h), bound and sampling (layer-wise sweeps with
+//      the fixed drift) against the CPU backend;
 //   4. bf16 operands are refused with a clear error on this path.
 // Exits 77 (ctest SKIP) before Catch runs when no CUDA device is present.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <vector>
@@ -104,7 +106,7 @@ TEST_CASE("layer-wise path forced at W = 64 equals the fused kernels", "[gpu]") 
   compare(got, ref, 1e-4);
 }
 
-TEST_CASE("DDPM training loss on the GPU (layer-wise) equals the CPU backend", "[gpu]") {
+TEST_CASE("DDPM training loss, bound and sampling on the GPU (layer-wise) equal the CPU backend", "[gpu]") {
   unsetenv("DF_LAYERWISE");
   auto cpu = make_cpu_backend();
   auto gpu = make_cuda_backend();
@@ -131,6 +133,25 @@ TEST_CASE("DDPM training loss on the GPU (layer-wise) equals the CPU backend", "
   }
   CHECK(loss[1] == Approx(loss[0]).epsilon(1e-4));
   test::expect_close(g[1], g[0], 1e-4, "epsilon-network gradient");
+
+  // its bound and sampling (layer-wise sweeps with the fixed drift) on the DDPM grid g = √β
+  TimeGrid dg = grid;
+  for (size_t j = 0; j < dg.t.size(); ++j) dg.g[j] = std::sqrt(m.vp.beta(dg.t[j]));
+  std::vector<std::vector<double>> bounds(2), sde(2), pf(2);
+  i = 0;
+  for (Backend* be : {cpu.get(), gpu.get()}) {
+    Bufs u(*be);
+    Buf bp = u.put(p), bx = u.put(x), xs = u.put(x), xp = u.put(x);
+    be->bound(bounds[size_t(i)], bp, bp, m, bx, B, dg, NoiseKey{3, 8});
+    be->sample(xs, bp, bp, m, B, dg, NoiseKey{3, 9}, false);
+    be->sample(xp, bp, bp, m, B, dg, NoiseKey{3, 9}, true);
+    sde[size_t(i)] = u.get(xs);
+    pf[size_t(i)] = u.get(xp);
+    ++i;
+  }
+  test::expect_close(bounds[1], bounds[0], 1e-4, "DDPM bound");
+  test::expect_close(sde[1], sde[0], 1e-4, "DDPM sde samples");
+  test::expect_close(pf[1], pf[0], 1e-4, "DDPM pf samples");
 }
 
 TEST_CASE("layer-wise path refuses bf16 operands", "[gpu]") {

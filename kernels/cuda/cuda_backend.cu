@@ -7,7 +7,9 @@
 //                       deterministic) → embed_backward; gf, gs (=). Buffers: adjoint_plan.
 //   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
 //   train_loss_grad     DDPM: its denoising loss on the layer-wise path (GEMMs, one time
-//                       embedding per group of 16); DiffFlow as above; FFJORD: the CPU reference
+//   bound, sample       embedding per group of 16), its bound and sampling through the layer-wise
+//                       sweeps with the fixed drift; DiffFlow as above; FFJORD and DDPM's
+//                       likelihood: the CPU reference (engine/backend_models.cpp)
 //   layer-wise path     for W > 128, or a tile that does not fit shared memory with 4 samples, or
 //                       DF_LAYERWISE=1: the three sweeps above go to kernels/layerwise (cuBLAS +
 //                       elementwise kernels, chunks of DF_LAYERWISE_CHUNK samples, default 16384)
@@ -168,6 +170,27 @@ class CudaBackend : public Backend {
     CUDA_CHECK(cudaMemset(gf.ptr, 0, gf.n * sizeof(float)));
     return cuda::layerwise_ddpm_loss_grad(gs.ptr, loss_.get(size_t(B)), m.shape, ps.ptr, x0.ptr, B, m.vp, m.t_min, key,
                                           lw_chunk_, prec_);
+  }
+
+  // DDPM's bound (D4 with its fixed drift) and sampling on the device (layer-wise sweeps);
+  // DiffFlow and FFJORD as the base class runs them.
+  void bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
+             const TimeGrid& grid, NoiseKey key) override {
+    if (m.kind != ModelKind::DDPM) return Backend::bound(loss, pf, ps, m, x0, B, grid, key);
+    NvtxRange r("ddpm_bound");
+    if (B < 1) throw InputError("cuda backend: empty batch");
+    float* l = loss_.get(size_t(B));
+    cuda::layerwise_loss(l, m.shape, ps.ptr, ps.ptr, x0.ptr, B, grid, key, lw_chunk_, prec_, m.kind, m.vp);
+    std::vector<float> lf(static_cast<size_t>(B));
+    CUDA_CHECK(cudaMemcpy(lf.data(), l, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
+    loss.assign(lf.begin(), lf.end());
+  }
+  void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid, NoiseKey key,
+              bool deterministic) override {
+    if (m.kind != ModelKind::DDPM) return Backend::sample(x, pf, ps, m, B, grid, key, deterministic);
+    NvtxRange r("ddpm_sample");
+    if (B < 1) throw InputError("cuda backend: empty batch");
+    cuda::layerwise_reverse(x.ptr, m.shape, ps.ptr, ps.ptr, B, grid, key, deterministic, lw_chunk_, prec_, m.kind, m.vp);
   }
 
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,

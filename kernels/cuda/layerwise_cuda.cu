@@ -121,15 +121,17 @@ double layerwise_loss_grad(float* gf, float* gs, float* loss, const NetShape& s,
 }
 
 void layerwise_loss(float* loss, const NetShape& s, const float* pf, const float* ps, const float* x0, int B,
-                    const TimeGrid& grid, NoiseKey key, int Bc, MatPrecision prec) {
+                    const TimeGrid& grid, NoiseKey key, int Bc, MatPrecision prec, ModelKind kind,
+                    const VpSchedule& vp) {
   CudaOps ops(prec);
-  lw_loss(ops, loss, s, pf, ps, x0, B, grid, key, Bc);
+  lw_loss(ops, loss, s, pf, ps, x0, B, grid, key, Bc, lw::lw_model(kind, vp, grid));
 }
 
 void layerwise_reverse(float* x, const NetShape& s, const float* pf, const float* ps, int B, const TimeGrid& grid,
-                       NoiseKey key, bool deterministic, int Bc, MatPrecision prec) {
+                       NoiseKey key, bool deterministic, int Bc, MatPrecision prec, ModelKind kind,
+                       const VpSchedule& vp) {
   CudaOps ops(prec);
-  lw_reverse(ops, x, s, pf, ps, B, grid, key, deterministic, Bc);
+  lw_reverse(ops, x, s, pf, ps, B, grid, key, deterministic, Bc, lw::lw_model(kind, vp, grid));
 }
 
 double layerwise_ddpm_loss_grad(float* gs, float* loss, const NetShape& s, const float* ps, const float* x0, int B,

@@ -12,6 +12,7 @@
 //                        the mean of the per-sample losses
 //   layerwise_loss       loss (B, device, =): the bound (D4)
 //   layerwise_reverse    x: x_N → x_0 (=)
+//   (both for DiffFlow or, with kind = DDPM and its schedule, for DDPM: pf is then not read)
 //   layerwise_ddpm_loss_grad  DDPM's denoising loss (kernels/layerwise/ddpm.h): gs (=) gradient
 //                        of the batch mean for the ε-network, loss (B, device, =); returns the mean
 //   layerwise_launches   map kernels and cuBLAS calls issued so far (host counter; the embedding
@@ -30,9 +31,11 @@ double layerwise_loss_grad(float* gf, float* gs, float* loss, const NetShape& s,
                            const float* x0, int B, const TimeGrid& grid, NoiseKey key, int K, int Bc,
                            MatPrecision prec);
 void layerwise_loss(float* loss, const NetShape& s, const float* pf, const float* ps, const float* x0, int B,
-                    const TimeGrid& grid, NoiseKey key, int Bc, MatPrecision prec);
+                    const TimeGrid& grid, NoiseKey key, int Bc, MatPrecision prec,
+                    ModelKind kind = ModelKind::DiffFlow, const VpSchedule& vp = {});
 void layerwise_reverse(float* x, const NetShape& s, const float* pf, const float* ps, int B, const TimeGrid& grid,
-                       NoiseKey key, bool deterministic, int Bc, MatPrecision prec);
+                       NoiseKey key, bool deterministic, int Bc, MatPrecision prec,
+                       ModelKind kind = ModelKind::DiffFlow, const VpSchedule& vp = {});
 double layerwise_ddpm_loss_grad(float* gs, float* loss, const NetShape& s, const float* ps, const float* x0, int B,
                                 const VpSchedule& vp, double t_min, NoiseKey key, int Bc, MatPrecision prec);
 long layerwise_launches();

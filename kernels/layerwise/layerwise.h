@@ -25,11 +25,14 @@
 //                 returns the mean loss
 //   lw_loss       loss[B] (=) (D4)
 //   lw_reverse    x (d×B): x_N → x_0 (D2 with a noise-free last step, or probability flow) (=)
+// lw_loss and lw_reverse also run DDPM (LwModel: fixed drift, score from the ε-network; the
+// drift parameters are then not read).
 // Same noise (normal4, global sample index), constants and per-element math as the other paths.
 #pragma once
 #include <algorithm>
 #include <vector>
 
+#include "engine/model_kind.h"
 #include "kernels/cuda/fused_sweeps.h"
 #include "kernels/math/gelu.h"
 #include "kernels/math/philox.h"
@@ -234,12 +237,47 @@ void backward(Ops& ops, const NetView& v, const float* x, const Cache& c, const 
   if (dx) ops.gemm(false, false, d, n, W, v.p + v.inw, d, dz, W, 0.f, dx, d);
 }
 
+// ---- model family ------------------------------------------------------------------------
+// DiffFlow (both networks learned) or DDPM through the same sweeps (engine/diffflow.h
+// eval_drift/eval_score): f = −½β(t)x, s = −ε_θ(x, t)/σ_t, with the per-grid-point factors
+// formed on the host in double from the float time, as the CPU reference forms them.
+struct LwModel {
+  ModelKind kind = ModelKind::DiffFlow;
+  std::vector<float> fscale, sscale;  // [N+1], DDPM only
+};
+
+inline LwModel lw_model(ModelKind kind, const VpSchedule& vp, const TimeGrid& grid) {
+  LwModel m;
+  m.kind = kind;
+  if (kind == ModelKind::DDPM)
+    for (double t : grid.t) {
+      const double tf = double(float(t));
+      m.fscale.push_back(float(-0.5 * vp.beta(tf)));
+      m.sscale.push_back(float(-1.0 / vp.sigma(tf)));
+    }
+  return m;
+}
+
 // ---- shared set-up ------------------------------------------------------------------------
 struct Setup {
   NetView f, s;
   StepConsts st;
   float *ef = nullptr, *es = nullptr;  // [N+1][W]
 };
+
+// F = f(x, t_j) and S = s(x, t_j) (with caches) for the model family.
+template <class Ops>
+void eval_f(Ops& ops, const Setup& u, const LwModel& m, int j, const float* x, int n, Cache& c, float* F) {
+  if (m.kind == ModelKind::DDPM)
+    ops.map(size_t(u.f.d) * n, Scale{F, x, m.fscale[size_t(j)]});
+  else
+    forward(ops, u.f, u.ef + size_t(j) * u.f.W, x, n, c, F);
+}
+template <class Ops>
+void eval_s(Ops& ops, const Setup& u, const LwModel& m, int j, const float* x, int n, Cache& c, float* S) {
+  forward(ops, u.s, u.es + size_t(j) * u.s.W, x, n, c, S);
+  if (m.kind == ModelKind::DDPM) ops.map(size_t(u.s.d) * n, Scale{S, S, m.sscale[size_t(j)]});
+}
 
 template <class Ops>
 Setup setup(Ops& ops, const NetShape& shape, const float* pf, const float* ps, const TimeGrid& grid) {
@@ -267,23 +305,23 @@ struct HostConsts {
 // Diffuse sweep of one chunk (samples b0 .. b0+n−1): loss (n, =); when xs is not null, the
 // checkpointed states of the chunk, slot-major [ckpt_slots][n][d] (=).
 template <class Ops>
-void diffuse_chunk(Ops& ops, const Setup& u, const HostConsts& hc, const float* x0, int b0, int n, NoiseKey key,
-                   float term_c, float* loss, float* xs, int K, Cache& cf, Cache& cs, float* x, float* xn, float* F,
-                   float* Fn, float* Sn, float* eps) {
-  const int d = u.f.d, W = u.f.W, N = u.st.N;
+void diffuse_chunk(Ops& ops, const Setup& u, const LwModel& md, const HostConsts& hc, const float* x0, int b0, int n,
+                   NoiseKey key, float term_c, float* loss, float* xs, int K, Cache& cf, Cache& cs, float* x,
+                   float* xn, float* F, float* Fn, float* Sn, float* eps) {
+  const int d = u.f.d, N = u.st.N;
   const size_t sz = size_t(d) * n;
   ops.copy(x, x0, sz);
   if (xs) ops.copy(xs, x, sz);
   ops.map(size_t(n), Fill{loss, 0.f});
-  forward(ops, u.f, u.ef, x, n, cf, F);
+  eval_f(ops, u, md, 0, x, n, cf, F);
   for (int i = 0; i < N; ++i) {
     const float dt = hc.st.dt[i], sf = hc.st.sf[i], sb = hc.st.sb[i], g2 = hc.st.g2[i];
     ops.map(size_t(n) * ((d + 3) / 4), Noise{eps, key, kStreamDiffuse, i, b0, d, (d + 3) / 4});
     ops.map(sz, EmMove{xn, x, F, eps, dt, sf});
     const int slot = xs ? ckpt_slot(i + 1, N, K) : -1;
     if (slot >= 0) ops.copy(xs + size_t(slot) * sz, xn, sz);
-    forward(ops, u.f, u.ef + size_t(i + 1) * W, xn, n, cf, Fn);
-    forward(ops, u.s, u.es + size_t(i + 1) * W, xn, n, cs, Sn);
+    eval_f(ops, u, md, i + 1, xn, n, cf, Fn);
+    eval_s(ops, u, md, i + 1, xn, n, cs, Sn);
     ops.map(size_t(n), KlAccum{loss, x, xn, Fn, Sn, eps, g2, dt, sb, d});
     std::swap(x, xn);
     std::swap(F, Fn);
@@ -324,7 +362,8 @@ void lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape& s
   for (int b0 = 0; b0 < B; b0 += Bc) {
     const int n = std::min(Bc, B - b0);
     const size_t m = size_t(d) * n;
-    diffuse_chunk(ops, u, hc, x0 + size_t(b0) * d, b0, n, key, term_c, loss + b0, xs, K, cf, cs, x, xn, F, Fn, S, eps);
+    diffuse_chunk(ops, u, LwModel{}, hc, x0 + size_t(b0) * d, b0, n, key, term_c, loss + b0, xs, K, cf, cs, x, xn, F,
+                  Fn, S, eps);
     for (int c = ckpt_segments(N, K) - 1; c >= 0; --c) {
       const int s0 = c * K, s1 = std::min(N, s0 + K);
       ops.copy(seg, xs + size_t(c) * m, m);
@@ -358,11 +397,11 @@ void lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape& s
 // loss (B, =): the per-sample bound (D4).
 template <class Ops>
 void lw_loss(Ops& ops, float* loss, const NetShape& shape, const float* pf, const float* ps, const float* x0, int B,
-             const TimeGrid& grid, NoiseKey key, int Bc) {
+             const TimeGrid& grid, NoiseKey key, int Bc, const lw::LwModel& md = {}) {
   using namespace lw;
   const int d = shape.d;
   Bc = chunk_size(B, Bc);
-  const Setup u = setup(ops, shape, pf, ps, grid);
+  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, grid);
   const HostConsts hc(grid);
   const size_t sz = size_t(d) * Bc;
   Cache cf = make_cache(ops, shape, Bc), cs = make_cache(ops, shape, Bc);
@@ -370,7 +409,7 @@ void lw_loss(Ops& ops, float* loss, const NetShape& shape, const float* pf, cons
   float* eps = ops.alloc(sz);
   for (int b0 = 0; b0 < B; b0 += Bc) {
     const int n = std::min(Bc, B - b0);
-    diffuse_chunk(ops, u, hc, x0 + size_t(b0) * d, b0, n, key, terminal_constant_f(grid, d), loss + b0,
+    diffuse_chunk(ops, u, md, hc, x0 + size_t(b0) * d, b0, n, key, terminal_constant_f(grid, d), loss + b0,
                   static_cast<float*>(nullptr), 1, cf, cs, x, xn, F, Fn, S, eps);
   }
 }
@@ -378,11 +417,11 @@ void lw_loss(Ops& ops, float* loss, const NetShape& shape, const float* pf, cons
 // x (d×B, =): x_N in, x_0 out.
 template <class Ops>
 void lw_reverse(Ops& ops, float* x, const NetShape& shape, const float* pf, const float* ps, int B,
-                const TimeGrid& grid, NoiseKey key, bool deterministic, int Bc) {
+                const TimeGrid& grid, NoiseKey key, bool deterministic, int Bc, const lw::LwModel& md = {}) {
   using namespace lw;
-  const int d = shape.d, W = shape.W, N = grid.N();
+  const int d = shape.d, N = grid.N();
   Bc = chunk_size(B, Bc);
-  const Setup u = setup(ops, shape, pf, ps, grid);
+  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, grid);
   const HostConsts hc(grid);
   const size_t sz = size_t(d) * Bc;
   Cache cf = make_cache(ops, shape, Bc), cs = make_cache(ops, shape, Bc);
@@ -391,8 +430,8 @@ void lw_reverse(Ops& ops, float* x, const NetShape& shape, const float* pf, cons
     const int n = std::min(Bc, B - b0);
     float* xc = x + size_t(b0) * d;
     for (int i = N - 1; i >= 0; --i) {
-      forward(ops, u.f, u.ef + size_t(i + 1) * W, xc, n, cf, F);
-      forward(ops, u.s, u.es + size_t(i + 1) * W, xc, n, cs, S);
+      eval_f(ops, u, md, i + 1, xc, n, cf, F);
+      eval_s(ops, u, md, i + 1, xc, n, cs, S);
       const bool noisy = !deterministic && i > 0;
       if (noisy) ops.map(size_t(n) * ((d + 3) / 4), Noise{eta, key, kStreamReverse, i, b0, d, (d + 3) / 4});
       ops.map(size_t(d) * n, ReverseStep{xc, F, S, noisy ? eta : nullptr, hc.st.g2[i], hc.st.dt[i], hc.st.sb[i],
