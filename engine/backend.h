@@ -69,22 +69,22 @@ class Backend {
   // Model-level entry points for all three families. DiffFlow goes to the sweeps above; DDPM and
   // FFJORD have default implementations here that run the CPU reference on host copies (direct
   // for the CPU backend, whose buffers are host memory; a device backend may override them: the
-  // CUDA backend trains, bounds and samples DDPM on the device).
+  // CUDA backend runs all four for DDPM on the device).
   //   train_loss_grad  mean training loss (DiffFlow −ELBO, DDPM denoising, FFJORD NLL); grads =
   //   bound            per-sample −ELBO (D4) on the grid (DiffFlow, DDPM); FFJORD: its exact NLL
   //                    with fixed-step RK4 on the grid
   //   sample           x: noise in, samples out (FFJORD: RK4 back along the grid)
   //   loglik           per-sample log-likelihood: probability-flow ODE (DiffFlow, DDPM, RK4 on the
   //                    grid), FFJORD: Dormand–Prince at desc.tol; *nfe = function evaluations
-  // (train_loss_grad, bound and sample are virtual: the CUDA backend runs DDPM's on the device)
+  // (virtual: the CUDA backend runs DDPM's on the device)
   virtual double train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
                                  int B, const TimeGrid& grid, NoiseKey key, int K);
   virtual void bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
                      int B, const TimeGrid& grid, NoiseKey key);
   virtual void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
                       NoiseKey key, bool deterministic);
-  void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
-              int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt);
+  virtual void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m,
+                      const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt);
 
   // Device kernels (and library calls such as GEMMs) this backend has launched so far; −1 when it
   // does not launch kernels (the CPU backend). The benchmark takes differences of it.

@@ -4,7 +4,7 @@
 //   2. forced with DF_LAYERWISE=1 at W = 64 against the fused kernels (a second GPU reference),
 //      including a chunked batch (DF_LAYERWISE_CHUNK) that does not divide B;
 //   3. DDPM's training loss (kernels/layerwise/ddpm.h), bound and sampling (layer-wise sweeps with
-//      the fixed drift) against the CPU backend;
+//      the fixed drift) and likelihood (the fused pf kernel) against the CPU backend;
 //   4. bf16 operands are refused with a clear error on this path.
 // Exits 77 (ctest SKIP) before Catch runs when no CUDA device is present.
 #define CATCH_CONFIG_RUNNER
@@ -106,7 +106,7 @@ TEST_CASE("layer-wise path forced at W = 64 equals the fused kernels", "[gpu]") 
   compare(got, ref, 1e-4);
 }
 
-TEST_CASE("DDPM training loss, bound and sampling on the GPU (layer-wise) equal the CPU backend", "[gpu]") {
+TEST_CASE("DDPM training loss, bound, sampling and likelihood on the GPU equal the CPU backend", "[gpu]") {
   unsetenv("DF_LAYERWISE");
   auto cpu = make_cpu_backend();
   auto gpu = make_cuda_backend();
@@ -152,6 +152,19 @@ TEST_CASE("DDPM training loss, bound and sampling on the GPU (layer-wise) equal 
   test::expect_close(bounds[1], bounds[0], 1e-4, "DDPM bound");
   test::expect_close(sde[1], sde[0], 1e-4, "DDPM sde samples");
   test::expect_close(pf[1], pf[0], 1e-4, "DDPM pf samples");
+
+  // and its probability-flow likelihood (the fused pf kernel with the fixed drift)
+  std::vector<std::vector<double>> ll(2);
+  i = 0;
+  for (Backend* be : {cpu.get(), gpu.get()}) {
+    Bufs u(*be);
+    Buf bp = u.put(p), bx = u.put(x);
+    long nfe = 0;
+    be->loglik(ll[size_t(i)], &nfe, bp, bp, m, bx, B, dg, GSchedule::constant(1.0), OdeOptions{});
+    CHECK(nfe == 4L * 2 * 10);
+    ++i;
+  }
+  test::expect_close(ll[1], ll[0], 1e-4, "DDPM log-likelihood");
 }
 
 TEST_CASE("layer-wise path refuses bf16 operands", "[gpu]") {

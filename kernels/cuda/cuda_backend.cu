@@ -8,8 +8,9 @@
 //   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
 //   train_loss_grad     DDPM: its denoising loss on the layer-wise path (GEMMs, one time
 //   bound, sample       embedding per group of 16), its bound and sampling through the layer-wise
-//                       sweeps with the fixed drift; DiffFlow as above; FFJORD and DDPM's
-//                       likelihood: the CPU reference (engine/backend_models.cpp)
+//                       sweeps with the fixed drift; DiffFlow as above; FFJORD: the CPU
+//                       reference (engine/backend_models.cpp)
+//   loglik              DDPM: the pf_loglik kernel with the fixed drift (PfArgs.fscale/sscale)
 //   layer-wise path     for W > 128, or a tile that does not fit shared memory with 4 samples, or
 //                       DF_LAYERWISE=1: the three sweeps above go to kernels/layerwise (cuBLAS +
 //                       elementwise kernels, chunks of DF_LAYERWISE_CHUNK samples, default 16384)
@@ -235,40 +236,17 @@ class CudaBackend : public Backend {
   void pf_loglik(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0, int B,
                  const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) override {
     NvtxRange r("pf_loglik");
-    if (B < 1) throw InputError("cuda backend: empty batch");
-    const PfConsts pc = pf_consts(grid, opt.substeps, g);
-    const int E = int(pc.t.size());
-    std::vector<float> host;  // [t: E][gsq: E][h: E/4]
-    host.insert(host.end(), pc.t.begin(), pc.t.end());
-    host.insert(host.end(), pc.gsq.begin(), pc.gsq.end());
-    host.insert(host.end(), pc.h.begin(), pc.h.end());
-    float* dc = consts_.get(host.size());
-    CUDA_CHECK(cudaMemcpy(dc, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
-    float* emb = embed_.get(2 * size_t(E) * size_t(shape.W));
-    StepConsts times;
-    times.t = dc;
-    times.N = E - 1;  // embed_body embeds t[0..N]
-    EmbedArgs ea{make_net_view(shape, pf.ptr), make_net_view(shape, ps.ptr), times, emb, emb + size_t(E) * shape.W};
-    cuda::launch_embed(ea, shape.W, E - 1);
-    PfArgs a;
-    a.f = ea.f;
-    a.s = ea.s;
-    a.ef = ea.ef;
-    a.es = ea.es;
-    a.gsq = dc + E;
-    a.h = dc + 2 * E;
-    a.steps = int(pc.h.size());
-    a.B = B;
-    a.TB = pick_tb(shape);
-    a.x = x0.ptr;
-    a.logp = loss_.get(size_t(B));
-    a.exact_max_d = opt.exact_max_d;
-    a.probes = opt.probes;
-    a.probe_key = opt.probe_key;
-    cuda::launch_pf_loglik(a, blocks_for(B, a.TB), smem_bytes(shape, a.TB));
-    std::vector<float> h(static_cast<size_t>(B));
-    CUDA_CHECK(cudaMemcpy(h.data(), a.logp, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
-    logp.assign(h.begin(), h.end());
+    run_pf(logp, pf, ps, shape, x0, B, pf_consts(grid, opt.substeps, g), opt, false);
+  }
+
+  // DDPM's probability-flow likelihood through the same kernel (fixed drift, ε-network);
+  // DiffFlow as pf_loglik, FFJORD as the base class runs it.
+  void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
+              int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) override {
+    if (m.kind != ModelKind::DDPM) return Backend::loglik(logp, nfe, pf, ps, m, x0, B, grid, g, opt);
+    NvtxRange r("ddpm_pf_loglik");
+    run_pf(logp, ps, ps, m.shape, x0, B, pf_consts_ddpm(grid, opt.substeps, m.vp), opt, true);
+    if (nfe) *nfe = 4L * opt.substeps * grid.N();
   }
 
   double grad_sq_norm(const Buf& g) override {
@@ -320,6 +298,46 @@ class CudaBackend : public Backend {
     EmbedArgs ea{c.f, c.s, c.st, emb, emb + size_t(N + 1) * shape.W};
     cuda::launch_embed(ea, shape.W, N);
     return c;
+  }
+
+  void run_pf(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0, int B,
+              const PfConsts& pc, const OdeOptions& opt, bool ddpm) {
+    if (B < 1) throw InputError("cuda backend: empty batch");
+    const int E = int(pc.t.size());
+    std::vector<float> host;  // [t: E][gsq: E][h: E/4][fscale: E][sscale: E] (the last two for DDPM)
+    for (const std::vector<float>* v : {&pc.t, &pc.gsq, &pc.h, &pc.fscale, &pc.sscale})
+      host.insert(host.end(), v->begin(), v->end());
+    float* dc = consts_.get(host.size());
+    CUDA_CHECK(cudaMemcpy(dc, host.data(), host.size() * sizeof(float), cudaMemcpyHostToDevice));
+    float* emb = embed_.get(2 * size_t(E) * size_t(shape.W));
+    StepConsts times;
+    times.t = dc;
+    times.N = E - 1;  // embed_body embeds t[0..N]
+    EmbedArgs ea{make_net_view(shape, pf.ptr), make_net_view(shape, ps.ptr), times, emb, emb + size_t(E) * shape.W};
+    cuda::launch_embed(ea, shape.W, E - 1);
+    PfArgs a;
+    a.f = ea.f;
+    a.s = ea.s;
+    a.ef = ea.ef;
+    a.es = ea.es;
+    a.gsq = dc + E;
+    a.h = dc + 2 * E;
+    a.steps = int(pc.h.size());
+    if (ddpm) {
+      a.fscale = dc + 2 * E + pc.h.size();
+      a.sscale = a.fscale + E;
+    }
+    a.B = B;
+    a.TB = pick_tb(shape);
+    a.x = x0.ptr;
+    a.logp = loss_.get(size_t(B));
+    a.exact_max_d = opt.exact_max_d;
+    a.probes = opt.probes;
+    a.probe_key = opt.probe_key;
+    cuda::launch_pf_loglik(a, blocks_for(B, a.TB), smem_bytes(shape, a.TB));
+    std::vector<float> h(static_cast<size_t>(B));
+    CUDA_CHECK(cudaMemcpy(h.data(), a.logp, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
+    logp.assign(h.begin(), h.end());
   }
 
   static size_t smem_bytes(const NetShape& s, int TB) { return tile_layout(s.d, s.W, s.L, TB).total * sizeof(float); }

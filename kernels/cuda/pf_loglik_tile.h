@@ -10,7 +10,8 @@
 // draw the same probes. Everything here is fp32 (the matrix-operand precision flag does not
 // apply: a likelihood is an evaluation, and its tangents must match its forward pass).
 //   mlp_jvp_tile      dy (d×TB) = (∂y/∂x) u for the tangent u (d×TB), from the forward cache (=)
-//   pf_loglik_tile    logp[b] (=) for every sample; x is read only
+//   pf_loglik_tile    logp[b] (=) for every sample; x is read only. With fscale/sscale set
+//                     (DDPM) the drift is fscale·x and the score sscale·ε_θ: no drift network
 // Shared memory: TileLayout (sweep_args.h) of the same shape, reused as
 //   x → x, xn → the RK4 stage input, F, Sn → S, v → v, lam → Σ w·k, w → the tangent u,
 //   jf, js → the tangent outputs, dh, dz → tangent scratch, loss → ℓ, rcur → Σ w·tr,
@@ -33,6 +34,9 @@ struct PfArgs {
   float* logp = nullptr;       // B (=)
   int exact_max_d = 16, probes = 1;
   NoiseKey probe_key;
+  // DDPM (both set, [E]): f = fscale·x (no drift network), s = sscale·ε_θ; null for DiffFlow
+  const float* fscale = nullptr;
+  const float* sscale = nullptr;
 };
 
 template <class Exec>
@@ -77,10 +81,16 @@ DF_HD void pf_eval_tile(Exec& ex, const PfArgs& a, const TileLayout& T, float* s
   float *F = sm + T.F, *S = sm + T.Sn, *v = sm + T.v, *u = sm + T.w, *jf = sm + T.jf, *js = sm + T.js;
   float *tr = sm + T.rprev, *ta = sm + T.dh, *tb = sm + T.dz;
   const float gsq = a.gsq[e], half = 0.5f * gsq;
-  mlp_forward_tile(ex, a.f, a.ef + size_t(e) * W, xin, nb, TB, cache_f(sm, T), F);
+  const bool ddpm = a.fscale != nullptr;
+  const float fs = ddpm ? a.fscale[e] : 0.f, ss = ddpm ? a.sscale[e] : 1.f;
+  if (!ddpm) mlp_forward_tile(ex, a.f, a.ef + size_t(e) * W, xin, nb, TB, cache_f(sm, T), F);
   mlp_forward_tile(ex, a.s, a.es + size_t(e) * W, xin, nb, TB, cache_s(sm, T), S);
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int i = (idx / nb) * TB + idx % nb;
+    if (ddpm) {
+      F[i] = fs * xin[i];
+      S[i] = ss * S[i];
+    }
     v[i] = F[i] - half * S[i];
   }
   for (int b = tid; b < nb; b += nt) tr[b] = 0.f;
@@ -103,14 +113,22 @@ DF_HD void pf_eval_tile(Exec& ex, const PfArgs& a, const TileLayout& T, float* s
       u[k * TB + b] = uv;
     }
     ex.sync();
-    mlp_jvp_tile(ex, a.f, cache_f(sm, T), u, nb, TB, ta, tb, jf);
+    if (ddpm) {  // J_f u = fs·u
+      for (int idx = tid; idx < d * nb; idx += nt) {
+        const int i = (idx / nb) * TB + idx % nb;
+        jf[i] = fs * u[i];
+      }
+    } else {
+      mlp_jvp_tile(ex, a.f, cache_f(sm, T), u, nb, TB, ta, tb, jf);
+    }
     mlp_jvp_tile(ex, a.s, cache_s(sm, T), u, nb, TB, ta, tb, js);
+    const float hs = half * ss;  // J_v u = J_f u − ½g²·ss·J_ε u
     for (int b = tid; b < nb; b += nt) {
       if (exact) {
-        tr[b] += jf[p * TB + b] - half * js[p * TB + b];
+        tr[b] += jf[p * TB + b] - hs * js[p * TB + b];
       } else {
         float s = 0.f;
-        for (int k = 0; k < d; ++k) s += u[k * TB + b] * (jf[k * TB + b] - half * js[k * TB + b]);
+        for (int k = 0; k < d; ++k) s += u[k * TB + b] * (jf[k * TB + b] - hs * js[k * TB + b]);
         tr[b] += s / float(a.probes);
       }
     }
@@ -167,13 +185,35 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
 // ---- host-only helpers -------------------------------------------------------------------
 #include <vector>
 
+#include "engine/model_kind.h"
+
 namespace df {
 
 // Evaluation times, g² and steps of the RK4 integration in pf_ode_loglik's order: for cell i and
 // substep m, t = t_i + m·h, stages at t, t + h/2, t + h/2, t + h. gsq(t) = g(t)² (double).
 struct PfConsts {
   std::vector<float> t, gsq, h;  // [E], [E], [E/4]
+  std::vector<float> fscale, sscale;  // DDPM: −½β(t_e), −1/σ(t_e), [E] (pf_consts_ddpm)
 };
+
+// DDPM: g² = β(t), f = −½β(t)x, s = −ε_θ/σ_t at every evaluation time (engine/likelihood.h).
+inline PfConsts pf_consts_ddpm(const TimeGrid& grid, int substeps, const VpSchedule& vp) {
+  PfConsts c;
+  for (int i = 0; i < grid.N(); ++i) {
+    const double h = grid.dt(i) / substeps;
+    for (int m = 0; m < substeps; ++m) {
+      const double t = grid.t[size_t(i)] + m * h;
+      for (double te : {t, t + 0.5 * h, t + 0.5 * h, t + h}) {
+        c.t.push_back(float(te));
+        c.gsq.push_back(float(vp.beta(te)));
+        c.fscale.push_back(float(-0.5 * vp.beta(te)));
+        c.sscale.push_back(float(-1.0 / vp.sigma(te)));
+      }
+      c.h.push_back(float(h));
+    }
+  }
+  return c;
+}
 
 template <class G> PfConsts pf_consts(const TimeGrid& grid, int substeps, const G& g) {
   PfConsts c;

@@ -9,7 +9,8 @@
 //                           adjoint_plan (sweep_args.h) balances them on the device           (=)
 //   emu_reverse_sweep       x (d×B, sample-major): x_N → x_0                                   (=)
 //   emu_pf_loglik           logp[B]: probability-flow log-likelihood (pf_loglik_tile.h), the
-//                           embeddings of every evaluation time from embed_body              (=)
+//                           embeddings of every evaluation time from embed_body; DDPM when
+//                           given its schedule (fixed drift, ε-network in ps)                (=)
 // Shapes: x0 d×B sample-major (x0[b*d + k]); parameters in the engine/params.h layout.
 // EmuLaunch.prec sets SweepCommon.prec (operand rounding of the layer products), as the CUDA
 // backend's precision setting does; FP32 by default.
@@ -128,8 +129,8 @@ inline void emu_reverse_sweep(float* x, const NetShape& s, const float* pf, cons
 
 inline void emu_pf_loglik(std::vector<float>& logp, const NetShape& s, const float* pf, const float* ps, const float* x0,
                           int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt,
-                          const EmuLaunch& L = {}) {
-  const PfConsts pc = pf_consts(grid, opt.substeps, g);
+                          const EmuLaunch& L = {}, const VpSchedule* ddpm = nullptr) {
+  const PfConsts pc = ddpm ? pf_consts_ddpm(grid, opt.substeps, *ddpm) : pf_consts(grid, opt.substeps, g);
   const int E = int(pc.t.size());
   std::vector<float> ef(size_t(E) * s.W), es(size_t(E) * s.W);
   StepConsts times;
@@ -153,6 +154,10 @@ inline void emu_pf_loglik(std::vector<float>& logp, const NetShape& s, const flo
   a.exact_max_d = opt.exact_max_d;
   a.probes = opt.probes;
   a.probe_key = opt.probe_key;
+  if (ddpm) {
+    a.fscale = pc.fscale.data();
+    a.sscale = pc.sscale.data();
+  }
   launch_emulated(emu_blocks(B, L), L.threads, tile_smem_bytes(s, L.TB), [&](EmuExec& ex) { pf_loglik_tile(ex, a); });
 }
 
