@@ -30,11 +30,8 @@ struct PhiloxNoise : NoiseSource {
   void fill(MatX<double>& out, int step, int d, int B) const override {
     out.resize(d, B);
     for (int b = 0; b < B; ++b)
-      for (int k0 = 0; k0 < d; k0 += 4) {
-        double z[4];
-        normal4(key, stream, std::uint32_t(step), sample_offset + std::uint32_t(b), std::uint32_t(k0 / 4), z);
-        for (int k = k0; k < d && k < k0 + 4; ++k) out(k, b) = z[k - k0];
-      }
+      for (int q = 0; 4 * q < d; ++q)
+        normal_block(key, stream, std::uint32_t(step), sample_offset + std::uint32_t(b), q, d, &out(0, b), 1);
   }
 };
 

@@ -245,7 +245,7 @@ class CudaBackend : public Backend {
               int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) override {
     if (m.kind != ModelKind::DDPM) return Backend::loglik(logp, nfe, pf, ps, m, x0, B, grid, g, opt);
     NvtxRange r("ddpm_pf_loglik");
-    run_pf(logp, ps, ps, m.shape, x0, B, pf_consts_ddpm(grid, opt.substeps, m.vp), opt, true);
+    run_pf(logp, ps, ps, m.shape, x0, B, pf_consts(grid, opt.substeps, g, &m.vp), opt, true);
     if (nfe) *nfe = 4L * opt.substeps * grid.N();
   }
 

@@ -33,9 +33,7 @@ DF_HD void noise_tile(Exec& ex, const NoiseKey& key, uint32_t stream, int step, 
   const int nq = (d + 3) / 4;
   for (int idx = ex.tid(); idx < nb * nq; idx += ex.nthreads()) {
     const int b = idx / nq, q = idx % nq;
-    double z[4];
-    normal4(key, stream, uint32_t(step), uint32_t(b0 + b), uint32_t(q), z);
-    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) eps[k * TB + b] = float(z[k - 4 * q]);
+    normal_block(key, stream, uint32_t(step), uint32_t(b0 + b), q, d, eps + b, TB);
   }
   ex.sync();
 }
@@ -205,21 +203,14 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
       const float dtj = j < N ? c.st.dt[j] : 0.f;
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        rprev[e] = eta_of(xp[e], xj[e], F[e], S[e], g2, dtp, sb) / sb * invB;
-        float vv = dtp * rprev[e];
-        if (j < N) vv += dtj * lam[e];
-        v[e] = vv;
-        w[e] = (-g2 * dtp) * rprev[e];
+        adjoint_cotangents(xp[e], xj[e], F[e], S[e], g2, dtp, sb, dtj, lam[e], j == N, invB, &rprev[e], &v[e], &w[e]);
       }
       ex.sync();
       mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
       mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js, c.prec);
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        if (j == N)
-          lam[e] = xj[e] * invB - rprev[e] + jf[e] + js[e];
-        else
-          lam[e] = rcur[e] - rprev[e] + lam[e] + jf[e] + js[e];
+        lam[e] = adjoint_lambda(lam[e], xj[e], rcur[e], rprev[e], jf[e], js[e], j == N, invB);
         rcur[e] = rprev[e];
       }
       ex.sync();

@@ -190,14 +190,14 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
 namespace df {
 
 // Evaluation times, g² and steps of the RK4 integration in pf_ode_loglik's order: for cell i and
-// substep m, t = t_i + m·h, stages at t, t + h/2, t + h/2, t + h. gsq(t) = g(t)² (double).
+// substep m, t = t_i + m·h, stages at t, t + h/2, t + h/2, t + h. DiffFlow: g² = g(t)² from the
+// schedule (double). DDPM (ddpm set): g² = β(t), and the drift and score factors −½β(t), −1/σ_t.
 struct PfConsts {
-  std::vector<float> t, gsq, h;  // [E], [E], [E/4]
-  std::vector<float> fscale, sscale;  // DDPM: −½β(t_e), −1/σ(t_e), [E] (pf_consts_ddpm)
+  std::vector<float> t, gsq, h;       // [E], [E], [E/4]
+  std::vector<float> fscale, sscale;  // DDPM only, [E]
 };
 
-// DDPM: g² = β(t), f = −½β(t)x, s = −ε_θ/σ_t at every evaluation time (engine/likelihood.h).
-inline PfConsts pf_consts_ddpm(const TimeGrid& grid, int substeps, const VpSchedule& vp) {
+inline PfConsts pf_consts(const TimeGrid& grid, int substeps, const GSchedule& g, const VpSchedule* ddpm = nullptr) {
   PfConsts c;
   for (int i = 0; i < grid.N(); ++i) {
     const double h = grid.dt(i) / substeps;
@@ -205,26 +205,14 @@ inline PfConsts pf_consts_ddpm(const TimeGrid& grid, int substeps, const VpSched
       const double t = grid.t[size_t(i)] + m * h;
       for (double te : {t, t + 0.5 * h, t + 0.5 * h, t + h}) {
         c.t.push_back(float(te));
-        c.gsq.push_back(float(vp.beta(te)));
-        c.fscale.push_back(float(-0.5 * vp.beta(te)));
-        c.sscale.push_back(float(-1.0 / vp.sigma(te)));
-      }
-      c.h.push_back(float(h));
-    }
-  }
-  return c;
-}
-
-template <class G> PfConsts pf_consts(const TimeGrid& grid, int substeps, const G& g) {
-  PfConsts c;
-  for (int i = 0; i < grid.N(); ++i) {
-    const double h = grid.dt(i) / substeps;
-    for (int m = 0; m < substeps; ++m) {
-      const double t = grid.t[size_t(i)] + m * h;
-      for (double te : {t, t + 0.5 * h, t + 0.5 * h, t + h}) {
-        c.t.push_back(float(te));
-        const double gv = g(te);
-        c.gsq.push_back(float(gv * gv));
+        if (ddpm) {
+          c.gsq.push_back(float(ddpm->beta(te)));
+          c.fscale.push_back(float(-0.5 * ddpm->beta(te)));
+          c.sscale.push_back(float(-1.0 / ddpm->sigma(te)));
+        } else {
+          const double gv = g(te);
+          c.gsq.push_back(float(gv * gv));
+        }
       }
       c.h.push_back(float(h));
     }

@@ -130,7 +130,7 @@ inline void emu_reverse_sweep(float* x, const NetShape& s, const float* pf, cons
 inline void emu_pf_loglik(std::vector<float>& logp, const NetShape& s, const float* pf, const float* ps, const float* x0,
                           int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt,
                           const EmuLaunch& L = {}, const VpSchedule* ddpm = nullptr) {
-  const PfConsts pc = ddpm ? pf_consts_ddpm(grid, opt.substeps, *ddpm) : pf_consts(grid, opt.substeps, g);
+  const PfConsts pc = pf_consts(grid, opt.substeps, g, ddpm);
   const int E = int(pc.t.size());
   std::vector<float> ef(size_t(E) * s.W), es(size_t(E) * s.W);
   StepConsts times;

@@ -94,9 +94,7 @@ struct Noise {
   int step, b0, d, nq;
   DF_HD void operator()(size_t i) const {
     const int b = int(i / size_t(nq)), q = int(i % size_t(nq));
-    double z[4];
-    normal4(key, stream, uint32_t(step), uint32_t(b0 + b), uint32_t(q), z);
-    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) eps[size_t(b) * d + k] = float(z[k - 4 * q]);
+    normal_block(key, stream, uint32_t(step), uint32_t(b0 + b), q, d, eps + size_t(b) * d, 1);
   }
 };
 struct EmMove {
@@ -139,11 +137,7 @@ struct Cotangents {
   float g2, dtp, sb, dtj, invB;
   int last;  // j == N
   DF_HD void operator()(size_t e) const {
-    rprev[e] = eta_of(xp[e], xj[e], F[e], S[e], g2, dtp, sb) / sb * invB;
-    float vv = dtp * rprev[e];
-    if (!last) vv += dtj * lam[e];
-    v[e] = vv;
-    w[e] = (-g2 * dtp) * rprev[e];
+    adjoint_cotangents(xp[e], xj[e], F[e], S[e], g2, dtp, sb, dtj, lam[e], last != 0, invB, &rprev[e], &v[e], &w[e]);
   }
 };
 struct LamUpdate {
@@ -152,10 +146,7 @@ struct LamUpdate {
   float invB;
   int last;
   DF_HD void operator()(size_t e) const {
-    if (last)
-      lam[e] = xj[e] * invB - rprev[e] + jf[e] + js[e];
-    else
-      lam[e] = rcur[e] - rprev[e] + lam[e] + jf[e] + js[e];
+    lam[e] = adjoint_lambda(lam[e], xj[e], rcur[e], rprev[e], jf[e], js[e], last != 0, invB);
     rcur[e] = rprev[e];
   }
 };

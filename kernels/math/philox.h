@@ -69,6 +69,16 @@ DF_HD void normal4(const NoiseKey& key, uint32_t stream, uint32_t step, uint32_t
   }
 }
 
+// Dimensions 4·block .. min(d, 4·block + 4) − 1 of one sample's normal vector, written to
+// out[k · stride] (the tail block of a d that is not a multiple of 4 writes fewer).
+template <class T>
+DF_HD void normal_block(const NoiseKey& key, uint32_t stream, uint32_t step, uint32_t sample, int block, int d,
+                        T* out, int stride) {
+  double z[4];
+  normal4(key, stream, step, sample, uint32_t(block), z);
+  for (int k = 4 * block; k < d && k < 4 * block + 4; ++k) out[size_t(k) * size_t(stride)] = T(z[k - 4 * block]);
+}
+
 // One standard normal for (step, sample, dim). Prefer normal4 in loops over dimensions.
 DF_HD double normal_at(const NoiseKey& key, uint32_t stream, uint32_t step, uint32_t sample,
                        uint32_t dim) {

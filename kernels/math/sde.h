@@ -4,6 +4,9 @@
 //   eta:          η_i = [x_i − x_{i+1} + (F_{i+1} − g²_{i+1} S_{i+1}) Δ_i] / σB_i   (D3)
 //   kl_term:      ½ (η² − ε²), one dimension's share of the step term of (D4)
 //   pf_velocity:  probability-flow velocity F − ½ g² S
+//   adjoint_cotangents, adjoint_lambda: one element of the adjoint step j of (D5), in the order
+//                 the fused and layer-wise sweeps evaluate it (engine/diffflow.h writes the same
+//                 recursion with Eigen expressions)
 #pragma once
 #include "kernels/math/df_hd.h"
 
@@ -25,6 +28,25 @@ template <class T> DF_HD T eta_of(T x_i, T x_next, T f_next, T s_next, T g2_next
 template <class T> DF_HD T kl_term(T eta, T eps) { return T(0.5) * (eta * eta - eps * eps); }
 
 template <class T> DF_HD T pf_velocity(T f, T s, T g2) { return f - T(0.5) * g2 * s; }
+
+// Adjoint step j (D5) for one element, cotangents scaled by inv_b = 1/B: r = η_{j−1}/σB · inv_b,
+// v = Δ_{j−1} r (+ Δ_j λ when j < N: the drift's cotangent), w = −g²_j Δ_{j−1} r (the score's).
+template <class T>
+DF_HD void adjoint_cotangents(T xp, T xj, T f, T s, T g2, T dtp, T sb, T dtj, T lam, bool last, T inv_b, T* r, T* v,
+                              T* w) {
+  const T rr = eta_of(xp, xj, f, s, g2, dtp, sb) / sb * inv_b;
+  T vv = dtp * rr;
+  if (!last) vv += dtj * lam;
+  *r = rr;
+  *v = vv;
+  *w = (-g2 * dtp) * rr;
+}
+
+// λ after step j: at j = N, x_N/B − r_{N−1} + J_fᵀv + J_sᵀw; else r_j − r_{j−1} + λ + J_fᵀv + J_sᵀw
+// (r_cur = r_j, the previous step's r).
+template <class T> DF_HD T adjoint_lambda(T lam, T xj, T r_cur, T r_prev, T jf, T js, bool last, T inv_b) {
+  return last ? xj * inv_b - r_prev + jf + js : r_cur - r_prev + lam + jf + js;
+}
 
 // Per-step constants of the grid: σF_i = g_i √Δ_i, σB_i = g_{i+1} √Δ_i.
 template <class T> DF_HD T sigma_forward(T g_i, T dt) {
