@@ -118,6 +118,7 @@ class CudaBackend : public Backend {
   double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                             int B, const TimeGrid& grid, NoiseKey key, int K) override {
     NvtxRange r("diffflow_loss_grad");
+    check_batch(B);
     if (layerwise(shape))
       return cuda::layerwise_loss_grad(gf.ptr, gs.ptr, loss_.get(size_t(B)), shape, pf.ptr, ps.ptr, x0.ptr, B, grid,
                                        key, K, lw_chunk_, prec_);
@@ -167,7 +168,7 @@ class CudaBackend : public Backend {
                          const TimeGrid& grid, NoiseKey key, int K) override {
     if (m.kind != ModelKind::DDPM) return Backend::train_loss_grad(gf, gs, pf, ps, m, x0, B, grid, key, K);
     NvtxRange r("ddpm_loss_grad");
-    if (B < 1) throw InputError("cuda backend: empty batch");
+    check_batch(B);
     CUDA_CHECK(cudaMemset(gf.ptr, 0, gf.n * sizeof(float)));
     return cuda::layerwise_ddpm_loss_grad(gs.ptr, loss_.get(size_t(B)), m.shape, ps.ptr, x0.ptr, B, m.vp, m.t_min, key,
                                           lw_chunk_, prec_);
@@ -179,7 +180,7 @@ class CudaBackend : public Backend {
              const TimeGrid& grid, NoiseKey key) override {
     if (m.kind != ModelKind::DDPM) return Backend::bound(loss, pf, ps, m, x0, B, grid, key);
     NvtxRange r("ddpm_bound");
-    if (B < 1) throw InputError("cuda backend: empty batch");
+    check_batch(B);
     float* l = loss_.get(size_t(B));
     cuda::layerwise_loss(l, m.shape, ps.ptr, ps.ptr, x0.ptr, B, grid, key, lw_chunk_, prec_, m.kind, m.vp);
     std::vector<float> lf(static_cast<size_t>(B));
@@ -190,13 +191,14 @@ class CudaBackend : public Backend {
               bool deterministic) override {
     if (m.kind != ModelKind::DDPM) return Backend::sample(x, pf, ps, m, B, grid, key, deterministic);
     NvtxRange r("ddpm_sample");
-    if (B < 1) throw InputError("cuda backend: empty batch");
+    check_batch(B);
     cuda::layerwise_reverse(x.ptr, m.shape, ps.ptr, ps.ptr, B, grid, key, deterministic, lw_chunk_, prec_, m.kind, m.vp);
   }
 
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                      int B, const TimeGrid& grid, NoiseKey key) override {
     NvtxRange r("diffflow_loss");
+    check_batch(B);
     if (layerwise(shape)) {
       float* l = loss_.get(size_t(B));
       cuda::layerwise_loss(l, shape, pf.ptr, ps.ptr, x0.ptr, B, grid, key, lw_chunk_, prec_);
@@ -219,6 +221,7 @@ class CudaBackend : public Backend {
   void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B, const TimeGrid& grid,
                      NoiseKey key, bool deterministic) override {
     NvtxRange r("reverse_sweep");
+    check_batch(B);
     if (layerwise(shape)) {
       cuda::layerwise_reverse(x.ptr, shape, pf.ptr, ps.ptr, B, grid, key, deterministic, lw_chunk_, prec_);
       return;
@@ -279,7 +282,7 @@ class CudaBackend : public Backend {
   MatPrecision prec_ = MatPrecision::FP32;  // operands of the layer products (precision.h)
   // Step constants and the time embeddings e(t_j) of both networks, on the device.
   SweepCommon prepare(const NetShape& shape, const Buf& pf, const Buf& ps, int B, const TimeGrid& grid, NoiseKey key) {
-    if (B < 1) throw InputError("cuda backend: empty batch");
+    check_batch(B);
     const int N = grid.N();
     const std::vector<float> consts = make_step_consts(grid);
     float* dc = consts_.get(consts.size());
@@ -302,7 +305,7 @@ class CudaBackend : public Backend {
 
   void run_pf(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0, int B,
               const PfConsts& pc, const OdeOptions& opt, bool ddpm) {
-    if (B < 1) throw InputError("cuda backend: empty batch");
+    check_batch(B);
     const int E = int(pc.t.size());
     std::vector<float> host;  // [t: E][gsq: E][h: E/4][fscale: E][sscale: E] (the last two for DDPM)
     for (const std::vector<float>* v : {&pc.t, &pc.gsq, &pc.h, &pc.fscale, &pc.sscale})
@@ -338,6 +341,10 @@ class CudaBackend : public Backend {
     std::vector<float> h(static_cast<size_t>(B));
     CUDA_CHECK(cudaMemcpy(h.data(), a.logp, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
     logp.assign(h.begin(), h.end());
+  }
+
+  static void check_batch(int B) {
+    if (B < 1) throw InputError("cuda backend: empty batch");
   }
 
   static size_t smem_bytes(const NetShape& s, int TB) { return tile_layout(s.d, s.W, s.L, TB).total * sizeof(float); }
