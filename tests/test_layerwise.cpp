@@ -60,7 +60,8 @@ const std::vector<Case>& cases() {
   return c;
 }
 
-// Runs lw_loss_grad; gradients and per-sample losses to host vectors.
+// Runs lw_loss_grad; gradients and per-sample losses to host vectors; returns its mean loss
+// (checked against the mean of the per-sample losses).
 double run_grad(const Setup& su, const Case& c, int K, std::vector<float>& gf, std::vector<float>& gs,
                 std::vector<float>& loss) {
   CpuOps ops;
@@ -70,13 +71,14 @@ double run_grad(const Setup& su, const Case& c, int K, std::vector<float>& gf, s
   ops.upload(dps, su.ps.data(), P);
   ops.upload(dx, su.x0.data(), su.x0.size());
   float *dgf = ops.alloc(P), *dgs = ops.alloc(P), *dl = ops.alloc(size_t(c.B));
-  lw_loss_grad(ops, dgf, dgs, dl, su.s, dpf, dps, dx, c.B, su.grid, su.key, K, c.Bc);
+  const double got = lw_loss_grad(ops, dgf, dgs, dl, su.s, dpf, dps, dx, c.B, su.grid, su.key, K, c.Bc);
   gf.assign(dgf, dgf + P);
   gs.assign(dgs, dgs + P);
   loss.assign(dl, dl + c.B);
   double mean = 0;
-  for (float v : loss) mean += v;
-  return mean / c.B;
+  for (float v : loss) mean += double(v);
+  CHECK(got == mean / c.B);
+  return got;
 }
 
 }  // namespace
@@ -118,6 +120,18 @@ TEST_CASE("layer-wise adjoint: any checkpoint interval and chunking gives the bi
       CHECK(gs == gs1);
       CHECK(l == l1);
     }
+  }
+  SECTION("without a per-sample loss buffer: the same mean and bits") {
+    CpuOps ops;
+    const size_t P = su.s.n_params();
+    float *dpf = ops.alloc(P), *dps = ops.alloc(P), *dx = ops.alloc(su.x0.size()), *dgf = ops.alloc(P);
+    float* dgs = ops.alloc(P);
+    ops.upload(dpf, su.pf.data(), P);
+    ops.upload(dps, su.ps.data(), P);
+    ops.upload(dx, su.x0.data(), su.x0.size());
+    CHECK(lw_loss_grad(ops, dgf, dgs, nullptr, su.s, dpf, dps, dx, c.B, su.grid, su.key, 3, c.Bc) == m1);
+    CHECK(std::vector<float>(dgf, dgf + P) == gf1);
+    CHECK(std::vector<float>(dgs, dgs + P) == gs1);
   }
   SECTION("one chunk instead of four: same losses, gradients to float rounding") {
     Case whole = c;

@@ -37,6 +37,6 @@ inline void cuda_check(cudaError_t e, const char* expr, const char* file, int li
   do {                                                                                            \
     cublasStatus_t df_st_ = (expr);                                                               \
     if (df_st_ != CUBLAS_STATUS_SUCCESS)                                                          \
-      ::df::cuda_fail(#expr, ("cublas status " + std::to_string(int(df_st_))).c_str(), __FILE__, __LINE__); \
+      ::df::cuda_fail(#expr, (std::string("cublas ") + cublasGetStatusName(df_st_)).c_str(), __FILE__, __LINE__); \
   } while (0)
 #endif

@@ -1,15 +1,15 @@
 // Host entry points of the layer-wise sweeps on the device (kernels/cuda/layerwise_cuda.cu:
-// kernels/layerwise/layerwise.h with CudaOps = cuBLAS sgemm + a grid-stride kernel per
-// elementwise step + the fused path's embedding kernels). Plain C++; all pointers are device
+// kernels/layerwise/layerwise.h with CudaOps, kernels/cuda/layerwise_ops.cuh = cuBLAS sgemm + a
+// grid-stride kernel per elementwise step + the fused path's embedding kernels). Plain C++; all pointers are device
 // pointers in the backends' layouts (x: d×B column-major; parameters and gradients: the flat
 // layout of engine/params.h). Everything runs on the default stream; scratch comes from a
 // grow-only pool kept between calls; layerwise_loss_grad synchronizes (it reads the losses).
 // Bc = samples per chunk (≤ 0: the whole batch); the scratch is about
-// 4(L+1)·W·Bc + (⌈N/K⌉ + K + 15)·d·Bc floats.
+// (4(L+1) + 2)·W·Bc + (⌈N/K⌉ + K + 15)·d·Bc floats.
 // prec: FP32 (default cuBLAS math) or TF32 (CUBLAS_TF32_TENSOR_OP_MATH); BF16 is refused with a
 // df::InputError (the layer-wise path has no bf16 operands).
-//   layerwise_loss_grad  gf, gs (=) gradients of the batch-mean loss; loss (B, device, =); returns
-//                        the mean of the per-sample losses
+//   layerwise_loss_grad  gf, gs (=) gradients of the batch-mean loss; loss (B, device, =, may be
+//                        null); returns the mean of the per-sample losses
 //   layerwise_loss       loss (B, device, =): the bound (D4)
 //   layerwise_reverse    x: x_N → x_0 (=)
 //   (both for DiffFlow or, with kind = DDPM and its schedule, for DDPM: pf is then not read)

@@ -13,16 +13,20 @@
 //                                   the fused path's embedding bodies (e(t_j), and the embedding
 //                                   gradient from the summed de_j)
 // CpuOps (cpu_ops.h) runs it on the host (tested on every commit); CudaOps
-// (kernels/cuda/layerwise_cuda.cu) with cuBLAS and a grid-stride kernel per map.
+// (kernels/cuda/layerwise_ops.cuh) with cuBLAS and a grid-stride kernel per map.
 // Layout: states d×Bc column-major (sample b at x + b·d, as the backends' buffers), activations
 // W×Bc column-major. The flat parameter matrices are row-major [out][in], i.e. column-major
 // in×out: a forward product is gemm(T, N). Gradients accumulate with beta = 1 in a fixed order
 // (chunks in order, steps from N down), so results are deterministic.
+// Bias gradients and the embedding cotangents de_j are row sums over the chunk's samples, taken
+// as a product with a vector of ones (one GEMM instead of a serial loop per row on the device;
+// on the host the same ascending sum as a loop).
 // Per chunk of Bc samples, the adjoint follows that chunk's diffuse sweep, keeping every K-th
 // state and x_N of the chunk (sweep_args.h ckpt_slot) and recomputing each segment: memory is
-// (⌈N/K⌉+1)·d·Bc states + (K+1)·d·Bc for a segment + 4(L+1)·W·Bc activation caches + O(d·Bc).
-//   lw_loss_grad  gf, gs (=) gradients of the batch-mean loss (flat layout, P each); loss[B] (=);
-//                 returns the mean loss
+// (⌈N/K⌉+1)·d·Bc states + (K+1)·d·Bc for a segment + (4(L+1)+2)·W·Bc activations and their
+// cotangents + O(d·Bc + W + P).
+//   lw_loss_grad  gf, gs (=) gradients of the batch-mean loss (flat layout, P each); loss[B] (=,
+//                 optional); returns the mean loss
 //   lw_loss       loss[B] (=) (D4)
 //   lw_reverse    x (d×B): x_N → x_0 (D2 with a noise-free last step, or probability flow) (=)
 // lw_loss and lw_reverse also run DDPM (LwModel: fixed drift, score from the ε-network; the
@@ -73,17 +77,13 @@ struct GeluBack {
   const float *dh, *z;
   DF_HD void operator()(size_t i) const { dz[i] = dh[i] * gelu_backward(z[i]); }
 };
-// g[r] += Σ_b m[r + rows·b] (and de[r] += the same sum), b ascending; one thread per row
-struct RowSum {
-  float* g;
-  float* de;
-  const float* m;
-  int rows, n;
+// g[r] += s[r] and de[r] += s[r] (one row sum into two accumulators)
+struct AddRows {
+  float *g, *de;
+  const float* s;
   DF_HD void operator()(size_t r) const {
-    float s = 0.f;
-    for (int b = 0; b < n; ++b) s += m[r + size_t(rows) * b];
-    g[r] += s;
-    if (de) de[r] += s;
+    g[r] += s[r];
+    de[r] += s[r];
   }
 };
 // eps (d×n) = N(0, I) for (stream, step), samples b0 + b; one thread per (b, quadruple)
@@ -175,9 +175,12 @@ struct ReverseStep {
 };
 
 // ---- the network passes ----------------------------------------------------------------------
-// Activation caches of one network for a chunk: z_l, h_l (W×Bc each, l = 0..L).
+// Workspace of one network for a chunk: the activation caches z_l, h_l (W×Bc each, l = 0..L),
+// ones (Bc, all 1: the row sums of the bias gradients are products with it) and rsum (W, the
+// row sum that feeds both the input bias's gradient and de_j).
 struct Cache {
   std::vector<float*> z, h;
+  float *ones = nullptr, *rsum = nullptr;
 };
 
 template <class Ops> Cache make_cache(Ops& ops, const NetShape& s, int Bc) {
@@ -186,6 +189,9 @@ template <class Ops> Cache make_cache(Ops& ops, const NetShape& s, int Bc) {
     c.z.push_back(ops.alloc(size_t(s.W) * Bc));
     c.h.push_back(ops.alloc(size_t(s.W) * Bc));
   }
+  c.ones = ops.alloc(size_t(Bc));
+  ops.map(size_t(Bc), Fill{c.ones, 1.f});
+  c.rsum = ops.alloc(size_t(s.W));
   return c;
 }
 
@@ -208,23 +214,29 @@ void forward(Ops& ops, const NetView& v, const float* e, const float* x, int n, 
 
 // g (flat layout, the parts after the embedding) += Σ_b (∂y_b/∂θ)ᵀ dy_b; de (W, optional) +=
 // Σ_b dz_0; dx (d×n, optional) = (∂y/∂x)ᵀ dy. dh, dz: W×n scratch; dz holds dz_0 on return.
+// Bias rows: g_b += m·1 (the cache's ones), samples summed in a fixed order.
 template <class Ops>
 void backward(Ops& ops, const NetView& v, const float* x, const Cache& c, const float* dy, int n, float* dh,
               float* dz, float* g, float* de, float* dx) {
   const int W = v.W, d = v.d, L = v.L;
   const size_t a = size_t(W) * n;
   ops.gemm(false, true, W, d, n, c.h[size_t(L)], W, dy, d, 1.f, g + v.outw, W);
-  ops.map(size_t(d), RowSum{g + v.outb, nullptr, dy, d, n});
+  ops.gemm(false, false, d, 1, n, dy, d, c.ones, n, 1.f, g + v.outb, d);
   ops.gemm(false, false, W, n, d, v.p + v.outw, W, dy, d, 0.f, dh, W);
   for (int l = L; l >= 1; --l) {
     ops.map(a, GeluBack{dz, dh, c.z[size_t(l)]});
     ops.gemm(false, true, W, W, n, c.h[size_t(l - 1)], W, dz, W, 1.f, g + v.hw(l - 1), W);
-    ops.map(size_t(W), RowSum{g + v.hb(l - 1), nullptr, dz, W, n});
+    ops.gemm(false, false, W, 1, n, dz, W, c.ones, n, 1.f, g + v.hb(l - 1), W);
     ops.gemm(false, false, W, n, W, v.p + v.hw(l - 1), W, dz, W, 0.f, dh, W);
   }
   ops.map(a, GeluBack{dz, dh, c.z[0]});
   ops.gemm(false, true, d, W, n, x, d, dz, W, 1.f, g + v.inw, d);
-  ops.map(size_t(W), RowSum{g + v.inb, de, dz, W, n});
+  if (de) {
+    ops.gemm(false, false, W, 1, n, dz, W, c.ones, n, 0.f, c.rsum, W);
+    ops.map(size_t(W), AddRows{g + v.inb, de, c.rsum});
+  } else {
+    ops.gemm(false, false, W, 1, n, dz, W, c.ones, n, 1.f, g + v.inb, W);
+  }
   if (dx) ops.gemm(false, false, d, n, W, v.p + v.inw, d, dz, W, 0.f, dx, d);
 }
 
@@ -324,16 +336,18 @@ inline int chunk_size(int B, int Bc) { return Bc < 1 || Bc > B ? B : Bc; }
 
 }  // namespace lw
 
-// gf, gs (=): gradients of the batch-mean loss, flat layout; loss (B, =) per-sample losses in ops
-// memory; returns nothing (the caller averages the downloaded losses). K: checkpoint interval
-// (clamped to 1..N); Bc: samples per chunk (≤ 0: the whole batch).
+// gf, gs (=): gradients of the batch-mean loss, flat layout; loss (B, =, ops memory, optional:
+// null keeps the per-sample losses in scratch); returns the mean loss (downloaded, summed in
+// double in sample order as engine/diffflow.h sums it). K: checkpoint interval (clamped to
+// 1..N); Bc: samples per chunk (≤ 0: the whole batch).
 template <class Ops>
-void lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape& shape, const float* pf,
-                  const float* ps, const float* x0, int B, const TimeGrid& grid, NoiseKey key, int K, int Bc) {
+double lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape& shape, const float* pf,
+                    const float* ps, const float* x0, int B, const TimeGrid& grid, NoiseKey key, int K, int Bc) {
   using namespace lw;
   const int N = grid.N(), d = shape.d, W = shape.W;
   K = std::max(1, std::min(K, N));
   Bc = chunk_size(B, Bc);
+  if (!loss) loss = ops.alloc(size_t(B));
   const Setup u = setup(ops, shape, pf, ps, grid);
   const HostConsts hc(grid);
   const float term_c = terminal_constant_f(grid, d), invB = 1.0f / float(B);
@@ -383,6 +397,11 @@ void lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape& s
     backward(ops, u.f, seg, cf, v, n, dh, dz, gf, def, static_cast<float*>(nullptr));
   }
   ops.embed_backward(EmbedBackwardArgs{u.f, u.s, u.st, gf, gs, def, des}, W);
+  std::vector<float> h(static_cast<size_t>(B));
+  ops.download(h.data(), loss, h.size());
+  double mean = 0;
+  for (float l : h) mean += double(l);
+  return mean / B;
 }
 
 // loss (B, =): the per-sample bound (D4).
