@@ -190,10 +190,11 @@ TEST_CASE("layer-wise DDPM loss and gradient equal the CPU reference", "[layerwi
       float* dl = ops.alloc(size_t(c.B));
       ops.upload(dp, p.data(), p.size());
       ops.upload(dx, x.data(), size_t(x.size()));
-      lw_ddpm_loss_grad(ops, dg, dl, s, dp, dx, c.B, vp, 1e-3, key, c.Bc);
+      const double mean = lw_ddpm_loss_grad(ops, dg, dl, s, dp, dx, c.B, vp, 1e-3, key, c.Bc);
       std::vector<float> ref(p.size(), 0.f);
       VecX<float> rl;
-      ddpm_loss_grad<float>(ref.data(), &rl, s, p.data(), x, vp, 1e-3, key, 0);
+      const double rmean = ddpm_loss_grad<float>(ref.data(), &rl, s, p.data(), x, vp, 1e-3, key, 0);
+      CHECK(mean == Approx(rmean).epsilon(1e-5));
       test::expect_close(std::vector<double>(dl, dl + c.B), std::vector<double>(rl.data(), rl.data() + c.B), 1e-5,
                          "per-sample loss");
       test::expect_close(std::vector<double>(dg, dg + p.size()), dvec(ref), 1e-5, "gradient");

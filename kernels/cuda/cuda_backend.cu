@@ -155,10 +155,10 @@ class CudaBackend : public Backend {
     CUDA_CHECK(cudaMemcpy(gs.ptr + off, total + Pm, Pm * sizeof(float), cudaMemcpyDeviceToDevice));
     EmbedBackwardArgs eb{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f), total + gacc_des(c.f, N)};
     cuda::launch_embed_backward(eb, shape.W);
-    std::vector<float> loss(static_cast<size_t>(B));
-    CUDA_CHECK(cudaMemcpy(loss.data(), a.dif.loss, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
+    std::vector<double> loss;
+    to_host(loss, a.dif.loss, B);
     double mean = 0;
-    for (float v : loss) mean += double(v);
+    for (double v : loss) mean += v;
     return mean / B;
   }
 
@@ -183,9 +183,7 @@ class CudaBackend : public Backend {
     check_batch(B);
     float* l = loss_.get(size_t(B));
     cuda::layerwise_loss(l, m.shape, ps.ptr, ps.ptr, x0.ptr, B, grid, key, lw_chunk_, prec_, m.kind, m.vp);
-    std::vector<float> lf(static_cast<size_t>(B));
-    CUDA_CHECK(cudaMemcpy(lf.data(), l, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
-    loss.assign(lf.begin(), lf.end());
+    to_host(loss, l, B);
   }
   void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid, NoiseKey key,
               bool deterministic) override {
@@ -202,9 +200,7 @@ class CudaBackend : public Backend {
     if (layerwise(shape)) {
       float* l = loss_.get(size_t(B));
       cuda::layerwise_loss(l, shape, pf.ptr, ps.ptr, x0.ptr, B, grid, key, lw_chunk_, prec_);
-      std::vector<float> lf(static_cast<size_t>(B));
-      CUDA_CHECK(cudaMemcpy(lf.data(), l, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
-      loss.assign(lf.begin(), lf.end());
+      to_host(loss, l, B);
       return;
     }
     DiffuseArgs a;
@@ -213,9 +209,7 @@ class CudaBackend : public Backend {
     a.loss = loss_.get(size_t(B));
     a.term_c = terminal_constant_f(grid, shape.d);
     cuda::launch_diffuse(a, blocks_for(B, a.c.TB), smem_bytes(shape, a.c.TB));
-    std::vector<float> lf(static_cast<size_t>(B));
-    CUDA_CHECK(cudaMemcpy(lf.data(), a.loss, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
-    loss.assign(lf.begin(), lf.end());
+    to_host(loss, a.loss, B);
   }
 
   void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B, const TimeGrid& grid,
@@ -338,9 +332,14 @@ class CudaBackend : public Backend {
     a.probes = opt.probes;
     a.probe_key = opt.probe_key;
     cuda::launch_pf_loglik(a, blocks_for(B, a.TB), smem_bytes(shape, a.TB));
+    to_host(logp, a.logp, B);
+  }
+
+  // out (B, =) the per-sample values at dev, widened to double (synchronizes)
+  static void to_host(std::vector<double>& out, const float* dev, int B) {
     std::vector<float> h(static_cast<size_t>(B));
-    CUDA_CHECK(cudaMemcpy(h.data(), a.logp, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
-    logp.assign(h.begin(), h.end());
+    CUDA_CHECK(cudaMemcpy(h.data(), dev, size_t(B) * sizeof(float), cudaMemcpyDeviceToHost));
+    out.assign(h.begin(), h.end());
   }
 
   static void check_batch(int B) {

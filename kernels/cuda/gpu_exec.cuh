@@ -30,18 +30,18 @@ struct GpuExec {
     extern __shared__ __align__(16) unsigned char df_dynamic_smem[];
     return reinterpret_cast<T*>(df_dynamic_smem);
   }
+  // the lanes present in this thread's warp (a partial last warp must not name absent lanes)
+  __device__ __forceinline__ unsigned warp_mask() const {
+    const int first = int(threadIdx.x) & ~31;
+    const int lanes = min(32, int(blockDim.x) - first);
+    return lanes == 32 ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
+  }
   template <class T> __device__ __forceinline__ T shfl_xor(T v, int mask) const {
     // lanes present in this warp (a partial last warp must not name absent lanes)
-    const int first = int(threadIdx.x) & ~31;
-    const int lanes = min(32, int(blockDim.x) - first);
-    const unsigned active = lanes == 32 ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
-    return __shfl_xor_sync(active, v, mask);
+    return __shfl_xor_sync(warp_mask(), v, mask);
   }
   template <class T> __device__ __forceinline__ T shfl(T v, int src_lane) const {
-    const int first = int(threadIdx.x) & ~31;
-    const int lanes = min(32, int(blockDim.x) - first);
-    const unsigned active = lanes == 32 ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
-    return __shfl_sync(active, v, src_lane);
+    return __shfl_sync(warp_mask(), v, src_lane);
   }
   // d (=) A·B + c; a, b hold tf32 values (round_tf32), c and d may be the same array.
   __device__ __forceinline__ void mma_tf32_m16n8k8(float d[4], const float a[4], const float b[2],

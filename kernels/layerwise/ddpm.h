@@ -6,7 +6,8 @@
 // double and rounded to float as the reference rounds them; the embeddings of all group times
 // come from the fused path's embedding kernel (row 0 of the table is a placeholder: the
 // embedding backward skips the score network's first time). Chunks are whole groups.
-//   lw_ddpm_loss_grad  gs (=) gradient of the batch-mean loss (flat layout, P); loss (B, =)
+//   lw_ddpm_loss_grad  gs (=) gradient of the batch-mean loss (flat layout, P); loss (B, =);
+//                      returns the mean loss
 #pragma once
 #include <cmath>
 
@@ -65,7 +66,7 @@ struct GroupRowSum {
 }  // namespace lw
 
 template <class Ops>
-void lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape, const float* ps, const float* x0,
+double lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape, const float* ps, const float* x0,
                        int B, const VpSchedule& vp, double t_min, NoiseKey key, int Bc) {
   using namespace lw;
   const int d = shape.d, W = shape.W, G = (B + kLwGroup - 1) / kLwGroup;
@@ -108,6 +109,7 @@ void lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape, 
   // slot's output goes to scratch
   float *gdummy = ops.alloc(P), *dezero = ops.alloc((size_t(G) + 1) * W);
   ops.embed_backward(EmbedBackwardArgs{v, v, st, gdummy, gs, dezero, de}, W);
+  return download_mean(ops, loss, B);
 }
 
 }  // namespace df

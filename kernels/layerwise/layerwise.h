@@ -282,13 +282,20 @@ void eval_s(Ops& ops, const Setup& u, const LwModel& m, int j, const float* x, i
   if (m.kind == ModelKind::DDPM) ops.map(size_t(u.s.d) * n, Scale{S, S, m.sscale[size_t(j)]});
 }
 
+// The host copy of the step constants (the device copy is not readable from the host).
+struct HostConsts {
+  std::vector<float> c;
+  StepConsts st;
+  explicit HostConsts(const TimeGrid& g) : c(make_step_consts(g)), st(step_consts_view(c.data(), g.N())) {}
+};
+
+// The step constants in ops memory (from hc) and the embeddings e(t_j) of both networks.
 template <class Ops>
-Setup setup(Ops& ops, const NetShape& shape, const float* pf, const float* ps, const TimeGrid& grid) {
+Setup setup(Ops& ops, const NetShape& shape, const float* pf, const float* ps, const HostConsts& hc) {
   Setup u;
-  const int N = grid.N();
-  const std::vector<float> consts = make_step_consts(grid);
-  float* dc = ops.alloc(consts.size());
-  ops.upload(dc, consts.data(), consts.size());
+  const int N = hc.st.N;
+  float* dc = ops.alloc(hc.c.size());
+  ops.upload(dc, hc.c.data(), hc.c.size());
   u.st = step_consts_view(dc, N);
   u.f = make_net_view(shape, pf);
   u.s = make_net_view(shape, ps);
@@ -298,12 +305,14 @@ Setup setup(Ops& ops, const NetShape& shape, const float* pf, const float* ps, c
   return u;
 }
 
-// The host copy of the step constants (the device copy is not readable from the host).
-struct HostConsts {
-  std::vector<float> c;
-  StepConsts st;
-  explicit HostConsts(const TimeGrid& g) : c(make_step_consts(g)), st(step_consts_view(c.data(), g.N())) {}
-};
+// Mean of the B per-sample values at dev, summed in double in sample order (engine/diffflow.h).
+template <class Ops> double download_mean(Ops& ops, const float* dev, int B) {
+  std::vector<float> h(static_cast<size_t>(B));
+  ops.download(h.data(), dev, h.size());
+  double mean = 0;
+  for (float l : h) mean += double(l);
+  return mean / B;
+}
 
 // Diffuse sweep of one chunk (samples b0 .. b0+n−1): loss (n, =); when xs is not null, the
 // checkpointed states of the chunk, slot-major [ckpt_slots][n][d] (=).
@@ -348,8 +357,8 @@ double lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape&
   K = std::max(1, std::min(K, N));
   Bc = chunk_size(B, Bc);
   if (!loss) loss = ops.alloc(size_t(B));
-  const Setup u = setup(ops, shape, pf, ps, grid);
   const HostConsts hc(grid);
+  const Setup u = setup(ops, shape, pf, ps, hc);
   const float term_c = terminal_constant_f(grid, d), invB = 1.0f / float(B);
   const size_t P = shape.n_params(), sz = size_t(d) * Bc, a = size_t(W) * Bc;
   ops.map(P, Fill{gf, 0.f});
@@ -397,11 +406,7 @@ double lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape&
     backward(ops, u.f, seg, cf, v, n, dh, dz, gf, def, static_cast<float*>(nullptr));
   }
   ops.embed_backward(EmbedBackwardArgs{u.f, u.s, u.st, gf, gs, def, des}, W);
-  std::vector<float> h(static_cast<size_t>(B));
-  ops.download(h.data(), loss, h.size());
-  double mean = 0;
-  for (float l : h) mean += double(l);
-  return mean / B;
+  return download_mean(ops, loss, B);
 }
 
 // loss (B, =): the per-sample bound (D4).
@@ -411,8 +416,8 @@ void lw_loss(Ops& ops, float* loss, const NetShape& shape, const float* pf, cons
   using namespace lw;
   const int d = shape.d;
   Bc = chunk_size(B, Bc);
-  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, grid);
   const HostConsts hc(grid);
+  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, hc);
   const size_t sz = size_t(d) * Bc;
   Cache cf = make_cache(ops, shape, Bc), cs = make_cache(ops, shape, Bc);
   float *x = ops.alloc(sz), *xn = ops.alloc(sz), *F = ops.alloc(sz), *Fn = ops.alloc(sz), *S = ops.alloc(sz);
@@ -431,8 +436,8 @@ void lw_reverse(Ops& ops, float* x, const NetShape& shape, const float* pf, cons
   using namespace lw;
   const int d = shape.d, N = grid.N();
   Bc = chunk_size(B, Bc);
-  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, grid);
   const HostConsts hc(grid);
+  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, hc);
   const size_t sz = size_t(d) * Bc;
   Cache cf = make_cache(ops, shape, Bc), cs = make_cache(ops, shape, Bc);
   float *F = ops.alloc(sz), *S = ops.alloc(sz), *eta = ops.alloc(sz);
