@@ -14,6 +14,7 @@
 #include "engine/diffflow.h"
 #include "kernels/emu/emu_sweeps.h"
 #include "tests/fd.h"
+#include "tests/sweep_setup.h"
 
 using namespace df;
 
@@ -24,26 +25,8 @@ struct Case {
   EmuLaunch launch{};
 };
 
-struct Setup {
-  NetShape s;
-  std::vector<float> pf, ps, x0;
-  TimeGrid grid;
-  NoiseKey key{7, 3};
-  explicit Setup(const Case& c) : s{c.d, c.W, c.L} {
-    pf.resize(s.n_params());
-    ps.resize(s.n_params());
-    init_params(s, pf.data(), 11, 0, 0.5);
-    init_params(s, ps.data(), 11, 1, 0.5);
-    MatX<double> x = test::random_mat(c.d, c.B, 23, 1.5);
-    x0.assign(x.data(), x.data() + x.size());
-    GridSpec spec;
-    spec.t_start = 0.01;
-    spec.t_end = 0.4;
-    spec.p = 0.7;
-    grid = make_grid(spec, GSchedule{{0.01, 0.2, 0.4}, {0.6, 1.1, 1.6}}, c.N);  // non-constant g
-  }
-  NetPair<float> net() const { return NetPair<float>{s, pf.data(), ps.data()}; }
-  MatX<float> x0m() const { return Eigen::Map<const MatX<float>>(x0.data(), s.d, long(x0.size()) / s.d); }
+struct Setup : test::SweepSetup {
+  explicit Setup(const Case& c) : SweepSetup(c.d, c.W, c.L, c.B, c.N, 11, 23, NoiseKey{7, 3}) {}
 };
 
 std::vector<double> dvec(const float* p, std::size_t n) { return std::vector<double>(p, p + n); }
