@@ -19,7 +19,7 @@
 
 #include "engine/grid.h"
 #include "engine/model_kind.h"
-#include "engine/likelihood.h"
+#include "engine/ode_options.h"
 #include "engine/params.h"
 #include "kernels/math/adam.h"
 #include "kernels/math/philox.h"

@@ -1,6 +1,7 @@
 // The CPU backend: the reference implementation of engine/backend.h, composed from the
 // templated sweeps (engine/diffflow.h, engine/likelihood.h) in float; likelihoods in double.
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/backend.h"
@@ -13,6 +14,14 @@ namespace df {
 namespace {
 
 Eigen::Map<const MatX<float>> as_mat(const Buf& b, int d, int B) { return Eigen::Map<const MatX<float>>(b.ptr, d, B); }
+
+// Memory per thread for the network caches of one chunk's trajectory (DF_CPU_CACHE_MB, default
+// 256): within it the adjoint reuses the diffuse sweep's evaluations, beyond it recomputes.
+std::size_t keep_budget_bytes() {
+  const char* v = std::getenv("DF_CPU_CACHE_MB");
+  const long mb = v ? std::atol(v) : 256;
+  return std::size_t(mb > 0 ? mb : 0) << 20;
+}
 
 class CpuBackend : public Backend {
  public:
@@ -33,10 +42,12 @@ class CpuBackend : public Backend {
   double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
                             int B, const TimeGrid& grid, NoiseKey key, int K) override {
     NetPair<float> net{shape, pf.ptr, ps.ptr};
+    // keep the whole trajectory's network caches when they fit (no recompute; the same bits)
+    const bool keep = trajectory_cache_bytes(shape, grid.N(), kChunk, sizeof(float)) <= keep_budget_bytes();
     return chunked_mean_grad({{gf.ptr, gf.n}, {gs.ptr, gs.n}}, B, [&](const std::vector<float*>& g, int b0, int nb) {
       PhiloxNoise noise(key, kStreamDiffuse, std::uint32_t(b0));
       return df::diffflow_loss_grad<float>(g[0], g[1], nullptr, nullptr, net, as_mat(x0, shape.d, B).middleCols(b0, nb),
-                                           grid, noise, K);
+                                           grid, noise, K, keep);
     });
   }
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,

@@ -5,9 +5,11 @@
 #pragma once
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <exception>
 #include <functional>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -28,6 +30,70 @@ inline int num_threads() {
 
 inline int num_chunks(int B) { return (B + kChunk - 1) / kChunk; }
 
+// Worker threads that live as long as the process, so that their thread_local workspaces (the
+// trajectory caches of engine/diffflow.h, the scratch of kernels/cpu/mlp.h) survive between
+// calls. run(n, job) calls job(w) for w = 0..n−1, w = 0 on the calling thread, and returns when
+// all have finished. One run at a time (calls from several threads are serialized).
+class WorkerPool {
+ public:
+  static WorkerPool& get() {
+    static WorkerPool pool;
+    return pool;
+  }
+  void run(int n, const std::function<void(int)>& job) {
+    std::lock_guard<std::mutex> one_run(run_mu_);
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      while (int(threads_.size()) < n - 1) {
+        const int w = int(threads_.size()) + 1;
+        threads_.emplace_back([this, w] { loop(w); });
+      }
+      job_ = &job;
+      active_ = pending_ = n - 1;
+      ++generation_;
+    }
+    cv_.notify_all();
+    job(0);
+    std::unique_lock<std::mutex> lk(mu_);
+    done_.wait(lk, [&] { return pending_ == 0; });
+    job_ = nullptr;
+  }
+  ~WorkerPool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+
+ private:
+  void loop(int w) {
+    long seen = 0;
+    for (;;) {
+      const std::function<void(int)>* job = nullptr;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+        if (w > active_) continue;  // not needed in this run
+        job = job_;
+      }
+      (*job)(w);
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) done_.notify_all();
+    }
+  }
+  std::mutex run_mu_, mu_;
+  std::condition_variable cv_, done_;
+  std::vector<std::thread> threads_;
+  const std::function<void(int)>* job_ = nullptr;
+  int active_ = 0, pending_ = 0;
+  long generation_ = 0;
+  bool stop_ = false;
+};
+
 // fn(chunk index, first sample, samples in chunk)
 inline void parallel_chunks(int B, const std::function<void(int, int, int)>& fn) {
   const int nc = num_chunks(B);
@@ -35,7 +101,7 @@ inline void parallel_chunks(int B, const std::function<void(int, int, int)>& fn)
   std::atomic<int> next{0};
   std::exception_ptr err;
   std::atomic<bool> failed{false};
-  auto work = [&]() {
+  auto work = [&](int) {
     for (int c; (c = next.fetch_add(1)) < nc;) {
       if (failed) return;
       try {
@@ -46,10 +112,8 @@ inline void parallel_chunks(int B, const std::function<void(int, int, int)>& fn)
       }
     }
   };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < nt; ++t) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
+  if (nt <= 1) work(0);
+  else WorkerPool::get().run(nt, work);
   if (err) std::rethrow_exception(err);
 }
 
@@ -61,7 +125,10 @@ template <class Fn>
 double chunked_mean_grad(const std::vector<std::pair<float*, std::size_t>>& out, int B, Fn fn) {
   const int nc = num_chunks(B);
   const std::size_t ng = out.size();
-  std::vector<std::vector<std::vector<float>>> cg(nc);
+  // kept between calls (no page faults per call); a reference, so the workers see this thread's
+  thread_local std::vector<std::vector<std::vector<float>>> kept;
+  auto& cg = kept;
+  if (int(cg.size()) < nc) cg.resize(std::size_t(nc));
   std::vector<double> cl(nc);
   parallel_chunks(B, [&](int c, int b0, int nb) {
     cg[c].resize(ng);

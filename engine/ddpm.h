@@ -21,6 +21,7 @@ double ddpm_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const T
   const int d = s.d, B = int(x0.cols());
   if (per_sample) per_sample->resize(B);
   double total = 0;
+  const MlpWeights<T> w(s, p);
   EmbedCache<T> ec;
   MlpCache<T> cache;
   MatX<T> xt, eps, pred, dy;
@@ -36,7 +37,7 @@ double ddpm_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const T
       for (int k = 0; k < d; ++k) eps(k, j) = T(normal_at(key, kStreamDDPM, 1, gb + std::uint32_t(j), std::uint32_t(k)));
     xt = al * x0.middleCols(b, n) + sg * eps;
     mlp_embed(ec, s, p, T(t));
-    mlp_forward(pred, s, p, xt, ec, &cache);
+    mlp_forward(pred, w, xt, ec, &cache);
     MatX<T> r = pred - eps;
     for (int j = 0; j < n; ++j) {
       T l = r.col(j).squaredNorm();
@@ -44,7 +45,7 @@ double ddpm_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const T
       if (per_sample) (*per_sample)[b + j] = l;
     }
     dy = (T(2) / T(B)) * r;
-    mlp_backward(dp, nullptr, s, p, xt, ec, cache, dy);
+    mlp_backward(dp, nullptr, w, xt, ec, cache, dy);
     b += n;
   }
   return total / B;

@@ -204,10 +204,11 @@ template <class T>
 void ffjord_sample(MatX<T>& x, const NetShape& s, const T* p, double t0, double t1, int steps) {
   const double h = (t1 - t0) / steps;
   MatX<T> k1, k2, k3, k4;
+  const MlpWeights<T> w(s, p);
   auto v = [&](MatX<T>& out, const MatX<T>& y, double t) {
     EmbedCache<T> ec;
     mlp_embed(ec, s, p, T(t));
-    mlp_forward(out, s, p, y, ec, nullptr);
+    mlp_forward(out, w, y, ec, nullptr);
   };
   for (int n = steps; n > 0; --n) {
     const double t = t0 + n * h;

@@ -8,15 +8,9 @@
 #include <cmath>
 
 #include "engine/diffflow.h"
+#include "engine/ode_options.h"
 
 namespace df {
-
-struct OdeOptions {
-  int substeps = 2;       // RK4 steps per grid cell
-  int exact_max_d = 16;   // exact trace up to this dimension
-  int probes = 1;         // Hutchinson probes per evaluation above it
-  NoiseKey probe_key{};   // keys the Rademacher probes
-};
 
 // v and its trace at (x, t), gsq = g(t)².
 template <class T>
@@ -35,10 +29,10 @@ void pf_velocity_trace(MatX<T>& v, VecX<T>& tr, const NetPair<T>& net, const Mat
   v = F - (T(0.5) * gsq) * S;
   // J_v u = J_f u − ½ g² J_s u, with J_f = −½β I for DDPM and J_s = 0 for FFJORD
   auto jv = [&](MatX<T>& out, const MatX<T>& u) {
-    if (f_net) mlp_jvp(jf, s, net.f, cf, u); else jf = T(-0.5) * beta * u;
+    if (f_net) mlp_jvp(jf, net.wf, cf, u); else jf = T(-0.5) * beta * u;
     out = jf;
     if (s_net) {
-      mlp_jvp(js, s, net.s, cs, u);
+      mlp_jvp(js, net.ws, cs, u);
       out -= (T(0.5) * gsq * s_scale) * js;
     }
   };

@@ -1,4 +1,7 @@
-// CPU twin of the Fourier MLP passes (MATH.md §7), batched over samples with Eigen.
+// CPU twin of the Fourier MLP passes (MATH.md §7), batched over samples: the products are the
+// register-blocked SIMD kernels of kernels/cpu/gemm.h over the packed weights of
+// kernels/cpu/mlp_weights.h, with bias and GELU fused after each product (kernels/cpu/normal_simd.h);
+// the time embedding (one vector per call) uses Eigen.
 // Shapes: x, y, dx, dy, u are d×B (one column per sample); activations are W×B.
 //   mlp_embed     e(t) for one time t                                   (= into EmbedCache)
 //   mlp_forward   y = net(x, t)                                         (=; fills the cache)
@@ -6,12 +9,17 @@
 //   mlp_jvp       ju = (∂y/∂x) u                                        (=)
 // The time embedding depends on t only: computed once per call, and its gradient is the batch
 // sum of the first layer's pre-activation gradient, back-propagated once.
+// Every pass takes the packed weights (MlpWeights, built once per sweep) or, for convenience,
+// the flat parameters (then packed on the fly).
 // Templated on the scalar: float for training, double for the gradient checks.
 #pragma once
 #include <Eigen/Dense>
 #include <vector>
 
 #include "engine/params.h"
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/mlp_weights.h"
+#include "kernels/cpu/normal_simd.h"
 #include "kernels/math/fourier.h"
 #include "kernels/math/gelu.h"
 
@@ -39,9 +47,58 @@ template <class T> struct EmbedCache {
 };
 
 template <class T> struct MlpCache {
-  std::vector<MatX<T>> z;  // pre-activations z_0..z_L, W×B each
-  std::vector<MatX<T>> h;  // activations GELU(z_l)
+  std::vector<MatX<T>> h;   // activations GELU(z_l), l = 0..L, W×B each
+  std::vector<MatX<T>> gp;  // GELU'(z_l): the backward and tangent passes multiply by it
+  std::vector<MatX<T>> z;   // pre-activations z_l, kept only when keep_z (GELU'' needs them)
+  bool keep_z = false;
 };
+
+namespace mlp_detail {
+
+// Per-thread scratch for the intermediate layers of the passes that keep no cache.
+template <class T> T* scratch(int slot, std::size_t n) {
+  thread_local std::vector<T> bufs[6];
+  std::vector<T>& b = bufs[slot];
+  if (b.size() < n) b.resize(n);
+  return b.data();
+}
+
+// Applies f(zv, m, j, r) to each vector of the tile rows [r0, r0+rows) × columns [j0, j0+cols)
+// of a column-major W-row matrix: m = lanes valid in this vector (the last may be partial).
+template <class T, class F> void for_tile(int r0, int rows, int j0, int cols, F&& f) {
+  constexpr int L = kLanes<T>;
+  for (int j = j0; j < j0 + cols; ++j)
+    for (int r = r0; r < r0 + rows; r += L) f(std::min(L, r0 + rows - r), j, r);
+}
+
+template <class T> Vec<T> ld(const T* p, int m) { return m == kLanes<T> ? load(p) : load_n(p, m); }
+template <class T> void st(T* p, Vec<T> v, int m) {
+  if (m == kLanes<T>) store(p, v);
+  else store_n(p, v, m);
+}
+
+// Epilogue out ⊙= gp on each tile (W×n matrices). gp comes from a cache, often the trajectory
+// store in memory: the next tile's lines are fetched ahead.
+template <class T> auto times_gp(T* out, const T* gp, int W, int n) {
+  return [=](int r0, int rows, int j0, int cols) {
+    if (j0 + cols < n) prefetch_cols(gp + std::size_t(j0 + cols) * W + r0, W, std::min(cols, n - j0 - cols), rows);
+    for_tile<T>(r0, rows, j0, cols, [&](int m, int j, int r) {
+      const std::size_t at = std::size_t(j) * W + r;
+      st(out + at, ld(out + at, m) * ld(gp + at, m), m);
+    });
+  };
+}
+
+// y (d×n) = out.w h + out.b: dot products below one vector of outputs, else a k-major product.
+template <class T> void output_layer(MatX<T>& y, const MlpWeights<T>& w, const T* h, int n) {
+  const NetShape& s = w.s;
+  y.resize(s.d, n);
+  if (s.d < kLanes<T>) gemm_dot(s.d, n, s.W, w.p + s.off_outw(), s.W, h, s.W, y.data(), s.d);
+  else gemm_kmajor(s.d, n, s.W, w.fout(), w.dp, h, s.W, y.data(), s.d);
+  y.colwise() += ConstVecMap<T>(w.p + s.off_outb(), s.d);
+}
+
+}  // namespace mlp_detail
 
 template <class T> void mlp_embed(EmbedCache<T>& ec, const NetShape& s, const T* p, T t) {
   const int W = s.W;
@@ -53,30 +110,61 @@ template <class T> void mlp_embed(EmbedCache<T>& ec, const NetShape& s, const T*
   ec.e = ConstRowMap<T>(p + s.off_t2w(), W, W) * ec.g1 + ConstVecMap<T>(p + s.off_t2b(), W);
 }
 
+// Each layer: one k-major product, then bias (+ e(t) at the input layer) and GELU on the tile
+// while it is in L1. With a cache, h_l and GELU'(z_l) (and z_l when keep_z) are kept.
+template <class T>
+void mlp_forward(MatX<T>& y, const MlpWeights<T>& w, const MatX<T>& x, const EmbedCache<T>& ec,
+                 Opt<MlpCache<T>> cache) {
+  using namespace mlp_detail;
+  const NetShape& s = w.s;
+  const int W = s.W, L = s.L, n = int(x.cols());
+  const VecX<T> c0 = ConstVecMap<T>(w.p + s.off_inb(), W) + ec.e;
+  const bool keep_z = cache && cache->keep_z;
+  if (cache) {
+    cache->h.resize(L + 1);
+    cache->gp.resize(L + 1);
+    cache->z.resize(keep_z ? L + 1 : 0);
+  }
+  const T* in = x.data();
+  for (int l = 0; l <= L; ++l) {
+    T *h, *gp = nullptr, *z;
+    if (cache) {
+      cache->h[l].resize(W, n);
+      cache->gp[l].resize(W, n);
+      h = cache->h[l].data();
+      gp = cache->gp[l].data();
+      if (keep_z) cache->z[l].resize(W, n);
+      z = keep_z ? cache->z[l].data() : h;
+    } else {
+      h = z = scratch<T>(l % 2, std::size_t(W) * n);
+    }
+    const T* bias = l == 0 ? c0.data() : w.p + s.off_hb(l - 1);
+    auto epi = [&](int r0, int rows, int j0, int cols) {
+      for_tile<T>(r0, rows, j0, cols, [&](int m, int j, int r) {
+        const std::size_t at = std::size_t(j) * W + r;
+        const Vec<T> zv = ld(z + at, m) + ld(bias + r, m);
+        if (keep_z) st(z + at, zv, m);
+        if (gp) {
+          Vec<T> g, g1;
+          gelu_pair(zv, &g, &g1);
+          st(h + at, g, m);
+          st(gp + at, g1, m);
+        } else {
+          st(h + at, gelu_forward(zv), m);
+        }
+      });
+    };
+    if (l == 0) gemm_kmajor(W, n, s.d, w.fin(), w.Wp, in, s.d, z, W, epi);
+    else gemm_kmajor(W, n, W, w.fh(l - 1), w.Wp, in, W, z, W, epi);
+    in = h;
+  }
+  output_layer(y, w, in, n);
+}
+
 template <class T>
 void mlp_forward(MatX<T>& y, const NetShape& s, const T* p, const MatX<T>& x, const EmbedCache<T>& ec,
                  Opt<MlpCache<T>> cache) {
-  const int W = s.W;
-  MatX<T> z = ConstRowMap<T>(p + s.off_inw(), W, s.d) * x;
-  z.colwise() += ConstVecMap<T>(p + s.off_inb(), W) + ec.e;
-  MatX<T> h = z.unaryExpr([](T v) { return gelu_forward(v); });
-  if (cache) {
-    cache->z.resize(s.L + 1);
-    cache->h.resize(s.L + 1);
-    cache->z[0] = z;
-    cache->h[0] = h;
-  }
-  for (int l = 0; l < s.L; ++l) {
-    z.noalias() = ConstRowMap<T>(p + s.off_hw(l), W, W) * h;
-    z.colwise() += ConstVecMap<T>(p + s.off_hb(l), W);
-    h = z.unaryExpr([](T v) { return gelu_forward(v); });
-    if (cache) {
-      cache->z[l + 1] = z;
-      cache->h[l + 1] = h;
-    }
-  }
-  y.noalias() = ConstRowMap<T>(p + s.off_outw(), s.d, W) * h;
-  y.colwise() += ConstVecMap<T>(p + s.off_outb(), s.d);
+  mlp_forward(y, MlpWeights<T>(s, p), x, ec, cache);
 }
 
 // dparams += gradient of the time embedding's parameters for de = ∂L/∂e(t) (W).
@@ -95,39 +183,72 @@ void mlp_embed_backward(T* dp, const NetShape& s, const T* p, const EmbedCache<T
 }
 
 // Back-propagates dy through the network at the cached state. dx may be null.
+//   dz_L = (out.wᵀ dy) ⊙ GELU'(z_L);  dW_l += dz_{l+1} h_lᵀ;  dz_l = (h[l].wᵀ dz_{l+1}) ⊙ GELU'(z_l)
+template <class T>
+void mlp_backward(T* dp, Opt<MatX<T>> dx, const MlpWeights<T>& w, const MatX<T>& x, const EmbedCache<T>& ec,
+                  const MlpCache<T>& cache, const MatX<T>& dy) {
+  using namespace mlp_detail;
+  const NetShape& s = w.s;
+  const int W = s.W, L = s.L, d = s.d, n = int(dy.cols());
+  gemm_acc_nt(d, W, n, dy.data(), d, cache.h[L].data(), W, dp + s.off_outw(), W);
+  rowsum_acc(dp + s.off_outb(), d, n, dy.data(), d);
+  T* dz = scratch<T>(2, std::size_t(W) * n);
+  T* dz2 = scratch<T>(3, std::size_t(W) * n);
+  gemm_kmajor(W, n, d, w.bout(), w.Wp, dy.data(), d, dz, W, times_gp(dz, cache.gp[L].data(), W, n));
+  for (int l = L; l >= 1; --l) {
+    gemm_acc_nt(W, W, n, dz, W, cache.h[l - 1].data(), W, dp + s.off_hw(l - 1), W);
+    rowsum_acc(dp + s.off_hb(l - 1), W, n, dz, W);
+    gemm_kmajor(W, n, W, w.bh(l - 1), w.Wp, dz, W, dz2, W, times_gp(dz2, cache.gp[l - 1].data(), W, n));
+    std::swap(dz, dz2);
+  }
+  // input layer: in.w += dz_0 xᵀ, vectorized along the longer of W and d
+  if (d >= kLanes<T>) {
+    gemm_acc_nt(W, d, n, dz, W, x.data(), d, dp + s.off_inw(), d);
+  } else {
+    T* t = scratch<T>(4, std::size_t(d) * W);
+    std::fill(t, t + std::size_t(d) * W, T(0));
+    gemm_acc_nt(d, W, n, x.data(), d, dz, W, t, W);
+    for (int o = 0; o < W; ++o)
+      for (int i = 0; i < d; ++i) dp[s.off_inw() + std::size_t(o) * d + i] += t[std::size_t(i) * W + o];
+  }
+  VecX<T> de = VecX<T>::Zero(W);
+  rowsum_acc(de.data(), W, n, dz, W);
+  VecMap<T>(dp + s.off_inb(), W) += de;
+  if (dx) {
+    dx->resize(d, n);
+    if (d < kLanes<T>) gemm_dot(d, n, W, w.fin(), w.Wp, dz, W, dx->data(), d);
+    else gemm_kmajor(d, n, W, w.bin(), w.dp, dz, W, dx->data(), d);
+  }
+  mlp_embed_backward(dp, s, w.p, ec, de);
+}
+
 template <class T>
 void mlp_backward(T* dp, Opt<MatX<T>> dx, const NetShape& s, const T* p, const MatX<T>& x,
                   const EmbedCache<T>& ec, const MlpCache<T>& cache, const MatX<T>& dy) {
-  const int W = s.W, L = s.L;
-  RowMap<T>(dp + s.off_outw(), s.d, W).noalias() += dy * cache.h[L].transpose();
-  VecMap<T>(dp + s.off_outb(), s.d) += dy.rowwise().sum();
-  MatX<T> dh = ConstRowMap<T>(p + s.off_outw(), s.d, W).transpose() * dy;
-  MatX<T> dz;
-  for (int l = L; l >= 1; --l) {
-    dz = dh.cwiseProduct(cache.z[l].unaryExpr([](T v) { return gelu_backward(v); }));
-    RowMap<T>(dp + s.off_hw(l - 1), W, W).noalias() += dz * cache.h[l - 1].transpose();
-    VecMap<T>(dp + s.off_hb(l - 1), W) += dz.rowwise().sum();
-    dh.noalias() = ConstRowMap<T>(p + s.off_hw(l - 1), W, W).transpose() * dz;
-  }
-  dz = dh.cwiseProduct(cache.z[0].unaryExpr([](T v) { return gelu_backward(v); }));
-  RowMap<T>(dp + s.off_inw(), W, s.d).noalias() += dz * x.transpose();
-  VecX<T> de = dz.rowwise().sum();
-  VecMap<T>(dp + s.off_inb(), W) += de;
-  if (dx) dx->noalias() = ConstRowMap<T>(p + s.off_inw(), W, s.d).transpose() * dz;
-  mlp_embed_backward(dp, s, p, ec, de);
+  mlp_backward(dp, dx, MlpWeights<T>(s, p), x, ec, cache, dy);
 }
 
-// Forward-mode tangent: ju = J(x) u at the cached state.
+// Forward-mode tangent: ju = J(x) u at the cached state (ż_0 = in.w u, ḣ_l = GELU'(z_l) ⊙ ż_l).
+template <class T>
+void mlp_jvp(MatX<T>& ju, const MlpWeights<T>& w, const MlpCache<T>& cache, const MatX<T>& u) {
+  using namespace mlp_detail;
+  const NetShape& s = w.s;
+  const int W = s.W, n = int(u.cols());
+  T* a = scratch<T>(4, std::size_t(W) * n);
+  T* b = scratch<T>(5, std::size_t(W) * n);
+  gemm_kmajor(W, n, s.d, w.fin(), w.Wp, u.data(), s.d, a, W, times_gp(a, cache.gp[0].data(), W, n));
+  for (int l = 0; l < s.L; ++l) {
+    gemm_kmajor(W, n, W, w.fh(l), w.Wp, a, W, b, W, times_gp(b, cache.gp[l + 1].data(), W, n));
+    std::swap(a, b);
+  }
+  ju.resize(s.d, n);
+  if (s.d < kLanes<T>) gemm_dot(s.d, n, W, w.p + s.off_outw(), W, a, W, ju.data(), s.d);
+  else gemm_kmajor(s.d, n, W, w.fout(), w.dp, a, W, ju.data(), s.d);
+}
+
 template <class T>
 void mlp_jvp(MatX<T>& ju, const NetShape& s, const T* p, const MlpCache<T>& cache, const MatX<T>& u) {
-  const int W = s.W;
-  MatX<T> dz = ConstRowMap<T>(p + s.off_inw(), W, s.d) * u;
-  MatX<T> dh = dz.cwiseProduct(cache.z[0].unaryExpr([](T v) { return gelu_backward(v); }));
-  for (int l = 0; l < s.L; ++l) {
-    dz.noalias() = ConstRowMap<T>(p + s.off_hw(l), W, W) * dh;
-    dh = dz.cwiseProduct(cache.z[l + 1].unaryExpr([](T v) { return gelu_backward(v); }));
-  }
-  ju.noalias() = ConstRowMap<T>(p + s.off_outw(), s.d, W) * dh;
+  mlp_jvp(ju, MlpWeights<T>(s, p), cache, u);
 }
 
 }  // namespace df

@@ -29,6 +29,7 @@ void mlp_trace_forward(MatX<T>& y, VecX<T>& tr, const NetShape& s, const T* p, c
   const bool hutch = !c.probes.empty();
   const int nt = hutch ? int(c.probes.size()) : d;
   c.scale = hutch ? T(1) / T(nt) : T(1);
+  c.primal.keep_z = true;
   mlp_forward(y, s, p, x, ec, &c.primal);
   c.zt.assign(nt, std::vector<MatX<T>>(L + 1));
   c.ht.assign(nt, std::vector<MatX<T>>(L + 1));
@@ -37,10 +38,10 @@ void mlp_trace_forward(MatX<T>& y, VecX<T>& tr, const NetShape& s, const T* p, c
   for (int k = 0; k < nt; ++k) {
     if (hutch) c.zt[k][0] = In * c.probes[k];
     else c.zt[k][0] = In.col(k).replicate(1, B);
-    c.ht[k][0] = c.zt[k][0].cwiseProduct(c.primal.z[0].unaryExpr([](T v) { return gelu_backward(v); }));
+    c.ht[k][0] = c.zt[k][0].cwiseProduct(c.primal.gp[0]);
     for (int l = 1; l <= L; ++l) {
       c.zt[k][l] = ConstRowMap<T>(p + s.off_hw(l - 1), W, W) * c.ht[k][l - 1];
-      c.ht[k][l] = c.zt[k][l].cwiseProduct(c.primal.z[l].unaryExpr([](T v) { return gelu_backward(v); }));
+      c.ht[k][l] = c.zt[k][l].cwiseProduct(c.primal.gp[l]);
     }
     if (hutch) tr += c.scale * (c.probes[k].cwiseProduct(Out * c.ht[k][L])).colwise().sum().transpose();
     else tr += (Out.row(k) * c.ht[k][L]).transpose();
@@ -72,7 +73,7 @@ void mlp_trace_backward(T* dp, Opt<MatX<T>> dx, const NetShape& s, const T* p, c
   }
   MatX<T> zbar, ztbar;
   for (int l = L; l >= 0; --l) {
-    MatX<T> s1 = c.primal.z[l].unaryExpr([](T v) { return gelu_backward(v); });
+    const MatX<T>& s1 = c.primal.gp[l];
     MatX<T> s2 = c.primal.z[l].unaryExpr([](T v) { return gelu_second(v); });
     zbar = hbar.cwiseProduct(s1);
     std::vector<MatX<T>> ztb(nt);
