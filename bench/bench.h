@@ -2,15 +2,17 @@
 //   bench_main.cpp     flags, defaults, the order of the measurements
 //   engine_timing.cpp  the engine's training iteration (composed like host/trainer.cpp),
 //                      sampling (reverse_sweep), device description, device memory
-//   parity.cpp         the input files for bench/torch_port.py and the engine's own loss and
+//   parity.cpp         the input files for the peers' scripts and the engine's own loss and
 //                      gradient norms in double (templated reference) and float (the backend)
-//   torch_runner.cpp   finding a python with torch, running torch_port.py, reading its JSON
+//   peers.cpp          the peers (PyTorch eager/compiled, reference and 2N+1 algorithms; JAX):
+//                      finding a python that imports them, running their scripts, reading JSON
 //   report.cpp         DIR/speed.json and DIR/speed.md, the PERF.md targets marked
 // FLOP count (PERF.md §2): one network forward per sample with the time embedding computed
 // once per step costs 2W(d + L·W + d); an iteration runs 2N+1 of them in the diffuse sweep, the
 // same again recomputed in the adjoint sweep plus a backward ≈ 2× forward, so
 // FLOP/iter = 4·(2N+1)·B·2W(2d + L·W) (≈ 242 GFLOP at B = 10k, N = 30, W = 128, L = 3, d = 2).
-// The extra drift evaluations that re-diffuse the checkpoint segments are not counted.
+// The extra drift evaluations that re-diffuse the checkpoint segments are not counted. The CPU
+// backend, when it keeps the trajectory's caches, executes 3·(2N+1)·B·fwd (executed_flop).
 #pragma once
 #include <cmath>
 #include <string>
@@ -22,14 +24,15 @@ namespace dfb {
 
 struct Config {
   std::string device_req = "auto", backend, why, description;
-  int threads = 1;
+  int threads = 1;                 // the first of thread_list: the main run (batch sweep, memory)
+  std::vector<int> thread_list;    // CPU: the engine and every peer are timed at each
   df::NetShape shape;
   int B = 0, N = 30, iters = 0, warmup = 0, sample_B = 0, K = 1;
   std::vector<int> batches;
   std::string defaults;  // which default set was used ("gpu (PERF.md)" or "cpu (small)")
   std::string out;
-  bool no_torch = false;
-  std::string python, script;
+  std::vector<std::string> peer_keys;  // empty: no peers
+  std::string python, script_dir;
   std::uint64_t seed = 0;
 };
 
@@ -59,28 +62,58 @@ struct Parity {
   int B = 0, N = 0;
   double tol64 = 1e-6, tol32 = 1e-3;
   double eng64[3] = {NAN, NAN, NAN}, eng32[3] = {NAN, NAN, NAN};  // loss, |grad f|, |grad s|
-  double torch64[3] = {NAN, NAN, NAN}, torch32[3] = {NAN, NAN, NAN};
+  double peer64[3] = {NAN, NAN, NAN}, peer32[3] = {NAN, NAN, NAN};
   double rel64 = NAN, rel32 = NAN, rel_eng32 = NAN;  // max relative differences
-  std::string torch_json;
+  std::string json;
 };
 
-struct Torch {
-  std::string status = "skipped", python, version, json, blas;
-  double matmul_gflops = NAN;  // the peer's fp32 B×W·W×W product, a check on its BLAS
-  double eager_ms = NAN, graph_ms = NAN, sample_sps = NAN, eager_mem = NAN, graph_mem = NAN;
-  std::string graph_status;
+// A peer implementation (PERF.md §6): a script of bench/ run with fixed arguments.
+struct PeerSpec {
+  std::string key, label, script, args, module;  // module: what the python must import
+  bool parity = true;                           // false: same model code as another peer
+  std::string parity_note;
+};
+
+// One timing of a peer at a thread count.
+struct PeerTime {
+  int threads = 1;
+  std::string status = "not run", json, graph_status, blas;
+  double train_ms = NAN, train_min = NAN, graph_ms = NAN, sample_sps = NAN, matmul_gflops = NAN;
+  double eager_mem = NAN, graph_mem = NAN, compile_s = NAN;
+};
+
+struct Peer {
+  PeerSpec spec;
+  std::string python, version, status = "not run";
+  Parity parity;
+  std::vector<PeerTime> times;
+};
+
+// The engine at one thread count.
+struct EngineRun {
+  int threads = 1;
+  Timing train;
+  Sampling sample;
+};
+
+// The engine's own matrix product at the sweep shape, one thread: (W×W)·(W×n) through
+// kernels/cpu/gemm.h, the floor of the GEMM-bound work.
+struct GemmRate {
+  int M = 0, K = 0, n = 0;
+  double engine_gflops = NAN, eigen_gflops = NAN;
 };
 
 struct Report {
   Config cfg;
-  std::string date, commit;
-  Timing train;
+  std::string date, commit, isa;
+  Timing train;       // the main run (cfg.threads)
   Timing train_bf16;  // CUDA only: the same iteration with bf16 matrix operands (--precision bf16)
   std::string bf16_note;  // why train_bf16 was not measured, when the backend refused
   Sampling sample;
   std::vector<Timing> sweep;
-  Parity parity;
-  Torch torch;
+  std::vector<EngineRun> runs;  // CPU: one per thread count (runs[0] is the main run)
+  std::vector<Peer> peers;
+  GemmRate gemm;
   MemPerSample mem;
   double peak_rss_bytes = NAN;
 };
@@ -88,6 +121,11 @@ struct Report {
 // FLOP of one forward per sample (embedding once per step), of a training iteration, of sampling.
 inline double fwd_flop(const df::NetShape& s) { return 2.0 * s.W * (2.0 * s.d + double(s.L) * s.W); }
 inline double iter_flop(const df::NetShape& s, int N, int B) { return 4.0 * (2 * N + 1) * B * fwd_flop(s); }
+// What the CPU backend executes: with the trajectory's caches kept (engine/cpu_parallel.h) the
+// adjoint recomputes no forward, 3·(2N+1) forward-equivalents; else PERF.md's count.
+inline double executed_flop(const df::NetShape& s, int N, int B, bool kept) {
+  return (kept ? 3.0 : 4.0) * (2 * N + 1) * B * fwd_flop(s);
+}
 inline double sample_flop(const df::NetShape& s, int N, int B) { return 2.0 * N * B * fwd_flop(s); }
 inline const char* kFlopFormula = "FLOP/iter = 4*(2N+1)*B*2W(2d+L*W): (2N+1) forwards in the diffuse sweep, "
                                   "the same recomputed plus a backward (~2x forward) in the adjoint sweep; "
@@ -100,24 +138,29 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
                      int warmup);
 Sampling time_sampling(df::Backend& be, const Config& cfg, int B, int reps);
 MemPerSample memory_per_sample(df::Backend& be, const Config& cfg, int B1, int B2);
-std::string describe_device(const std::string& backend, int threads);
+std::string describe_device(const std::string& backend, const std::vector<int>& threads);
 double peak_rss_bytes();
 
 // parity.cpp
 std::vector<float> olympic_batch(int B, std::uint64_t seed);  // model coordinates, d×B
-void write_torch_input(const std::string& path, const Config& cfg, int B, int N, const std::vector<float>& x0,
-                       bool with_eps);
+void write_peer_input(const std::string& path, const Config& cfg, int B, int N, const std::vector<float>& x0,
+                      bool with_eps);
 void engine_parity(df::Backend& be, const Config& cfg, Parity& par, const std::string& input_path);
 void compare_parity(Parity& par);
 
-// torch_runner.cpp
-std::string find_python(const std::string& preferred);  // "" when none has torch
+// peers.cpp
+std::vector<PeerSpec> peer_specs(const Config& cfg);  // cfg.peer_keys resolved; InputError for unknown keys
+std::vector<std::string> known_peers(bool gpu);        // the default set for a CPU or GPU run
+std::string find_python(const std::string& preferred, const std::string& module);  // "" when none imports it
 int run_capture(const std::string& cmd, std::string* out);
 std::string shell_quote(const std::string& s);
 bool json_number(const std::string& js, const std::string& key, double* v);
 std::string json_string(const std::string& js, const std::string& key);
-void run_torch_parity(const Config& cfg, const std::string& python, Parity& par, const std::string& input);
-void run_torch_time(const Config& cfg, const std::string& python, Torch& tor, const std::string& input);
+void run_peer_parity(const Config& cfg, Peer& peer, const Parity& engine, const std::string& input);
+PeerTime run_peer_time(const Config& cfg, const Peer& peer, int threads, const std::string& input);
+
+// engine_timing.cpp (CPU): the engine's GEMM rate at the sweep shape
+GemmRate measure_gemm(int W, int n);
 
 // report.cpp
 void write_reports(const Report& rep);

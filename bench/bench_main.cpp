@@ -1,16 +1,18 @@
-// diffflow-bench: the speed benchmark of PERF.md §3–§5.
+// diffflow-bench: the speed benchmark of PERF.md §3–§6.
 //   diffflow-bench speed [--device cpu|cuda|auto] [--batch B] [--steps N] [--width W]
 //                        [--layers L] [--iters K] [--warmup K] [--batches 1000,3000,10000]
-//                        [--sample-batch B] [--threads T] [--seed S] [--no-torch]
-//                        [--python PATH] [--script PATH] --out DIR
-// In one go, on one machine: the engine's training iteration (median of K after warm-up),
-// sampling, a batch sweep; then, unless --no-torch or no python can import torch, loss and
-// gradient parity against bench/torch_port.py on a small case (B ≤ 128, same N, W, L) and the
-// port's timing with the same B, N, W, L, device and thread count (eager, and CUDA-graph on a
-// GPU). Writes DIR/speed.json and DIR/speed.md (see report.cpp); progress goes to stderr.
+//                        [--sample-batch B] [--threads T1,T2,..] [--seed S]
+//                        [--peers torch-ref,torch-shared,torch-compile,jax|none] [--no-torch]
+//                        [--python PATH] --out DIR
+// In one go, on one machine: the engine's GEMM rate at the sweep shape (CPU), its training
+// iteration (median of K after warm-up) and sampling at every thread count, a batch sweep; then
+// for every peer (bench/peers.cpp) loss and gradient parity against the engine on a small case
+// (B ≤ 128, same N, W, L) and its timing with the same B, N, W, L, data, parameters and each
+// thread count (pinned to that many CPUs; on a GPU eager and CUDA-graph). Writes DIR/speed.json
+// and DIR/speed.md (report.cpp); progress goes to stderr.
 // Defaults: on a GPU the PERF.md configuration (B = 10,000, N = 30, W = 128, L = 3, d = 2,
-// 50 timed iterations after 10, sampling at B = 100,000); on the CPU a smaller batch that
-// finishes in about a minute on 2 cores (B = 1,000, 3 timed after 1, sweep 250,500,1000).
+// 50 timed iterations after 10, sampling at B = 100,000, peer torch-ref); on the CPU B = 1,000,
+// 3 timed after 1, sweep 250,500,1000, threads 1 and all, every CPU peer.
 // Exit codes: 0 done (also when parity fails: see the reports), 2 bad input, 1 internal error.
 #include <algorithm>
 #include <cstdio>
@@ -23,6 +25,7 @@
 
 #include "bench/bench.h"
 #include "engine/cpu_parallel.h"
+#include "kernels/cpu/simd.h"
 #include "host/cli_args.h"
 #include "host/errors.h"
 
@@ -30,14 +33,15 @@ namespace {
 
 const char* kUsage =
     "usage: diffflow-bench speed [--device cpu|cuda|auto] [--batch B] [--steps N] [--width W] [--layers L]\n"
-    "                            [--iters K] [--warmup K] [--batches 1000,3000,10000] [--no-torch]\n"
-    "                            [--python PATH] --out DIR      (diffflow-bench speed --help for all flags)\n"
+    "                            [--iters K] [--warmup K] [--batches 1000,3000,10000] [--threads 1,2]\n"
+    "                            [--peers LIST|none] [--python PATH] --out DIR   (speed --help: all flags)\n"
 #ifdef DF_BENCH_HAVE_COMPARE
     "       diffflow-bench compare --data NAME ... --out DIR     (diffflow-bench compare --help)\n"
 #endif
+    "       diffflow-bench gemm [--width W] [--chunks 64,128,..] --out DIR   (the CPU products)\n"
     ;
 
-std::vector<int> parse_batches(const std::string& text) {
+std::vector<int> parse_list(const std::string& flag, const std::string& text, long hi) {
   std::vector<int> out;
   std::size_t pos = 0;
   while (pos <= text.size()) {
@@ -50,13 +54,34 @@ std::vector<int> parse_batches(const std::string& text) {
     } catch (...) {
       used = 0;
     }
-    if (item.empty() || used != item.size() || v < 1 || v > 10000000)
-      throw df::InputError("speed: --batches: '" + item + "' is not a batch size in [1, 10000000]");
+    if (item.empty() || used != item.size() || v < 1 || v > hi)
+      throw df::InputError("speed: --" + flag + ": '" + item + "' is not a whole number in [1, " + std::to_string(hi) + "]");
     out.push_back(int(v));
     pos = comma + 1;
   }
   return out;
 }
+
+std::vector<std::string> split_commas(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', pos), text.size());
+    out.push_back(text.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::string json_version(const std::string& js) {
+  for (const char* k : {"torch_version", "jax_version"}) {
+    const std::string v = dfb::json_string(js, k);
+    if (!v.empty()) return v;
+  }
+  return "";
+}
+
+void set_threads(int n) { setenv("DF_NUM_THREADS", std::to_string(n).c_str(), 1); }
 
 std::string utc_now() {
   std::time_t t = std::time(nullptr);
@@ -83,18 +108,20 @@ int cmd_speed(int argc, char** argv) {
   a.option("warmup", "K", "warm-up iterations", "10 on a GPU, 1 on the CPU");
   a.option("batches", "B1,B2,..", "batch sweep", "1000,3000,10000 on a GPU, 250,500,1000 on the CPU");
   a.option("sample-batch", "B", "sampling batch", "100000 on a GPU, --batch on the CPU");
-  a.option("threads", "T", "CPU threads for the engine and torch", "DF_NUM_THREADS, OMP_NUM_THREADS or all");
+  a.option("threads", "T1,T2,..", "CPU thread counts for the engine and the peers",
+           "1 and all on the CPU; DF_NUM_THREADS, OMP_NUM_THREADS or all on a GPU");
   a.option("seed", "S", "seed of the parameters, data and noise", "0");
-  a.flag("no-torch", "skip the PyTorch port (parity and timing)");
-  a.option("python", "PATH", "python with torch (then /usr/bin/python3, then python3)");
-  a.option("script", "PATH", "the PyTorch port", DF_BENCH_SCRIPT);
+  a.option("peers", "LIST|none", "peers to run (torch-ref, torch-shared, torch-compile, jax)",
+           "all on the CPU, torch-ref on a GPU");
+  a.flag("no-torch", "the same as --peers none");
+  a.option("python", "PATH", "python with the peers' modules (then .venv-peers, /usr/bin/python3, python3)");
+  a.option("scripts", "DIR", "where torch_port.py and jax_port.py are", DF_BENCH_DIR);
   a.option("out", "DIR", "where speed.json and speed.md go (created)");
   if (!a.parse(argc, argv, 2)) return 0;
 
   dfb::Config c;
   c.out = a.required("out");
-  if (a.has("threads")) setenv("DF_NUM_THREADS", std::to_string(a.integer("threads", 1, 1024)).c_str(), 1);
-  c.threads = df::num_threads();
+  if (a.has("threads")) c.thread_list = parse_list("threads", a.str("threads"), 1024);
   c.shape.W = int(a.integer("width", 1, 4096));
   c.shape.L = int(a.integer("layers", 0, 64));
   c.N = int(a.integer("steps", 1, 100000));
@@ -104,17 +131,30 @@ int cmd_speed(int argc, char** argv) {
   if (a.has("iters")) iters = int(a.integer("iters", 1, 100000));
   if (a.has("warmup")) warmup = int(a.integer("warmup", 0, 100000));
   if (a.has("sample-batch")) sample_B = int(a.integer("sample-batch", 1, 10000000));
-  if (a.has("batches")) c.batches = parse_batches(a.str("batches"));
-  c.no_torch = a.on("no-torch");
+  if (a.has("batches")) c.batches = parse_list("batches", a.str("batches"), 10000000);
   c.python = a.str("python");
-  c.script = a.str("script");
-  if (!c.no_torch && !std::filesystem::exists(c.script))
-    throw df::InputError("speed: --script: '" + c.script + "' does not exist");
+  c.script_dir = a.str("scripts");
   c.device_req = a.str("device");
   auto be = df::make_backend(c.device_req, &c.why);  // InputError for a bad or absent device
   c.backend = be->name();
   const bool gpu = c.backend == "cuda";
-  c.defaults = gpu ? "GPU defaults (PERF.md)" : "CPU defaults (small: about a minute on 2 cores)";
+  c.defaults = gpu ? "GPU defaults (PERF.md)" : "CPU defaults (B = 1000; threads 1 and all)";
+  if (c.thread_list.empty()) {
+    const int all = df::num_threads();
+    c.thread_list = gpu || all == 1 ? std::vector<int>{all} : std::vector<int>{1, all};
+  }
+  c.threads = c.thread_list[0];
+  if (a.on("no-torch") || (a.has("peers") && a.str("peers") == "none")) {
+    c.peer_keys.clear();
+  } else if (a.has("peers")) {
+    c.peer_keys = split_commas(a.str("peers"));
+  } else {
+    c.peer_keys = dfb::known_peers(gpu);
+  }
+  const std::vector<dfb::PeerSpec> specs = dfb::peer_specs(c);  // InputError for an unknown name
+  for (const auto& p : specs)
+    if (!std::filesystem::exists(p.script))
+      throw df::InputError("speed: --scripts: '" + p.script + "' does not exist");
   c.B = B.value_or(gpu ? 10000 : 1000);
   c.iters = iters.value_or(gpu ? 50 : 3);
   c.warmup = warmup.value_or(gpu ? 10 : 1);
@@ -124,7 +164,7 @@ int cmd_speed(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(c.out, ec);
   if (!std::filesystem::is_directory(c.out)) throw df::InputError("speed: --out: cannot create directory '" + c.out + "'");
-  c.description = dfb::describe_device(c.backend, c.threads);
+  c.description = dfb::describe_device(c.backend, c.thread_list);
 
   dfb::Report r;
   r.date = utc_now();
@@ -133,13 +173,34 @@ int cmd_speed(int argc, char** argv) {
   const int maxB = std::max(c.B, *std::max_element(c.batches.begin(), c.batches.end()));
   const std::vector<float> x0 = dfb::olympic_batch(maxB, c.seed);
 
-  std::fprintf(stderr, "[bench] engine training iteration: B=%d N=%d W=%d L=%d, median of %d after %d warm-up\n", c.B,
-               c.N, c.shape.W, c.shape.L, c.iters, c.warmup);
-  r.train = dfb::time_training(*be, c, x0, c.B, c.iters, c.warmup);
-  const double gf = dfb::iter_flop(c.shape, c.N, c.B) / 1e9;
-  std::fprintf(stderr, "[bench]   %.3f ms/iter, %.2f it/s, %.2f GFLOP/s\n", r.train.ms_median, 1e3 / r.train.ms_median,
-               gf / (r.train.ms_median / 1e3));
-  if (c.backend == "cuda") {
+  r.isa = df::isa_name();
+  if (!gpu) {
+    std::fprintf(stderr, "[bench] the engine's matrix product at the sweep shape, one thread (%s)\n", r.isa.c_str());
+    set_threads(1);
+    r.gemm = dfb::measure_gemm(c.shape.W, std::min(c.B, df::kChunk));
+    std::fprintf(stderr, "[bench]   (%dx%d)(%dx%d): engine %.1f GFLOP/s, Eigen %.1f GFLOP/s\n", r.gemm.M, r.gemm.K,
+                 r.gemm.K, r.gemm.n, r.gemm.engine_gflops, r.gemm.eigen_gflops);
+  }
+  for (int T : c.thread_list) {
+    set_threads(T);
+    dfb::EngineRun run;
+    run.threads = T;
+    std::fprintf(stderr, "[bench] engine training iteration: B=%d N=%d W=%d L=%d, %d thread(s), median of %d after %d warm-up\n",
+                 c.B, c.N, c.shape.W, c.shape.L, T, c.iters, c.warmup);
+    run.train = dfb::time_training(*be, c, x0, c.B, c.iters, c.warmup);
+    const double gf = dfb::iter_flop(c.shape, c.N, c.B) / 1e9;
+    std::fprintf(stderr, "[bench]   %.3f ms/iter, %.2f it/s, %.2f GFLOP/s (PERF.md's count)\n", run.train.ms_median,
+                 1e3 / run.train.ms_median, gf / (run.train.ms_median / 1e3));
+    const int reps = std::max(3, std::min(c.iters, 10));
+    std::fprintf(stderr, "[bench] engine sampling: B=%d N=%d, median of %d\n", c.sample_B, c.N, reps);
+    run.sample = dfb::time_sampling(*be, c, c.sample_B, reps);
+    std::fprintf(stderr, "[bench]   %.4g samples/s\n", run.sample.samples_per_s);
+    r.runs.push_back(run);
+  }
+  set_threads(c.threads);
+  r.train = r.runs[0].train;
+  r.sample = r.runs[0].sample;
+  if (gpu) {
     std::fprintf(stderr, "[bench] engine training iteration with bf16 matrix operands\n");
     be->set_precision("bf16");
     try {
@@ -154,49 +215,55 @@ int cmd_speed(int argc, char** argv) {
     r.mem = dfb::memory_per_sample(*be, c, 512, 2048);
     std::fprintf(stderr, "[bench]   %.0f bytes/sample (plan %.0f)\n", r.mem.bytes_per_sample, r.mem.plan_bytes_per_sample);
   }
-  const int reps = std::max(3, std::min(c.iters, 10));
-  std::fprintf(stderr, "[bench] engine sampling: B=%d N=%d, median of %d\n", c.sample_B, c.N, reps);
-  r.sample = dfb::time_sampling(*be, c, c.sample_B, reps);
-  std::fprintf(stderr, "[bench]   %.4g samples/s\n", r.sample.samples_per_s);
   for (int b : c.batches) {
-    std::fprintf(stderr, "[bench] batch sweep: B=%d\n", b);
+    std::fprintf(stderr, "[bench] batch sweep: B=%d, %d thread(s)\n", b, c.threads);
     r.sweep.push_back(b == c.B ? r.train : dfb::time_training(*be, c, x0, b, c.iters, c.warmup));
     std::fprintf(stderr, "[bench]   %.3f ms/iter\n", r.sweep.back().ms_median);
   }
 
-  if (c.no_torch) {
-    r.torch.status = r.parity.status = "skipped (--no-torch)";
-  } else if (const std::string py = dfb::find_python(c.python); py.empty()) {
-    r.torch.status = r.parity.status = "skipped: no python with torch (tried --python, /usr/bin/python3, python3)";
-    std::fprintf(stderr, "[bench] %s\n", r.torch.status.c_str());
-  } else {
-    const std::string pin = c.out + "/parity_input.txt", tin = c.out + "/torch_input.txt";
-    r.parity.B = std::min(c.B, 128);
-    r.parity.N = c.N;
-    std::fprintf(stderr, "[bench] engine parity values (B=%d N=%d, double reference and %s float)\n", r.parity.B,
-                 r.parity.N, c.backend.c_str());
-    dfb::engine_parity(*be, c, r.parity, pin);
-    dfb::run_torch_parity(c, py, r.parity, pin);
-    std::fprintf(stderr, "[bench]   parity %s%s%s\n", r.parity.status.c_str(), r.parity.note.empty() ? "" : ": ",
-                 r.parity.note.c_str());
-    dfb::write_torch_input(tin, c, c.B, c.N, x0, false);
-    dfb::run_torch_time(c, py, r.torch, tin);
-    std::fprintf(stderr, "[bench]   torch %s: eager %s ms/iter, graph %s, sampling %s samples/s\n",
-                 r.torch.status.c_str(), dfb::fmt(r.torch.eager_ms, "%.3f").c_str(),
-                 std::isfinite(r.torch.graph_ms) ? (dfb::fmt(r.torch.graph_ms, "%.3f") + " ms/iter").c_str()
-                                                  : r.torch.graph_status.c_str(),
-                 dfb::fmt(r.torch.sample_sps, "%.4g").c_str());
+  if (!specs.empty()) {
+    const std::string pin = c.out + "/parity_input.txt", tin = c.out + "/peer_input.txt";
+    dfb::Parity engine;
+    engine.B = std::min(c.B, 128);
+    engine.N = c.N;
+    std::fprintf(stderr, "[bench] engine parity values (B=%d N=%d, double reference and %s float)\n", engine.B,
+                 engine.N, c.backend.c_str());
+    dfb::engine_parity(*be, c, engine, pin);
+    dfb::write_peer_input(tin, c, c.B, c.N, x0, false);
+    for (const auto& spec : specs) {
+      dfb::Peer peer;
+      peer.spec = spec;
+      peer.python = dfb::find_python(c.python, spec.module);
+      if (peer.python.empty()) {
+        peer.status = peer.parity.status = "skipped: no python imports " + spec.module +
+                                           " (tried --python, .venv-peers: scripts/install-peers.sh, /usr/bin/python3, python3)";
+        std::fprintf(stderr, "[bench] %s %s\n", spec.key.c_str(), peer.status.c_str());
+        r.peers.push_back(peer);
+        continue;
+      }
+      dfb::run_peer_parity(c, peer, engine, pin);
+      std::fprintf(stderr, "[bench]   parity %s%s%s\n", peer.parity.status.c_str(), peer.parity.note.empty() ? "" : ": ",
+                   peer.parity.note.c_str());
+      for (std::size_t i = 0; i < c.thread_list.size(); ++i) {
+        peer.times.push_back(dfb::run_peer_time(c, peer, c.thread_list[i], tin));
+        const dfb::PeerTime& t = peer.times.back();
+        std::fprintf(stderr, "[bench]   %s: %s ms/iter (%.2fx the engine's time), sampling %s samples/s\n",
+                     t.status.c_str(), dfb::fmt(t.train_ms, "%.3f").c_str(), t.train_ms / r.runs[i].train.ms_median,
+                     dfb::fmt(t.sample_sps, "%.4g").c_str());
+      }
+      peer.status = peer.times.empty() ? "not run" : peer.times[0].status;
+      peer.version = json_version(peer.times.empty() ? "" : peer.times[0].json);
+      r.peers.push_back(peer);
+    }
     std::remove(pin.c_str());
     std::remove(tin.c_str());
   }
   r.peak_rss_bytes = dfb::peak_rss_bytes();
   r.cfg = c;
   dfb::write_reports(r);
-  std::fprintf(stderr, "[bench] engine %.3f ms/iter; speed-up over torch: eager %s, graph %s; parity %s\n",
-               r.train.ms_median, dfb::fmt(r.torch.eager_ms / r.train.ms_median, "%.2fx").c_str(),
-               dfb::fmt(r.torch.graph_ms / r.train.ms_median, "%.2fx").c_str(), r.parity.status.c_str());
+  for (const auto& p : r.peers)
+    if (p.parity.status == "fail") std::fprintf(stderr, "[bench] warning: %s parity FAILED, see speed.md\n", p.spec.key.c_str());
   std::fprintf(stderr, "[bench] wrote %s/speed.json and %s/speed.md\n", c.out.c_str(), c.out.c_str());
-  if (r.parity.status == "fail") std::fprintf(stderr, "[bench] warning: parity FAILED, see speed.md\n");
   return 0;
 }
 
@@ -205,6 +272,7 @@ int cmd_speed(int argc, char** argv) {
 #ifdef DF_BENCH_HAVE_COMPARE
 int cmd_compare(int argc, char** argv);  // bench/compare.cpp
 #endif
+int cmd_gemm(int argc, char** argv);  // bench/gemm_bench.cpp
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
@@ -213,11 +281,12 @@ int main(int argc, char** argv) {
   }
   try {
     if (!std::strcmp(argv[1], "speed")) return cmd_speed(argc, argv);
+    if (!std::strcmp(argv[1], "gemm")) return cmd_gemm(argc, argv);
 #ifdef DF_BENCH_HAVE_COMPARE
     if (!std::strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
-    const char* known = "speed compare";
+    const char* known = "speed compare gemm";
 #else
-    const char* known = "speed";
+    const char* known = "speed gemm";
 #endif
     std::fprintf(stderr, "diffflow-bench: error: unknown command '%s' (commands: %s)\n", argv[1], known);
     return 2;

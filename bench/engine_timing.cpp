@@ -20,10 +20,12 @@
 #include <cstdlib>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <thread>
 
 #include "bench/bench.h"
 #include "engine/noise.h"
+#include "kernels/cpu/gemm.h"
 #include "kernels/cuda/sweep_args.h"
 
 #ifdef DF_HAVE_CUDA
@@ -225,7 +227,7 @@ Sampling time_sampling(df::Backend& be, const Config& cfg, int B, int reps) {
   return r;
 }
 
-std::string describe_device(const std::string& backend, int threads) {
+std::string describe_device(const std::string& backend, const std::vector<int>& threads) {
 #ifdef DF_HAVE_CUDA
   if (backend == "cuda") {
     int dev = 0;
@@ -249,7 +251,36 @@ std::string describe_device(const std::string& backend, int threads) {
       break;
     }
   const unsigned hw = std::thread::hardware_concurrency();
-  return model + ", " + std::to_string(hw) + " hardware threads, " + std::to_string(threads) + " used";
+  std::string used;
+  for (int t : threads) used += (used.empty() ? "" : " and ") + std::to_string(t);
+  return model + ", " + std::to_string(hw) + " hardware threads, timed with " + used;
+}
+
+GemmRate measure_gemm(int W, int n) {
+  GemmRate r;
+  r.M = r.K = W;
+  r.n = n;
+  const int Wp = df::round_up_lanes<float>(W);
+  std::vector<float> a(std::size_t(W) * Wp), b(std::size_t(W) * n), c(std::size_t(W) * n);
+  for (std::size_t i = 0; i < a.size(); ++i) a[i] = float(std::sin(0.37 * double(i)) * 0.1);
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = float(std::cos(0.11 * double(i)) * 0.1);
+  const double flop = 2.0 * W * W * n;
+  auto rate = [&](const std::function<void()>& f) {
+    const int calls = std::max(1, int(2e8 / flop));  // about 2 ms at 100 GFLOP/s
+    for (int i = 0; i < calls; ++i) f();
+    std::vector<double> per;
+    for (int rep = 0; rep < 9; ++rep) {
+      const auto t0 = Clock::now();
+      for (int i = 0; i < calls; ++i) f();
+      per.push_back(ms_since(t0) / calls);
+    }
+    return flop / (median(per) / 1e3) / 1e9;
+  };
+  r.engine_gflops = rate([&] { df::gemm_kmajor(W, n, W, a.data(), Wp, b.data(), W, c.data(), W); });
+  Eigen::Map<const Eigen::MatrixXf> A(a.data(), W, W), B(b.data(), W, n);
+  Eigen::Map<Eigen::MatrixXf> C(c.data(), W, n);
+  r.eigen_gflops = rate([&] { C.noalias() = A * B; });
+  return r;
 }
 
 double peak_rss_bytes() {

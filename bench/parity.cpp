@@ -1,5 +1,5 @@
-// Loss and gradient parity between the engine and the PyTorch port (PERF.md §5: check parity
-// before timing). The engine writes the case, so both sides see the very same numbers:
+// Loss and gradient parity between the engine and each peer (PERF.md §5: check parity before
+// timing). The engine writes the case, so both sides see the very same numbers:
 //   params_f, params_s  the engine's own init_params (seed, net 0 / 1), float values
 //   x0                  an olympic batch (host/datasets.h), rescaled and standardized
 //                       (host/standardize.h), as floats, B×d row-major (= the engine's d×B)
@@ -59,11 +59,11 @@ std::vector<float> olympic_batch(int B, std::uint64_t seed) {
   return df::Standardizer::fit(raw).to_model_floats(raw);
 }
 
-void write_torch_input(const std::string& path, const Config& cfg, int B, int N, const std::vector<float>& x0,
+void write_peer_input(const std::string& path, const Config& cfg, int B, int N, const std::vector<float>& x0,
                        bool with_eps) {
   const df::NetShape& s = cfg.shape;
   const df::TimeGrid grid = bench_grid(N);
-  std::string out = "# diffflow-bench input for bench/torch_port.py: d W L B N; t; g; params; x0 (B x d)";
+  std::string out = "# diffflow-bench input for the peers (bench/torch_port.py, bench/jax_port.py): d W L B N; t; g; params; x0 (B x d)";
   out += with_eps ? "; eps (N x B x d)\n" : "\n";
   emit(out, "shape", std::vector<double>{double(s.d), double(s.W), double(s.L), double(B), double(N)});
   emit(out, "t", grid.t);
@@ -83,7 +83,7 @@ void engine_parity(df::Backend& be, const Config& cfg, Parity& par, const std::s
   const df::NetShape& s = cfg.shape;
   const int B = par.B, N = par.N, K = std::max(1, int(std::ceil(std::sqrt(double(N)))));
   const std::vector<float> x0 = olympic_batch(B, cfg.seed);
-  write_torch_input(input_path, cfg, B, N, x0, true);
+  write_peer_input(input_path, cfg, B, N, x0, true);
   const df::TimeGrid grid = bench_grid(N);
   const std::vector<float> pf = init_net(s, cfg.seed, 0), ps = init_net(s, cfg.seed, 1);
 
@@ -120,21 +120,20 @@ void compare_parity(Parity& par) {
   const char* keys32[3] = {"f32_loss", "f32_grad_norm_f", "f32_grad_norm_s"};
   par.rel64 = par.rel32 = par.rel_eng32 = 0;
   for (int k = 0; k < 3; ++k) {
-    if (!json_number(par.torch_json, keys64[k], &par.torch64[k]) ||
-        !json_number(par.torch_json, keys32[k], &par.torch32[k])) {
+    if (!json_number(par.json, keys64[k], &par.peer64[k]) || !json_number(par.json, keys32[k], &par.peer32[k])) {
       par.status = "error";
-      par.note = std::string("torch_port.py parity output lacks ") + keys64[k];
+      par.note = std::string("the peer's parity output lacks ") + keys64[k];
       return;
     }
-    par.rel64 = std::max(par.rel64, rel(par.torch64[k], par.eng64[k]));
-    par.rel32 = std::max(par.rel32, rel(par.torch32[k], par.eng32[k]));
+    par.rel64 = std::max(par.rel64, rel(par.peer64[k], par.eng64[k]));
+    par.rel32 = std::max(par.rel32, rel(par.peer32[k], par.eng32[k]));
     par.rel_eng32 = std::max(par.rel_eng32, rel(par.eng32[k], par.eng64[k]));
   }
   if (!std::isfinite(par.rel64)) par.rel64 = INFINITY;  // a NaN never passes
   par.status = par.rel64 <= par.tol64 ? "pass" : "fail";
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "float64: max relative difference %.3g (tolerance %g); float32: torch vs engine backend %.3g, "
+                "float64: max relative difference %.3g (tolerance %g); float32: peer vs engine backend %.3g, "
                 "engine float vs double %.3g (expected <= %g)",
                 par.rel64, par.tol64, par.rel32, par.rel_eng32, par.tol32);
   par.note = buf;

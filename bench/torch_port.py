@@ -1,25 +1,32 @@
 #!/usr/bin/env python3
-"""PyTorch port of the reference DiffFlow training iteration, for bench/ (PERF.md sections 3-5).
+"""PyTorch port of the DiffFlow training iteration, for bench/ (PERF.md sections 3-6).
 
 The peer the engine is measured against: written for the benchmark in the authors' structure
 (MATH.md sections 2-7), not copied from their code. Two Fourier MLPs f and s (exact GELU) as
 nn.Modules built from nn.Linear layers, loadable from the engine's flat parameter layout
-(engine/params.h). One training iteration diffuses the batch with Euler-Maruyama (D1), evaluating
-f at x_i and f and s at x_{i+1} in every step (3 network evaluations per step, as the reference
-does: no sharing of F_j), accumulates the loss (D4) with all its constants, back-propagates with
-autograd through the unrolled trajectory, clips the gradient norm at 1.0 per network, takes an
-Adam step (lr 1e-2 for both parameter groups) and updates an EMA of the weights (0.999).
+(engine/params.h). One training iteration diffuses the batch with Euler-Maruyama (D1), accumulates the loss (D4)
+with all its constants, back-propagates with autograd through the unrolled trajectory, clips the
+gradient norm at 1.0 per network, takes an Adam step (lr 1e-2 for both parameter groups) and
+updates an EMA of the weights (0.999). Two algorithms (--algo):
+  reference  f at x_i and f and s at x_{i+1} in every step: 3 network evaluations per step, as
+             the authors' code does (no sharing of F_j)
+  shared     the engine's 2N+1 algorithm: F_{i+1} = f(x_{i+1}) serves both eta_i and the move of
+             step i+1 (MATH.md section 4)
+--compile wraps the loss in torch.compile (Inductor; on the CPU it generates C++ and takes minutes
+to compile the unrolled trajectory: the compile time is reported, not timed).
 The time embedding is computed once per step (t is a scalar), which only helps the port; use
 --embed per-sample to embed a batch of times as the reference code does.
 
-  parity --input FILE   FILE written by diffflow-bench (lines "name count v1 v2 ..."): shape
+  parity --input FILE [--algo reference|shared]
+                        FILE written by diffflow-bench (lines "name count v1 v2 ..."): shape
                         (d W L B N), t, g, params_f, params_s, x0 (B x d), eps (N x B x d).
                         Prints the batch-mean loss and both gradient norms in float64 and float32.
   time [--device cpu|cuda] [--batch B] [--steps N] [--width W] [--layers L] [--iters K]
-       [--warmup K] [--threads T] [--graph] [--sample-batch B] [--input FILE]
-                        Times training iterations (fresh torch.randn noise every step) eagerly and,
-                        with --graph on CUDA, captured whole in a CUDA graph; then sampling (the
-                        reverse SDE, N steps). CPU: time.perf_counter; CUDA: torch.cuda.Event.
+       [--warmup K] [--threads T] [--pin] [--graph] [--algo reference|shared] [--compile]
+       [--sample-batch B] [--input FILE]
+                        Times training iterations (fresh torch.randn noise every step) eagerly (or
+                        compiled) and, with --graph on CUDA, captured whole in a CUDA graph; then
+                        sampling (the reverse SDE, N steps). CPU: time.perf_counter; CUDA: torch.cuda.Event.
                         Medians. Without --input: default nn init and N(0, I) data.
 Both modes print one JSON object (flat keys) on stdout; progress goes to stderr.
 Exit codes: 0 ok, 2 bad usage, 3 torch cannot be imported, 4 the device is not available.
@@ -27,6 +34,7 @@ Exit codes: 0 ok, 2 bad usage, 3 torch cannot be imported, 4 the device is not a
 import argparse
 import json
 import math
+import os
 import statistics
 import sys
 import time
@@ -86,20 +94,22 @@ def exponent_grid(N, t_start=0.001, t_end=0.05, p=0.9, g=0.2):
     return [(a + (b - a) * i / N) ** (1.0 / p) for i in range(N + 1)], [g] * (N + 1)
 
 
-def mean_loss(f, s, x0, t, g, noise, tt=lambda v: v):
-    """Batch mean of (D4) over the unrolled Euler-Maruyama trajectory; noise(i) -> B x d."""
+def mean_loss(f, s, x0, t, g, noise, tt=lambda v: v, shared=False):
+    """Batch mean of (D4) over the unrolled Euler-Maruyama trajectory; noise(i) -> B x d.
+    shared: reuse f(x_{i+1}) as the next step's drift (2N+1 evaluations instead of 3N)."""
     B, d = x0.shape
     N = len(t) - 1
     x, loss = x0, torch.zeros(B, dtype=x0.dtype, device=x0.device)
+    F = f(x, tt(t[0])) if shared else None
     for i in range(N):
         dt = t[i + 1] - t[i]
         sf, sb, g2 = g[i] * math.sqrt(dt), g[i + 1] * math.sqrt(dt), g[i + 1] ** 2
         eps = noise(i)
-        xn = x + f(x, tt(t[i])) * dt + sf * eps
+        xn = x + (F if shared else f(x, tt(t[i]))) * dt + sf * eps
         Fn, Sn = f(xn, tt(t[i + 1])), s(xn, tt(t[i + 1]))
         eta = (x - xn + (Fn - g2 * Sn) * dt) / sb
         loss = loss + 0.5 * ((eta ** 2).sum(1) - (eps ** 2).sum(1))
-        x = xn
+        x, F = xn, Fn
     const = 0.5 * d * math.log(2 * math.pi) + d * math.log(g[N] / g[0])
     return (loss + 0.5 * (x ** 2).sum(1) + const).mean()
 
@@ -124,14 +134,14 @@ def grad_norm(net):
 
 def cmd_parity(a):
     vals, d, W, L, B, N = read_input(a.input)
-    out = {"mode": "parity", "torch_version": torch.__version__, "d": d, "W": W, "L": L, "B": B, "N": N}
+    out = {"mode": "parity", "torch_version": torch.__version__, "algo": a.algo, "d": d, "W": W, "L": L, "B": B, "N": N}
     for dtype, tag in [(torch.float64, "f64"), (torch.float32, "f32")]:
         f, s = FourierMLP(d, W, L).to(dtype), FourierMLP(d, W, L).to(dtype)
         f.load_flat(vals["params_f"])
         s.load_flat(vals["params_s"])
         x0 = torch.tensor(vals["x0"], dtype=dtype).reshape(B, d)
         eps = torch.tensor(vals["eps"], dtype=dtype).reshape(N, B, d)
-        loss = mean_loss(f, s, x0, vals["t"], vals["g"], lambda i: eps[i])
+        loss = mean_loss(f, s, x0, vals["t"], vals["g"], lambda i: eps[i], shared=a.algo == "shared")
         loss.backward()
         out.update({f"{tag}_loss": loss.item(), f"{tag}_grad_norm_f": grad_norm(f), f"{tag}_grad_norm_s": grad_norm(s)})
     print(json.dumps(out))
@@ -141,7 +151,7 @@ def cmd_parity(a):
 class Trainer:
     """One training iteration: loss, backward, clip per network, Adam, EMA."""
 
-    def __init__(self, f, s, x0, t, g, capturable=False, embed="per-step"):
+    def __init__(self, f, s, x0, t, g, capturable=False, embed="per-step", shared=False, compile_loss=False):
         self.f, self.s, self.x0, self.t, self.g = f, s, x0, t, g
         self.params = list(f.parameters()) + list(s.parameters())
         self.opt = torch.optim.Adam([{"params": f.parameters(), "lr": 1e-2}, {"params": s.parameters(), "lr": 1e-2}],
@@ -149,12 +159,16 @@ class Trainer:
         self.ema = [p.detach().clone() for p in self.params]
         B, dev = x0.shape[0], x0.device
         self.tt = (lambda v: torch.full((B, 1), v, device=dev)) if embed == "per-sample" else (lambda v: v)
+        self.shared = shared
+        self.loss = lambda: mean_loss(self.f, self.s, self.x0, self.t, self.g,
+                                      lambda i: torch.randn(self.x0.shape, device=self.x0.device), self.tt, self.shared)
+        if compile_loss:
+            self.loss = torch.compile(self.loss)
 
     def step(self, zero_grad=True):
         if zero_grad:
             self.opt.zero_grad(set_to_none=True)
-        x0 = self.x0
-        loss = mean_loss(self.f, self.s, x0, self.t, self.g, lambda i: torch.randn(x0.shape, device=x0.device), self.tt)
+        loss = self.loss()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(self.f.parameters(), 1.0)
         torch.nn.utils.clip_grad_norm_(self.s.parameters(), 1.0)
@@ -205,12 +219,24 @@ def peer_blas(B, W, dev, cuda):
     return blas, 2.0 * B * W * W / (med / 1e3) / 1e9
 
 
+def pin_threads(n):
+    """Restricts this process to n of the CPUs it may use (the engine's run uses the same ones)."""
+    try:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) > n:
+            os.sched_setaffinity(0, cpus[:n])
+    except (AttributeError, OSError):
+        pass
+
+
 def cmd_time(a):
     cuda = a.device == "cuda"
     if cuda and not torch.cuda.is_available():
         print("torch_port: --device cuda: torch sees no CUDA device (or was built without CUDA)", file=sys.stderr)
         return 4
     dev = torch.device(a.device)
+    if not cuda and a.pin:
+        pin_threads(a.threads)
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     d, W, L, B, N = 2, a.width, a.layers, a.batch, a.steps
@@ -228,17 +254,24 @@ def cmd_time(a):
         return f.to(dev, torch.float32), s.to(dev, torch.float32)
 
     x0 = (torch.tensor(x0_vals).reshape(B, d) if x0_vals else torch.randn(B, d)).float().to(dev)
-    out = {"mode": "time", "torch_version": torch.__version__, "device": a.device, "threads": torch.get_num_threads(),
+    out = {"mode": "time", "torch_version": torch.__version__, "algo": a.algo, "compiled": a.compile,
+           "device": a.device, "threads": torch.get_num_threads(),
            "device_name": torch.cuda.get_device_name() if cuda else "cpu", "embed": a.embed, "d": d, "batch": B,
            "steps": N, "width": W, "layers": L, "iters": a.iters, "warmup": a.warmup}
     out["blas"], out["matmul_gflop_per_s"] = peer_blas(B, W, dev, cuda)
-    print(f"torch_port: eager training, B={B} N={N} W={W} L={L} on {a.device}", file=sys.stderr)
-    tr = Trainer(*nets(), x0, t, g, embed=a.embed)
+    kind = "compiled" if a.compile else "eager"
+    print(f"torch_port: {kind} training ({a.algo}), B={B} N={N} W={W} L={L} on {a.device}", file=sys.stderr)
+    tr = Trainer(*nets(), x0, t, g, embed=a.embed, shared=a.algo == "shared", compile_loss=a.compile)
+    if a.compile:
+        t0 = time.perf_counter()
+        tr.step()
+        out["compile_s"] = time.perf_counter() - t0
+        print(f"torch_port: torch.compile took {out['compile_s']:.1f} s", file=sys.stderr)
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     last = {}
     med, mn = timed(lambda: last.update(loss=tr.step()), a.iters, a.warmup, cuda)
-    out.update(eager_ms_median=med, eager_ms_min=mn, eager_it_per_s=1e3 / med, final_loss=float(last["loss"]))
+    out.update(eager_ms_median=med, eager_ms_min=mn, eager_it_per_s=1e3 / med, final_loss=float(last["loss"].detach()))
     out["eager_peak_mem_bytes"] = torch.cuda.max_memory_allocated() if cuda else None
     out.update(graph_status="not requested" if not a.graph else "", graph_ms_median=None, graph_it_per_s=None,
                graph_peak_mem_bytes=None)
@@ -271,6 +304,8 @@ def cmd_time(a):
     sb = a.sample_batch or B
     print(f"torch_port: sampling, B={sb} N={N}", file=sys.stderr)
     f, s = nets()
+    if a.compile:
+        f, s = torch.compile(f), torch.compile(s)
     reps = max(3, min(a.iters, 10))
     med, _ = timed(lambda: sample(f, s, sb, d, t, g, dev), reps, 1, cuda)
     out.update(sample_batch=sb, sample_ms_median=med, sample_samples_per_s=sb / (med / 1e3))
@@ -283,12 +318,17 @@ def main():
     sub = ap.add_subparsers(dest="mode", required=True)
     p = sub.add_parser("parity")
     p.add_argument("--input", required=True)
+    for sp in (p,):
+        sp.add_argument("--algo", choices=["reference", "shared"], default="reference")
     q = sub.add_parser("time")
     q.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     for name, dflt in [("batch", 1000), ("steps", 30), ("width", 128), ("layers", 3), ("iters", 5), ("warmup", 1),
                        ("threads", 1), ("sample-batch", 0), ("seed", 0)]:
         q.add_argument(f"--{name}", type=int, default=dflt)
     q.add_argument("--graph", action="store_true")
+    q.add_argument("--algo", choices=["reference", "shared"], default="reference")
+    q.add_argument("--compile", action="store_true")
+    q.add_argument("--pin", action="store_true", help="restrict to --threads CPUs (CPU runs)")
     q.add_argument("--embed", choices=["per-step", "per-sample"], default="per-step")
     q.add_argument("--input")
     a = ap.parse_args()

@@ -1,7 +1,6 @@
 // The CPU backend: the reference implementation of engine/backend.h, composed from the
 // templated sweeps (engine/diffflow.h, engine/likelihood.h) in float; likelihoods in double.
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 
 #include "engine/backend.h"
@@ -15,13 +14,6 @@ namespace {
 
 Eigen::Map<const MatX<float>> as_mat(const Buf& b, int d, int B) { return Eigen::Map<const MatX<float>>(b.ptr, d, B); }
 
-// Memory per thread for the network caches of one chunk's trajectory (DF_CPU_CACHE_MB, default
-// 256): within it the adjoint reuses the diffuse sweep's evaluations, beyond it recomputes.
-std::size_t keep_budget_bytes() {
-  const char* v = std::getenv("DF_CPU_CACHE_MB");
-  const long mb = v ? std::atol(v) : 256;
-  return std::size_t(mb > 0 ? mb : 0) << 20;
-}
 
 class CpuBackend : public Backend {
  public:
@@ -43,7 +35,7 @@ class CpuBackend : public Backend {
                             int B, const TimeGrid& grid, NoiseKey key, int K) override {
     NetPair<float> net{shape, pf.ptr, ps.ptr};
     // keep the whole trajectory's network caches when they fit (no recompute; the same bits)
-    const bool keep = trajectory_cache_bytes(shape, grid.N(), kChunk, sizeof(float)) <= keep_budget_bytes();
+    const bool keep = cpu_keeps_trajectory(shape, grid.N());
     return chunked_mean_grad({{gf.ptr, gf.n}, {gs.ptr, gs.n}}, B, [&](const std::vector<float*>& g, int b0, int nb) {
       PhiloxNoise noise(key, kStreamDiffuse, std::uint32_t(b0));
       return df::diffflow_loss_grad<float>(g[0], g[1], nullptr, nullptr, net, as_mat(x0, shape.d, B).middleCols(b0, nb),

@@ -13,9 +13,14 @@
 #include <thread>
 #include <vector>
 
+#include "engine/params.h"
+
 namespace df {
 
-constexpr int kChunk = 256;
+#ifndef DF_CHUNK
+#define DF_CHUNK 256
+#endif
+constexpr int kChunk = DF_CHUNK;
 
 inline int num_threads() {
   for (const char* var : {"DF_NUM_THREADS", "OMP_NUM_THREADS"}) {
@@ -29,6 +34,23 @@ inline int num_threads() {
 }
 
 inline int num_chunks(int B) { return (B + kChunk - 1) / kChunk; }
+
+// Memory per thread for the network caches of one chunk's trajectory (DF_CPU_CACHE_MB, default
+// 256): within it the CPU adjoint reuses the diffuse sweep's evaluations (engine/diffflow.h
+// keep_all), beyond it re-diffuses the checkpoint segments. Both give the same bits.
+inline std::size_t cpu_cache_budget_bytes() {
+  const char* v = std::getenv("DF_CPU_CACHE_MB");
+  const long mb = v ? std::atol(v) : 256;
+  return std::size_t(mb > 0 ? mb : 0) << 20;
+}
+// Bytes of the network caches of a whole trajectory of B samples (all N+1 states, both
+// networks: h and GELU' of every layer), what keep_all holds.
+inline std::size_t trajectory_cache_bytes(int W, int L, int N, int B, std::size_t scalar_bytes) {
+  return std::size_t(N + 1) * 2 * 2 * std::size_t(L + 1) * std::size_t(W) * std::size_t(B) * scalar_bytes;
+}
+inline bool cpu_keeps_trajectory(const NetShape& s, int N) {
+  return trajectory_cache_bytes(s.W, s.L, N, kChunk, sizeof(float)) <= cpu_cache_budget_bytes();
+}
 
 // Worker threads that live as long as the process, so that their thread_local workspaces (the
 // trajectory caches of engine/diffflow.h, the scratch of kernels/cpu/mlp.h) survive between

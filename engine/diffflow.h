@@ -143,17 +143,11 @@ void diffuse_sweep(DiffuseOut<T>& out, const NetPair<T>& net, const MatX<T>& x0,
   add_terminal(out.loss, out.xN, grid);
 }
 
-// Bytes of the network caches of a whole trajectory (all N+1 states, both networks), what
-// diffflow_loss_grad keeps when keep_all instead of recomputing segments.
-inline std::size_t trajectory_cache_bytes(const NetShape& s, int N, int B, std::size_t scalar_bytes) {
-  return std::size_t(N + 1) * 2 * 2 * std::size_t(s.L + 1) * std::size_t(s.W) * std::size_t(B) * scalar_bytes;
-}
-
 // Returns the batch-mean loss. gf, gs += its gradient; dx0 (optional) = per-sample dL_b/dx0_b.
 // K = checkpoint interval (clamped to 1..N): the diffuse sweep keeps x_0, x_K, x_2K, ... and the
 // adjoint re-diffuses each segment from its checkpoint, with the network caches, before walking
 // it backwards. keep_all: the diffuse sweep keeps every state with its caches instead (no
-// recompute; trajectory_cache_bytes of memory). Every K and keep_all give the same bits.
+// recompute; trajectory_cache_bytes of engine/cpu_parallel.h). Every K and keep_all give the same bits.
 template <class T>
 double diffflow_loss_grad(T* gf, T* gs, Opt<MatX<T>> dx0, Opt<VecX<T>> loss_out, const NetPair<T>& net,
                           const MatX<T>& x0, const TimeGrid& grid, const NoiseSource& noise, int K,
