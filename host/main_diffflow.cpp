@@ -182,8 +182,8 @@ int cmd_train(int argc, char** argv) {
     cfg.beta_max = a.real("beta-max", 0, 1e6);
     if (!(cfg.beta_max > cfg.beta_min)) throw InputError("train: --beta-max must exceed --beta-min");
     cfg.data = a.str("data");
-    // Reference settings (MATH.md §7) on a GPU; on a CPU a smaller default that finishes in
-    // minutes on 2 cores.
+    // Reference settings (MATH.md §7) on a GPU; on a CPU a smaller default that trains in under a
+    // minute on 2 cores (docs/user-guide.md).
     cfg.iters = a.has("iters") ? a.integer("iters", 0, 100000000) : (gpu ? 3000 : 1500);
     cfg.batch = int(a.has("batch") ? a.integer("batch", 1, 10000000) : (gpu ? 5000 : 500));
     // FFJORD's N is its fixed RK4 steps for training (4 evaluations each)

@@ -38,6 +38,10 @@ template <class T> inline void prefetch_cols(const T* p, std::size_t ld, int col
   for (int j = 0; j < cols; ++j)
     for (int r = 0; r < rows; r += 64 / int(sizeof(T))) __builtin_prefetch(p + j * ld + r, 0, 2);
 }
+template <class T> inline void prefetch_cols_for_write(T* p, std::size_t ld, int cols, int rows) {
+  for (int j = 0; j < cols; ++j)
+    for (int r = 0; r < rows; r += 64 / int(sizeof(T))) __builtin_prefetch(p + j * ld + r, 1, 3);
+}
 
 namespace gemm_detail {
 

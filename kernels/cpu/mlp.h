@@ -127,23 +127,34 @@ void mlp_forward(MatX<T>& y, const MlpWeights<T>& w, const MatX<T>& x, const Emb
   }
   const T* in = x.data();
   for (int l = 0; l <= L; ++l) {
-    T *h, *gp = nullptr, *z;
+    // The product goes to a scratch tile that stays in cache; the epilogue writes h (and GELU',
+    // z) once, to the cache arrays, which may be a trajectory store in memory: their next tile's
+    // lines are asked for (with intent to write) ahead.
+    T *h, *gp = nullptr, *zc = nullptr;
+    T* z = scratch<T>(2, std::size_t(W) * n);
     if (cache) {
       cache->h[l].resize(W, n);
       cache->gp[l].resize(W, n);
       h = cache->h[l].data();
       gp = cache->gp[l].data();
-      if (keep_z) cache->z[l].resize(W, n);
-      z = keep_z ? cache->z[l].data() : h;
+      if (keep_z) {
+        cache->z[l].resize(W, n);
+        zc = cache->z[l].data();
+      }
     } else {
-      h = z = scratch<T>(l % 2, std::size_t(W) * n);
+      h = scratch<T>(l % 2, std::size_t(W) * n);
     }
     const T* bias = l == 0 ? c0.data() : w.p + s.off_hb(l - 1);
     auto epi = [&](int r0, int rows, int j0, int cols) {
+      if (gp && j0 + cols < n) {
+        const int next = std::min(cols, n - j0 - cols);
+        for (T* a : {h, gp, zc})
+          if (a) prefetch_cols_for_write(a + std::size_t(j0 + cols) * W + r0, W, next, rows);
+      }
       for_tile<T>(r0, rows, j0, cols, [&](int m, int j, int r) {
         const std::size_t at = std::size_t(j) * W + r;
         const Vec<T> zv = ld(z + at, m) + ld(bias + r, m);
-        if (keep_z) st(z + at, zv, m);
+        if (zc) st(zc + at, zv, m);
         if (gp) {
           Vec<T> g, g1;
           gelu_pair(zv, &g, &g1);
