@@ -138,7 +138,7 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
                      int warmup);
 Sampling time_sampling(df::Backend& be, const Config& cfg, int B, int reps);
 MemPerSample memory_per_sample(df::Backend& be, const Config& cfg, int B1, int B2);
-std::string describe_device(const std::string& backend, const std::vector<int>& threads);
+std::string describe_device(const df::Backend& be, const std::vector<int>& threads);
 double peak_rss_bytes();
 
 // parity.cpp

@@ -26,6 +26,7 @@
 #include "bench/bench.h"
 #include "engine/cpu_parallel.h"
 #include "kernels/cpu/simd.h"
+#include "host/backend_flags.h"
 #include "host/cli_args.h"
 #include "host/errors.h"
 
@@ -99,7 +100,7 @@ std::string git_commit() {
 
 int cmd_speed(int argc, char** argv) {
   df::Args a("speed", "diffflow-bench speed [flags] --out DIR");
-  a.option("device", "cpu|cuda|auto", "backend to time", "auto");
+  a.option("device", "cpu|cuda|emu|auto", "backend to time (emu: slow, for checking the device code)", "auto");
   a.option("batch", "B", "training batch", "10000 on a GPU, 1000 on the CPU");
   a.option("steps", "N", "time steps", "30");
   a.option("width", "W", "network width", "128");
@@ -135,7 +136,7 @@ int cmd_speed(int argc, char** argv) {
   c.python = a.str("python");
   c.script_dir = a.str("scripts");
   c.device_req = a.str("device");
-  auto be = df::make_backend(c.device_req, &c.why);  // InputError for a bad or absent device
+  auto be = df::open_backend(c.device_req, "fp32", &c.why);  // InputError for a bad or absent device
   c.backend = be->name();
   const bool gpu = c.backend == "cuda";
   c.defaults = gpu ? "GPU defaults (PERF.md)" : "CPU defaults (B = 1000; threads 1 and all)";
@@ -164,7 +165,7 @@ int cmd_speed(int argc, char** argv) {
   std::error_code ec;
   std::filesystem::create_directories(c.out, ec);
   if (!std::filesystem::is_directory(c.out)) throw df::InputError("speed: --out: cannot create directory '" + c.out + "'");
-  c.description = dfb::describe_device(c.backend, c.thread_list);
+  c.description = dfb::describe_device(*be, c.thread_list);
 
   dfb::Report r;
   r.date = utc_now();
@@ -202,7 +203,7 @@ int cmd_speed(int argc, char** argv) {
   r.sample = r.runs[0].sample;
   if (gpu) {
     std::fprintf(stderr, "[bench] engine training iteration with bf16 matrix operands\n");
-    be->set_precision("bf16");
+    be->set_precision(df::MatPrecision::BF16);
     try {
       r.train_bf16 = dfb::time_training(*be, c, x0, c.B, c.iters, c.warmup);
       std::fprintf(stderr, "[bench]   %.3f ms/iter (bf16 operands)\n", r.train_bf16.ms_median);
@@ -210,7 +211,7 @@ int cmd_speed(int argc, char** argv) {
       r.bf16_note = e.what();
       std::fprintf(stderr, "[bench]   not measured: %s\n", e.what());
     }
-    be->set_precision("fp32");
+    be->set_precision(df::MatPrecision::FP32);
     std::fprintf(stderr, "[bench] device memory per sample: d=784 N=100 K=10, B=512 and 2048\n");
     r.mem = dfb::memory_per_sample(*be, c, 512, 2048);
     std::fprintf(stderr, "[bench]   %.0f bytes/sample (plan %.0f)\n", r.mem.bytes_per_sample, r.mem.plan_bytes_per_sample);

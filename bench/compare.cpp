@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "engine/backend.h"
+#include "host/backend_flags.h"
 #include "host/cli_args.h"
 #include "host/data_source.h"
 #include "host/errors.h"
@@ -89,7 +90,7 @@ int cmd_compare(int argc, char** argv) {
   a.option("tol", "TOL", "FFJORD evaluation tolerance (Dormand-Prince)", "1e-5");
   a.option("eval-n", "N", "held-out points for the likelihoods", "2000");
   a.option("metric-samples", "N", "model samples for SW2, TV and leakage", "20000");
-  a.option("device", "D", "cpu | cuda | auto", "auto");
+  a.option("device", "D", "cpu | cuda | emu | auto", "auto");
   a.option("models", "LIST", "comma-separated subset of diffflow,ddpm,ffjord", "diffflow,ddpm,ffjord");
   a.option("out", "DIR", "output directory");
   a.flag("quiet", "no progress display");
@@ -107,7 +108,7 @@ int cmd_compare(int argc, char** argv) {
     }
   }
   std::string why;
-  auto be = df::make_backend(a.str("device"), &why);
+  auto be = df::open_backend(a.str("device"), "fp32", &why);
   const bool gpu = be->name() != "cpu";
   df::DataSource data(a.required("data"));
   const std::size_t eval_n = std::size_t(a.integer("eval-n", 1, 10000000));

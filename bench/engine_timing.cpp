@@ -4,8 +4,8 @@
 // with a fresh noise key every iteration; and sampling (reverse_sweep from x_N ~ N(0, I)).
 // Timing: std::chrono::steady_clock around each iteration, median after warm-up. The backend
 // has no sync method: the gradient norms already come back to the host inside the iteration,
-// and force_sync() ends it (cudaDeviceSynchronize when built with CUDA, else a one-float
-// download). Device memory (CUDA only): cudaMemGetInfo before the buffers are allocated and
+// and force_sync() ends it (Backend::sync, then a one-float download). Device memory (device
+// backends, Backend::memory_info = cudaMemGetInfo or the emulated device's account): before the buffers are allocated and
 // after every iteration; the largest difference is reported (buffers + the backend's scratch).
 // Kernels per iteration: the difference of Backend::kernel_launches over the last iteration
 // (CUDA: every kernel of the iteration, optimizer and norms included; cudaMemset/cudaMemcpy are
@@ -28,9 +28,7 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cuda/sweep_args.h"
 
-#ifdef DF_HAVE_CUDA
-#include <cuda_runtime.h>
-#endif
+
 
 namespace dfb {
 namespace {
@@ -46,19 +44,10 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-[[maybe_unused]] bool is_cuda(df::Backend& be) { return be.name() == "cuda"; }
-
-// Free device memory in bytes, or NaN when not measurable (CPU backend / build without CUDA).
+// Free device memory in bytes, or NaN when not measurable (the CPU backend).
 double free_device_bytes(df::Backend& be) {
-#ifdef DF_HAVE_CUDA
-  if (is_cuda(be)) {
-    std::size_t free_b = 0, total_b = 0;
-    if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) return double(free_b);
-  }
-#else
-  (void)be;
-#endif
-  return NAN;
+  std::size_t free_b = 0, total_b = 0;
+  return be.memory_info(&free_b, &total_b) ? double(free_b) : NAN;
 }
 
 }  // namespace
@@ -70,12 +59,7 @@ df::TimeGrid bench_grid(int N) {
 }
 
 void force_sync(df::Backend& be, const df::Buf& b) {
-#ifdef DF_HAVE_CUDA
-  if (is_cuda(be)) {
-    cudaDeviceSynchronize();
-    return;
-  }
-#endif
+  be.sync();
   float tmp = 0;
   be.download(&tmp, b, 1);
 }
@@ -145,7 +129,7 @@ MemPerSample memory_per_sample(df::Backend& be, const Config& cfg, int B1, int B
   r.B1 = B1;
   r.B2 = B2;
   if (!std::isfinite(free_device_bytes(be))) {
-    r.status = "not measured: needs the CUDA backend (cudaMemGetInfo)";
+    r.status = "not measured: needs a device backend (cuda or emu)";
     return r;
   }
   const df::NetShape s{r.d, r.W, r.L};
@@ -227,22 +211,8 @@ Sampling time_sampling(df::Backend& be, const Config& cfg, int B, int reps) {
   return r;
 }
 
-std::string describe_device(const std::string& backend, const std::vector<int>& threads) {
-#ifdef DF_HAVE_CUDA
-  if (backend == "cuda") {
-    int dev = 0;
-    cudaDeviceProp p{};
-    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&p, dev) == cudaSuccess) {
-      char buf[512];
-      std::snprintf(buf, sizeof buf, "%s (sm_%d%d, %d SMs, %.1f GiB)", p.name, p.major, p.minor, p.multiProcessorCount,
-                    double(p.totalGlobalMem) / (1024.0 * 1024 * 1024));
-      return buf;
-    }
-    return "CUDA device (properties unavailable)";
-  }
-#else
-  (void)backend;
-#endif
+std::string describe_device(const df::Backend& be, const std::vector<int>& threads) {
+  if (be.name() != "cpu") return be.device_name();
   std::string model = "unknown CPU";
   std::ifstream in("/proc/cpuinfo");
   for (std::string line; std::getline(in, line);)

@@ -21,6 +21,7 @@
 #include "engine/model_kind.h"
 #include "engine/ode_options.h"
 #include "engine/params.h"
+#include "kernels/cuda/precision.h"
 #include "kernels/math/adam.h"
 #include "kernels/math/philox.h"
 
@@ -40,15 +41,41 @@ struct Buf {
   std::size_t n = 0;
 };
 
+// Where the work runs: the CPU backend, a CUDA device, the emulated device (the CUDA backend's
+// own code on host memory and the block emulator: slow, exact, for tests and for checking a
+// change without a GPU), or the best present (a CUDA device, else the CPU).
+enum class Device { Cpu, Cuda, Emu, Auto };
+
+// How a device backend runs (the CPU backend reads none of it but the precision, which it
+// refuses unless fp32).
+struct BackendOptions {
+  MatPrecision precision = MatPrecision::FP32;  // operands of the network products
+  bool force_layerwise = false;                 // every shape on the layer-wise path
+  int layerwise_chunk = 16384;                  // samples per chunk of the layer-wise path
+  int tile_samples = 0;                         // samples per tile of the fused kernels; 0: the largest that fits (<= 16)
+  int block_threads = 0;                        // threads per block of the tile kernels; 0: 256
+  int emu_sms = 3;                              // the emulated device's SMs (persistent blocks of a sweep)
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
   virtual std::string name() const = 0;
 
-  // Matrix-operand precision of the network passes: "fp32" (default), "tf32" or "bf16" (operands
+  // Matrix-operand precision of the network passes: FP32 (default), TF32 or BF16 (operands
   // rounded, fp32 states, loss and accumulation). The CPU backend computes in fp32 only and
   // refuses the others with an InputError.
-  virtual void set_precision(const std::string& p);
+  virtual void set_precision(MatPrecision p);
+  // What the work runs on, in words (the CPU model, the GPU's name, the emulated device).
+  virtual std::string device_name() const { return name(); }
+  // Device memory, as cudaMemGetInfo reports it; false where there is no device memory (CPU).
+  virtual bool memory_info(std::size_t* free_bytes, std::size_t* total_bytes) {
+    (void)free_bytes;
+    (void)total_bytes;
+    return false;
+  }
+  // Waits for the work queued so far (a no-op where everything is synchronous).
+  virtual void sync() {}
 
   virtual Buf alloc(std::size_t n) = 0;  // zero-filled
   virtual void release(Buf& b) = 0;
@@ -96,14 +123,18 @@ class Backend {
 };
 
 std::unique_ptr<Backend> make_cpu_backend();
+// The device backend (engine/device_backend.h) on the emulated device: always available.
+std::unique_ptr<Backend> make_emu_backend(const BackendOptions& o = {});
 
 // CUDA: whether the backend was built and a device is present, and the factory (throws when
-// it cannot run here). Defined in kernels/cuda when built with CUDA, else in engine/.
+// it cannot run here). engine/cuda_backend.cu when built with CUDA, else engine/backend_select.cpp.
 bool cuda_backend_built();
 int cuda_device_count();
-std::unique_ptr<Backend> make_cuda_backend();
+std::unique_ptr<Backend> make_cuda_backend(const BackendOptions& o = {});
 
-// "cpu" | "cuda" | "auto"; says which it took in *why.
-std::unique_ptr<Backend> make_backend(const std::string& device, std::string* why);
+// The backend for a device, with the options applied; says which it took in *why. InputError
+// when the device cannot run here (no CUDA backend built, no device, a precision the backend
+// refuses).
+std::unique_ptr<Backend> make_backend(Device device, const BackendOptions& o, std::string* why);
 
 }  // namespace df

@@ -8,7 +8,7 @@
 #include "engine/ddpm.h"
 #include "engine/ffjord.h"
 #include "engine/likelihood.h"
-#include "host/errors.h"
+#include "kernels/math/errors.h"
 
 namespace df {
 namespace {
@@ -25,11 +25,10 @@ Eigen::Map<const MatX<float>> batch(const std::vector<float>& x, int d, int B) {
 
 }  // namespace
 
-void Backend::set_precision(const std::string& p) {
-  if (p == "fp32") return;
-  if (p == "tf32" || p == "bf16")
-    throw InputError("--precision " + p + ": the " + name() + " backend computes in fp32 only (tf32/bf16 need --device cuda)");
-  throw InputError("--precision: expected fp32, tf32 or bf16 (got '" + p + "')");
+void Backend::set_precision(MatPrecision p) {
+  if (p != MatPrecision::FP32)
+    throw InputError(std::string(mat_precision_name(p)) + " operands: the " + name() +
+                     " backend computes in fp32 only (tf32 and bf16 need a device backend: cuda or emu)");
 }
 
 double Backend::train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,

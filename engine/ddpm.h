@@ -13,8 +13,6 @@
 
 namespace df {
 
-constexpr int kDdpmGroup = 16;
-
 template <class T>
 double ddpm_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const T* p, const MatX<T>& x0,
                       const VpSchedule& vp, double t_min, NoiseKey key, std::uint32_t sample_offset) {

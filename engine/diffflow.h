@@ -55,7 +55,7 @@ template <class T>
 void eval_drift(MatX<T>& F, const NetPair<T>& net, const MatX<T>& x, T t, Opt<MlpCache<T>> cache = nullptr,
                 Opt<EmbedCache<T>> ec = nullptr) {
   if (net.kind == ModelKind::DDPM) {
-    F = x * T(-0.5 * net.vp.beta(double(t)));
+    F = x * T(net.vp.drift_scale(double(t)));
     return;
   }
   net_eval(F, net.wf, x, t, cache, ec);
@@ -69,7 +69,7 @@ void eval_score(MatX<T>& S, const NetPair<T>& net, const MatX<T>& x, T t, Opt<Ml
     return;
   }
   net_eval(S, net.ws, x, t, cache, ec);
-  if (net.kind == ModelKind::DDPM) S *= T(-1.0 / net.vp.sigma(double(t)));
+  if (net.kind == ModelKind::DDPM) S *= T(net.vp.score_scale(double(t)));
 }
 
 // x_next = x + F Δ + σF ε, elementwise through the shared math.

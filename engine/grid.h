@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/math/philox.h"
+#include "kernels/math/time_grid.h"
 
 namespace df {
 
@@ -31,13 +32,6 @@ struct GridSpec {
   bool randomize = false;
   std::vector<std::pair<int, int>> progressive;  // (iteration threshold, N), ascending
   int steps_at(std::int64_t iteration) const;   // N in force at this iteration
-};
-
-struct TimeGrid {
-  std::vector<double> t;  // t_0..t_N
-  std::vector<double> g;  // g_0..g_N
-  int N() const { return int(t.size()) - 1; }
-  double dt(int i) const { return t[i + 1] - t[i]; }
 };
 
 // The grid for N steps; randomized when spec.randomize, keyed by key.

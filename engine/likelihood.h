@@ -19,9 +19,9 @@ void pf_velocity_trace(MatX<T>& v, VecX<T>& tr, const NetPair<T>& net, const Mat
   const NetShape& s = net.shape;
   const int d = s.d, B = int(x.cols());
   const bool f_net = net.kind != ModelKind::DDPM, s_net = net.kind != ModelKind::FFJORD;
-  const T beta = T(net.kind == ModelKind::DDPM ? net.vp.beta(double(t)) : 0.0);
+  const T drift_scale = T(net.kind == ModelKind::DDPM ? net.vp.drift_scale(double(t)) : 0.0);
   // the score's factor: DDPM's s = −ε_θ/σ_t
-  const T s_scale = T(net.kind == ModelKind::DDPM ? -1.0 / net.vp.sigma(double(t)) : 1.0);
+  const T s_scale = T(net.kind == ModelKind::DDPM ? net.vp.score_scale(double(t)) : 1.0);
   MatX<T> F, S, jf, js;
   MlpCache<T> cf, cs;
   eval_drift(F, net, x, t, &cf);
@@ -29,7 +29,7 @@ void pf_velocity_trace(MatX<T>& v, VecX<T>& tr, const NetPair<T>& net, const Mat
   v = F - (T(0.5) * gsq) * S;
   // J_v u = J_f u − ½ g² J_s u, with J_f = −½β I for DDPM and J_s = 0 for FFJORD
   auto jv = [&](MatX<T>& out, const MatX<T>& u) {
-    if (f_net) mlp_jvp(jf, net.wf, cf, u); else jf = T(-0.5) * beta * u;
+    if (f_net) mlp_jvp(jf, net.wf, cf, u); else jf = drift_scale * u;
     out = jf;
     if (s_net) {
       mlp_jvp(js, net.ws, cs, u);
@@ -66,7 +66,7 @@ VecX<T> pf_ode_loglik(const NetPair<T>& net, const MatX<T>& x0, const TimeGrid& 
   VecX<T> ell = VecX<T>::Zero(B), t1, t2, t3, t4;
   std::uint32_t ev = 0;
   auto gsq = [&](double t) {
-    if (net.kind == ModelKind::DDPM) return T(net.vp.beta(t));  // g² = β
+    if (net.kind == ModelKind::DDPM) return T(net.vp.g2(t));  // g² = β
     if (net.kind == ModelKind::FFJORD) return T(0);
     double v = g(t);
     return T(v * v);

@@ -10,7 +10,8 @@
 #include <cmath>
 #include <string>
 
-#include "host/errors.h"
+#include "kernels/math/errors.h"
+#include "kernels/math/vp.h"
 
 namespace df {
 
@@ -27,12 +28,5 @@ inline const char* model_name(ModelKind k) {
   return k == ModelKind::DiffFlow ? "diffflow" : k == ModelKind::DDPM ? "ddpm" : "ffjord";
 }
 
-struct VpSchedule {
-  double beta_min = 0.1, beta_max = 20.0;
-  double beta(double t) const { return beta_min + t * (beta_max - beta_min); }
-  double log_alpha(double t) const { return -0.5 * (beta_min * t + 0.5 * (beta_max - beta_min) * t * t); }
-  double alpha(double t) const { return std::exp(log_alpha(t)); }
-  double sigma(double t) const { return std::sqrt(-std::expm1(2.0 * log_alpha(t))); }
-};
 
 }  // namespace df

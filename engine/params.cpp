@@ -8,10 +8,6 @@
 
 namespace df {
 
-std::string NetShape::str() const {
-  return "d=" + std::to_string(d) + " W=" + std::to_string(W) + " L=" + std::to_string(L);
-}
-
 namespace {
 template <class T>
 void init_impl(const NetShape& s, T* p, std::uint64_t seed, std::uint32_t net_id, double out_scale) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "engine/backend.h"
+#include "host/backend_flags.h"
 #include "host/checkpoint.h"
 #include "host/cli_args.h"
 #include "host/data_source.h"
@@ -54,8 +55,7 @@ void ensure_dir(const std::string& dir) {
 
 std::unique_ptr<Backend> pick_backend(const Args& a, std::string* why = nullptr) {
   std::string w;
-  auto be = make_backend(a.str("device"), &w);
-  be->set_precision(a.str("precision"));
+  auto be = open_backend(a.str("device"), a.str("precision"), &w);
   if (why) *why = w;
   return be;
 }
@@ -96,8 +96,8 @@ void declare_train_flags(Args& a) {
   a.option("lr-drift", "X", "learning rate of the drift network (overrides --lr)");
   a.option("lr-score", "X", "learning rate of the score network (overrides --lr)");
   a.option("seed", "S", "random seed", "0");
-  a.option("device", "D", "cpu | cuda | auto", "auto");
-  a.option("precision", "P", "matrix operands on the GPU: fp32 | tf32 | bf16 (fp32 states and sums)", "fp32");
+  a.option("device", "D", "cpu | cuda | emu | auto (emu: the CUDA backend on the emulated device, slow)", "auto");
+  a.option("precision", "P", "matrix operands on a device backend: fp32 | tf32 | bf16 (fp32 states and sums)", "fp32");
   a.option("out", "DIR", "run directory (checkpoint.bin, log.csv, samples.png)");
   a.option("resume", "DIR", "continue the run in DIR up to --iters iterations in all");
   a.option("grid", "KIND", "time grid: exponent | linear (DDPM, FFJORD: linear)", "exponent");
@@ -155,7 +155,7 @@ int cmd_train(int argc, char** argv) {
   if (!a.parse(argc, argv, 2)) return 0;
   std::string device_why;
   auto be = pick_backend(a, &device_why);
-  const bool gpu = be->name() != "cpu";
+  const bool gpu = be->name() == "cuda";  // the emulated device takes the CPU defaults (it is slow)
   RunConfig cfg;
   RunState st;
   std::string dir;
@@ -262,8 +262,8 @@ int cmd_sample(int argc, char** argv) {
   a.option("seed", "S", "random seed", "0");
   a.option("out", "FILE", "output file, .csv or .npy");
   a.option("png", "FILE", "also draw the samples into a PNG");
-  a.option("device", "D", "cpu | cuda | auto", "auto");
-  a.option("precision", "P", "matrix operands on the GPU: fp32 | tf32 | bf16", "fp32");
+  a.option("device", "D", "cpu | cuda | emu | auto (emu: the CUDA backend on the emulated device, slow)", "auto");
+  a.option("precision", "P", "matrix operands on a device backend: fp32 | tf32 | bf16", "fp32");
   if (!a.parse(argc, argv, 2)) return 0;
   std::string dir = a.required("model"), out = a.required("out");
   if (a.has("png") && !png_available()) throw InputError("this build has no libpng (--png unavailable)");
@@ -297,8 +297,8 @@ int cmd_eval(int argc, char** argv) {
   a.option("metric-samples", "N", "built-in sets: model samples for SW2, TV and leakage (0 = skip)", "20000");
   a.flag("no-ode", "skip the probability-flow ODE likelihood");
   a.option("seed", "S", "random seed", "0");
-  a.option("device", "D", "cpu | cuda | auto", "auto");
-  a.option("precision", "P", "matrix operands on the GPU: fp32 | tf32 | bf16", "fp32");
+  a.option("device", "D", "cpu | cuda | emu | auto (emu: the CUDA backend on the emulated device, slow)", "auto");
+  a.option("precision", "P", "matrix operands on a device backend: fp32 | tf32 | bf16", "fp32");
   a.flag("json", "print one JSON object");
   if (!a.parse(argc, argv, 2)) return 0;
   std::string dir = a.required("model");

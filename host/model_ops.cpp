@@ -14,7 +14,7 @@ TimeGrid model_grid(const RunConfig& cfg, int N, const NoiseKey* key) {
   TimeGrid grid = make_grid(cfg.grid, ddpm || ffjord ? GSchedule::constant(1.0) : cfg.g, N, key);
   if (ddpm) {
     const VpSchedule vp = cfg.desc().vp;
-    for (std::size_t i = 0; i < grid.t.size(); ++i) grid.g[i] = std::sqrt(vp.beta(grid.t[i]));
+    for (std::size_t i = 0; i < grid.t.size(); ++i) grid.g[i] = std::sqrt(vp.g2(grid.t[i]));
   }
   return grid;
 }

@@ -1,8 +1,8 @@
 // GPU: the layer-wise path (kernels/layerwise with cuBLAS, kernels/cuda/layerwise_cuda.cu)
 //   1. at W = 256 (taken automatically: W > 128) against the CPU backend, relative error ≤ 1e-4
 //      on the per-sample loss, both gradients and the samples;
-//   2. forced with DF_LAYERWISE=1 at W = 64 against the fused kernels (a second GPU reference),
-//      including a chunked batch (DF_LAYERWISE_CHUNK) that does not divide B;
+//   2. forced (BackendOptions::force_layerwise) at W = 64 against the fused kernels (a second GPU
+//      reference), including a chunked batch (layerwise_chunk) that does not divide B;
 //   3. DDPM's training loss (kernels/layerwise/ddpm.h), bound and sampling (layer-wise sweeps with
 //      the fixed drift) and likelihood (the fused pf kernel) against the CPU backend;
 //   4. bf16 operands are refused with a clear error on this path.
@@ -85,7 +85,6 @@ void compare(const Results& a, const Results& b, double tol) {
 }  // namespace
 
 TEST_CASE("layer-wise path at W = 256 equals the CPU backend", "[gpu]") {
-  unsetenv("DF_LAYERWISE");
   const NetShape s{2, 256, 2};
   auto cpu = make_cpu_backend();
   auto gpu = make_cuda_backend();
@@ -94,20 +93,17 @@ TEST_CASE("layer-wise path at W = 256 equals the CPU backend", "[gpu]") {
 
 TEST_CASE("layer-wise path forced at W = 64 equals the fused kernels", "[gpu]") {
   const NetShape s{3, 64, 3};
-  unsetenv("DF_LAYERWISE");
   auto fused = make_cuda_backend();
   const Results ref = run(*fused, s, 1000, 10);
-  setenv("DF_LAYERWISE", "1", 1);
-  setenv("DF_LAYERWISE_CHUNK", "384", 1);
-  auto lw = make_cuda_backend();
+  BackendOptions o;
+  o.force_layerwise = true;
+  o.layerwise_chunk = 384;
+  auto lw = make_cuda_backend(o);
   const Results got = run(*lw, s, 1000, 10);
-  unsetenv("DF_LAYERWISE");
-  unsetenv("DF_LAYERWISE_CHUNK");
   compare(got, ref, 1e-4);
 }
 
 TEST_CASE("DDPM training loss, bound, sampling and likelihood on the GPU equal the CPU backend", "[gpu]") {
-  unsetenv("DF_LAYERWISE");
   auto cpu = make_cpu_backend();
   auto gpu = make_cuda_backend();
   ModelDesc m;
@@ -169,7 +165,7 @@ TEST_CASE("DDPM training loss, bound, sampling and likelihood on the GPU equal t
 
 TEST_CASE("layer-wise path refuses bf16 operands", "[gpu]") {
   auto gpu = make_cuda_backend();
-  gpu->set_precision("bf16");
+  gpu->set_precision(MatPrecision::BF16);
   const NetShape s{2, 192, 1};
   REQUIRE_THROWS_AS(run(*gpu, s, 10, 2), InputError);
 }

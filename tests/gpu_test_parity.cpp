@@ -116,9 +116,9 @@ TEST_CASE("CUDA sweeps equal the CPU backend", "[gpu]") {
 }
 
 TEST_CASE("CUDA sweeps with TF32 and BF16 operands stay within 2e-2 of the fp32 CPU backend", "[gpu]") {
-  for (const char* prec : {"tf32", "bf16"}) {
+  for (MatPrecision prec : {MatPrecision::TF32, MatPrecision::BF16}) {
     for (int W : {64, 128}) {
-      DYNAMIC_SECTION(prec << " W=" << W) {
+      DYNAMIC_SECTION(mat_precision_name(prec) << " W=" << W) {
         Pair P;
         P.gpu->set_precision(prec);
         const NetShape s{2, W, 3};

@@ -1,12 +1,11 @@
-// GPU: the operand precision of the fused kernels (kernels/cuda/precision.h), driven through the
-// launch functions directly (kernels/cuda/sweep_kernels.h, the sequence of cuda_backend.cu),
-// so it needs no Backend setting:
+// GPU: the operand precision of the fused kernels (kernels/cuda/precision.h) through the CUDA
+// backend (engine/device_backend.h on CudaDevice):
 //   1. the device conversions (cvt.rna.tf32.f32, cvt.rn.bf16.f32 via launch_round_operands)
 //      equal the host bit versions on specials, ties and 2^18 random patterns (NaN: is NaN)
 //   2. loss, per-sample loss, both gradients and stochastic samples at fp32 / tf32 / bf16 against
 //      the CPU fp32 reference (engine/diffflow.h): 1e-4 for fp32, 2e-2 for tf32 and bf16,
 //      relative to max |reference|, worst element printed; bf16 must differ from the device fp32
-//   3. the smallest case also against the emulated kernels at the same precision (2e-3: the
+//   3. the smallest case also against the same backend on the emulated device (2e-3: the
 //      device contracts a·b + acc into FMAs, the hidden layers run on mma.sync, which sums in
 //      its own order, and a changed last bit can flip an operand's rounding; the figure is
 //      printed)
@@ -29,8 +28,8 @@
 #include "engine/diffflow.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/mma_check.h"
-#include "kernels/cuda/sweep_kernels.h"
-#include "kernels/emu/emu_sweeps.h"
+#include "kernels/emu/block_emulator.h"
+#include "tests/emu_run.h"
 #include "tests/fd.h"
 
 using namespace df;
@@ -61,63 +60,23 @@ struct DevOut {
   double mean = 0;
 };
 
-// diffflow_loss_grad and a stochastic reverse sweep from x0, as cuda_backend.cu launches them.
-DevOut run_device(const NetShape& s, const std::vector<float>& pf, const std::vector<float>& ps,
-                  const std::vector<float>& x0, int B, const TimeGrid& grid, NoiseKey key, MatPrecision prec) {
-  DevMem m;
-  const int N = grid.N(), W = s.W;
-  const std::vector<float> consts = make_step_consts(grid);
-  float* emb = m.put<float>(nullptr, 2 * size_t(N + 1) * W);
-  SweepCommon c;
-  c.f = make_net_view(s, m.put(pf.data(), pf.size()));
-  c.s = make_net_view(s, m.put(ps.data(), ps.size()));
-  c.st = step_consts_view(m.put(consts.data(), consts.size()), N);
-  c.ef = emb;
-  c.es = emb + size_t(N + 1) * W;
-  c.B = B;
-  c.key = key;
-  c.prec = prec;
-  int dev = 0, optin = 0, sms = 1;
-  CUDA_CHECK(cudaGetDevice(&dev));
-  CUDA_CHECK(cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev));
-  CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
-  auto smem = [&](int tb) { return tile_layout(s.d, W, s.L, tb).total * sizeof(float); };
-  c.TB = 16;
-  while (c.TB > 1 && smem(c.TB) > size_t(optin)) c.TB /= 2;
-  const int G = std::max(1, std::min((B + c.TB - 1) / c.TB, sms));
-  EmbedArgs ea{c.f, c.s, c.st, emb, emb + size_t(N + 1) * W};
-  cuda::launch_embed(ea, W, N);
-
-  const size_t stride = gacc_size(c.f, N), P = s.n_params();
-  float* part = m.put<float>(nullptr, stride * size_t(G) + stride);
-  float* total = part + stride * size_t(G);
-  AdjointArgs a;
-  a.dif.c = c;
-  a.dif.x0 = m.put(x0.data(), x0.size());
-  a.dif.loss = m.put<float>(nullptr, size_t(B));
-  a.dif.xs = m.put<float>(nullptr, size_t(N + 1) * B * s.d);
-  a.dif.term_c = terminal_constant_f(grid, s.d);
-  a.gacc = part;
-  a.gstride = stride;
-  a.inv_b = 1.0f / float(B);
-  cuda::launch_adjoint(a, G, smem(c.TB));
-  cuda::launch_reduce(total, part, stride, G, stride);
-  EmbedBackwardArgs eb{c.f, c.s, c.st, total};
-  cuda::launch_embed_backward(eb, W);
-
-  ReverseArgs r;
-  r.c = c;
-  r.x = m.put(x0.data(), x0.size());
-  cuda::launch_reverse(r, G, smem(c.TB));
-  CUDA_CHECK(cudaDeviceSynchronize());
+// diffflow_loss_grad, the per-sample bound and a stochastic reverse sweep from x0 on a backend
+// (the CUDA backend, or the emulated device with the GPU's SM count: the same launch sequence).
+DevOut run_backend(Backend& be, const NetShape& s, const std::vector<float>& pf, const std::vector<float>& ps,
+                   const std::vector<float>& x0, int B, const TimeGrid& grid, NoiseKey key) {
+  test::BackendRun r(be);
+  const size_t P = s.n_params();
+  Buf &bpf = r.up(pf), &bps = r.up(ps), &bx = r.up(x0), &bgf = r.zeros(P), &bgs = r.zeros(P);
   DevOut o;
-  const std::vector<float> g = get(total, 2 * P);
-  o.gf.assign(g.begin(), g.begin() + long(P));
-  o.gs.assign(g.begin() + long(P), g.end());
-  o.loss = get(a.dif.loss, size_t(B));
-  o.x = get(r.x, x0.size());
-  for (float v : o.loss) o.mean += double(v);
-  o.mean /= B;
+  o.mean = be.diffflow_loss_grad(bgf, bgs, bpf, bps, s, bx, B, grid, key, 1);
+  o.gf = r.down(bgf);
+  o.gs = r.down(bgs);
+  std::vector<double> l;
+  be.diffflow_loss(l, bpf, bps, s, bx, B, grid, key);
+  o.loss.assign(l.begin(), l.end());
+  Buf& bxs = r.up(x0);
+  be.reverse_sweep(bxs, bpf, bps, s, B, grid, key, false);
+  o.x = r.down(bxs);
   return o;
 }
 
@@ -189,7 +148,10 @@ TEST_CASE("device sweeps with tf32 / bf16 operands stay within 2e-2 of the fp32 
     DevOut o[3];
     for (int p = 0; p < 3; ++p) {
       const MatPrecision prec = MatPrecision(p);
-      o[p] = run_device(s, pf, ps, x0v, c.B, grid, key, prec);
+      BackendOptions opt;
+      opt.precision = prec;
+      auto gpu = make_cuda_backend(opt);
+      o[p] = run_backend(*gpu, s, pf, ps, x0v, c.B, grid, key);
       const double tol = p == 0 ? 1e-4 : 2e-2;
       std::printf("[gpu precision] %s d=%d W=%d L=%d B=%d N=%d: loss %.3g, per-sample %.3g, drift grad %.3g, "
                   "score grad %.3g, samples %.3g\n", mat_precision_name(prec), c.d, c.W, c.L, c.B, c.N,
@@ -200,14 +162,17 @@ TEST_CASE("device sweeps with tf32 / bf16 operands stay within 2e-2 of the fp32 
       test::expect_close(dv(o[p].gf), dv(rf), tol, "drift gradient");
       test::expect_close(dv(o[p].gs), dv(rs), tol, "score gradient");
       test::expect_close(dv(o[p].x), dv(rx), tol, "sde samples");
-      if (c.W == 32) {  // the emulated kernels at the same precision
-        EmuLaunch L{16, 256, 2, prec};
-        std::vector<float> ef, es, el;
-        emu_diffflow_loss_grad(ef, es, &el, s, pf.data(), ps.data(), x0v.data(), c.B, grid, key, L);
+      if (c.W == 32) {  // the same backend code on the emulated device, the GPU's SM count
+        int dev = 0, sms = 1;
+        CUDA_CHECK(cudaGetDevice(&dev));
+        CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev));
+        opt.emu_sms = sms;
+        auto emu = make_emu_backend(opt);
+        const DevOut e = run_backend(*emu, s, pf, ps, x0v, c.B, grid, key);
         std::printf("[gpu precision]   vs emulator: drift grad %.3g, score grad %.3g, loss %.3g\n",
-                    rel(dv(o[p].gf), dv(ef)), rel(dv(o[p].gs), dv(es)), rel(dv(o[p].loss), dv(el)));
-        test::expect_close(dv(o[p].gf), dv(ef), 2e-3, "drift gradient vs emulator");
-        test::expect_close(dv(o[p].gs), dv(es), 2e-3, "score gradient vs emulator");
+                    rel(dv(o[p].gf), dv(e.gf)), rel(dv(o[p].gs), dv(e.gs)), rel(dv(o[p].loss), dv(e.loss)));
+        test::expect_close(dv(o[p].gf), dv(e.gf), 2e-3, "drift gradient vs emulator");
+        test::expect_close(dv(o[p].gs), dv(e.gs), 2e-3, "score gradient vs emulator");
       }
     }
     CHECK(rel(dv(o[2].gf), dv(o[0].gf)) > 1e-5);  // bf16 really rounds

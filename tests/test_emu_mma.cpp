@@ -19,6 +19,7 @@
 #include <random>
 #include <vector>
 
+#include "engine/params.h"
 #include "kernels/cuda/mlp_tile.h"
 #include "kernels/cuda/mma.h"
 #include "kernels/emu/block_emulator.h"

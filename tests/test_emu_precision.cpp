@@ -4,7 +4,7 @@
 //      independent reference (nearest of the two neighbours in double, ties away / to even) on
 //      2^20 random finite patterns; bf16 also against CUDA's own host __float2bfloat16_rn when
 //      <cuda_bf16.h> is reachable.
-//   2. The emulated fused sweeps (kernels/emu/emu_sweeps.h) with TF32 and BF16 operands against
+//   2. The device backend on the emulated device with TF32 and BF16 operands against
 //      the CPU fp32 reference (engine/diffflow.h): loss, per-sample loss, both gradients and
 //      samples within 2e-2 relative to max |reference| (the measured figures are printed), and
 //      different from the emulated fp32 results (the option really rounds something). With
@@ -20,8 +20,9 @@
 #include <random>
 
 #include "engine/diffflow.h"
+#include "engine/backend.h"
 #include "kernels/cuda/precision.h"
-#include "kernels/emu/emu_sweeps.h"
+#include "tests/emu_run.h"
 #include "tests/fd.h"
 
 #if __has_include(<cuda_bf16.h>)
@@ -136,7 +137,7 @@ namespace {
 
 struct Case {
   int d, W, L, B, N;
-  EmuLaunch launch{};
+  test::EmuShape launch{};
 };
 
 double rel_err(const std::vector<float>& a, const std::vector<float>& b) {
@@ -152,9 +153,9 @@ std::vector<float> fv(const float* p, long n) { return std::vector<float>(p, p +
 
 TEST_CASE("emulated sweeps with tf32 / bf16 operands stay within 2e-2 of the fp32 reference", "[emu][precision]") {
   const Case cases[] = {{2, 16, 2, 37, 7},
-                        {3, 32, 2, 21, 5, EmuLaunch{8, 64, 3}},
-                        {2, 12, 1, 5, 3, EmuLaunch{3, 40, 2}},
-                        {2, 128, 3, 16, 30, EmuLaunch{16, 256, 1}}};  // the PERF.md shape, small batch
+                        {3, 32, 2, 21, 5, test::EmuShape{8, 64, 3}},
+                        {2, 12, 1, 5, 3, test::EmuShape{3, 40, 2}},
+                        {2, 128, 3, 16, 30, test::EmuShape{16, 256, 1}}};  // the PERF.md shape, small batch
   for (const Case& c : cases) {
     const NetShape s{c.d, c.W, c.L};
     std::vector<float> pf(s.n_params()), ps(s.n_params());
@@ -181,11 +182,18 @@ TEST_CASE("emulated sweeps with tf32 / bf16 operands stay within 2e-2 of the fp3
     std::vector<float> gf[3], gs[3], loss[3], xs[3];
     double mean[3];
     for (int p = 0; p < 3; ++p) {
-      EmuLaunch L = c.launch;
-      L.prec = MatPrecision(p);
-      mean[p] = emu_diffflow_loss_grad(gf[p], gs[p], &loss[p], s, pf.data(), ps.data(), x0.data(), c.B, grid, key, L);
-      xs[p] = fv(x0.data(), x0.size());
-      emu_reverse_sweep(xs[p].data(), s, pf.data(), ps.data(), c.B, grid, key, false, L);
+      test::BackendRun r(make_emu_backend(test::emu_options(c.launch, MatPrecision(p))));
+      const std::vector<float> x0v = fv(x0.data(), x0.size());
+      Buf &bpf = r.up(pf), &bps = r.up(ps), &bx = r.up(x0v), &bgf = r.zeros(size_t(P)), &bgs = r.zeros(size_t(P));
+      mean[p] = r.be->diffflow_loss_grad(bgf, bgs, bpf, bps, s, bx, c.B, grid, key, 1);
+      gf[p] = r.down(bgf);
+      gs[p] = r.down(bgs);
+      std::vector<double> l;
+      r.be->diffflow_loss(l, bpf, bps, s, bx, c.B, grid, key);  // the per-sample loss (diffuse kernel)
+      loss[p].assign(l.begin(), l.end());
+      Buf& bxs = r.up(x0v);
+      r.be->reverse_sweep(bxs, bpf, bps, s, c.B, grid, key, false);
+      xs[p] = r.down(bxs);
     }
     const std::vector<float> rl = fv(rloss.data(), rloss.size()), rxs = fv(rx.data(), rx.size());
     for (int p = 0; p < 3; ++p) {

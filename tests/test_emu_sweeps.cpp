@@ -1,9 +1,10 @@
-// The fused sweep kernels (kernels/cuda/fused_sweeps.h) run through the CPU block emulator with
-// the CUDA backend's launch sequence (kernels/emu/emu_sweeps.h), against the CPU reference
-// sweeps of engine/diffflow.h in float on the same inputs and noise key: per-sample loss,
-// gradients of both networks, stochastic and deterministic sampling. Small odd sizes exercise
-// the tails: d = 2, 3, 5 (two noise blocks), W = 8, 12, L = 1, 2, B = 1, 5, 37 with TB = 8 (and
-// TB = 3, 40 threads: a partial warp and fewer threads than work items), N = 1, 3, 7.
+// The device backend (engine/device_backend.h) on the emulated device: the CUDA backend's own
+// launch sequence and fused kernels (kernels/cuda/fused_sweeps.h) run through the CPU block
+// emulator, against the CPU reference sweeps of engine/diffflow.h in float on the same inputs
+// and noise key: per-sample loss, gradients of both networks, stochastic and deterministic
+// sampling. Small odd sizes exercise the tails: d = 2, 3, 5 (two noise blocks), W = 8, 12,
+// L = 1, 2, B = 1, 5, 37 with TB = 8 (and TB = 3, 40 threads: a partial warp and fewer threads
+// than work items), N = 1, 3, 7.
 // Tolerance 1e-5 relative to max |reference|; the measured figures are printed, next to the
 // float-vs-double difference of the reference itself for scale.
 #include <catch2/catch.hpp>
@@ -12,7 +13,8 @@
 
 #include "engine/backend.h"
 #include "engine/diffflow.h"
-#include "kernels/emu/emu_sweeps.h"
+#include "kernels/cuda/sweep_args.h"
+#include "tests/emu_run.h"
 #include "tests/fd.h"
 #include "tests/sweep_setup.h"
 
@@ -22,8 +24,10 @@ namespace {
 
 struct Case {
   int d, W, L, B, N;
-  EmuLaunch launch{};
+  test::EmuShape launch{};
 };
+
+test::BackendRun emu(const Case& c) { return test::BackendRun(make_emu_backend(test::emu_options(c.launch))); }
 
 struct Setup : test::SweepSetup {
   explicit Setup(const Case& c) : SweepSetup(c.d, c.W, c.L, c.B, c.N, 11, 23, NoiseKey{7, 3}) {}
@@ -41,7 +45,7 @@ double rel_err(const std::vector<double>& a, const std::vector<double>& b) {
 const std::vector<Case>& cases() {
   static const std::vector<Case> c = {
       {2, 8, 1, 1, 1},  {3, 12, 2, 5, 3}, {2, 12, 2, 37, 7}, {3, 8, 1, 37, 3},
-      {2, 8, 2, 5, 7},  {3, 12, 1, 1, 7}, {5, 8, 1, 5, 3},   {3, 12, 2, 37, 3, EmuLaunch{3, 40, 2}},
+      {2, 8, 2, 5, 7},  {3, 12, 1, 1, 7}, {5, 8, 1, 5, 3},   {3, 12, 2, 37, 3, test::EmuShape{3, 40, 2}},
   };
   return c;
 }
@@ -67,11 +71,12 @@ TEST_CASE("emulated diffuse sweep: per-sample loss equals the CPU reference", "[
   for (const Case& c : cases()) {
     DYNAMIC_SECTION(name(c)) {
       Setup su(c);
-      std::vector<float> loss;
-      emu_diffflow_loss(loss, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B, su.grid, su.key, c.launch);
+      test::BackendRun r = emu(c);
+      std::vector<double> loss;
+      r.be->diffflow_loss(loss, r.up(su.pf), r.up(su.ps), su.s, r.up(su.x0), c.B, su.grid, su.key);
       DiffuseOut<float> ref;
       diffuse_sweep(ref, su.net(), su.x0m(), su.grid, PhiloxNoise(su.key, kStreamDiffuse), 0);
-      const auto a = dvec(loss.data(), loss.size()), b = dvec(ref.loss.data(), std::size_t(ref.loss.size()));
+      const auto a = loss, b = dvec(ref.loss.data(), std::size_t(ref.loss.size()));
       std::cout << "[diffuse] " << name(c) << ": loss rel err " << rel_err(a, b) << "\n";
       test::expect_close(a, b, 1e-5, "per-sample loss");
     }
@@ -82,10 +87,12 @@ TEST_CASE("emulated adjoint sweep: loss and gradients equal the CPU reference", 
   for (const Case& c : cases()) {
     DYNAMIC_SECTION(name(c)) {
       Setup su(c);
-      std::vector<float> gf, gs, loss;
-      const double mean = emu_diffflow_loss_grad(gf, gs, &loss, su.s, su.pf.data(), su.ps.data(), su.x0.data(),
-                                                 c.B, su.grid, su.key, c.launch);
+      test::BackendRun r = emu(c);
       const std::size_t P = su.s.n_params();
+      Buf &bgf = r.zeros(P), &bgs = r.zeros(P);
+      const double mean = r.be->diffflow_loss_grad(bgf, bgs, r.up(su.pf), r.up(su.ps), su.s, r.up(su.x0), c.B, su.grid,
+                                                   su.key, 1);
+      const std::vector<float> gf = r.down(bgf), gs = r.down(bgs);
       std::vector<float> rf(P, 0.f), rs(P, 0.f);
       VecX<float> rloss;
       const PhiloxNoise noise(su.key, kStreamDiffuse);
@@ -102,8 +109,6 @@ TEST_CASE("emulated adjoint sweep: loss and gradients equal the CPU reference", 
                 << ", drift grad " << ef << ", score grad " << es << "  (CPU float vs double: drift "
                 << rel_err(dvec(rf.data(), P), df_) << ", score " << rel_err(dvec(rs.data(), P), ds_) << ")\n";
       CHECK(mean == Approx(rmean).epsilon(1e-5));
-      test::expect_close(dvec(loss.data(), loss.size()), dvec(rloss.data(), std::size_t(rloss.size())), 1e-5,
-                         "per-sample loss");
       test::expect_close(dvec(gf.data(), P), dvec(rf.data(), P), 1e-5, "drift gradient");
       test::expect_close(dvec(gs.data(), P), dvec(rs.data(), P), 1e-5, "score gradient");
     }
@@ -115,8 +120,10 @@ TEST_CASE("emulated reverse sweep: samples equal the CPU reference", "[emu][swee
     for (bool det : {false, true}) {
       DYNAMIC_SECTION(name(c) << (det ? " deterministic" : " stochastic")) {
         Setup su(c);
-        std::vector<float> x = su.x0;  // serves as x_N
-        emu_reverse_sweep(x.data(), su.s, su.pf.data(), su.ps.data(), c.B, su.grid, su.key, det, c.launch);
+        test::BackendRun r = emu(c);
+        Buf& bx = r.up(su.x0);  // serves as x_N
+        r.be->reverse_sweep(bx, r.up(su.pf), r.up(su.ps), su.s, c.B, su.grid, su.key, det);
+        const std::vector<float> x = r.down(bx);
         MatX<float> ref = su.x0m();
         df::reverse_sweep(ref, su.net(), su.grid, PhiloxNoise(su.key, kStreamReverse), det);
         const auto a = dvec(x.data(), x.size()), b = dvec(ref.data(), std::size_t(ref.size()));
@@ -131,19 +138,25 @@ TEST_CASE("emulated reverse sweep: samples equal the CPU reference", "[emu][swee
 // diffuse sweep's own code, so every interval K gives the same bits as K = 1 (all states kept),
 // and the state store shrinks to ⌈N/K⌉ + 1 states per sample.
 TEST_CASE("emulated adjoint with checkpoints: any K gives the bits of K = 1", "[emu][sweeps][ckpt]") {
-  const std::vector<Case> cs = {{2, 8, 1, 5, 7}, {3, 12, 2, 37, 7, EmuLaunch{8, 64, 2}}, {2, 8, 2, 9, 5, EmuLaunch{3, 40, 2}}};
+  const std::vector<Case> cs = {{2, 8, 1, 5, 7}, {3, 12, 2, 37, 7, test::EmuShape{8, 64, 2}}, {2, 8, 2, 9, 5, test::EmuShape{3, 40, 2}}};
   for (const Case& c : cs) {
     Setup su(c);
-    std::vector<float> gf1, gs1, l1;
-    const double m1 = emu_diffflow_loss_grad(gf1, gs1, &l1, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B,
-                                             su.grid, su.key, c.launch, 1);
+    test::BackendRun r = emu(c);
+    const std::size_t P = su.s.n_params();
+    Buf &bpf = r.up(su.pf), &bps = r.up(su.ps), &bx = r.up(su.x0), &bgf = r.zeros(P), &bgs = r.zeros(P);
+    auto run = [&](int K, std::vector<float>* gf, std::vector<float>* gs) {
+      const double m = r.be->diffflow_loss_grad(bgf, bgs, bpf, bps, su.s, bx, c.B, su.grid, su.key, K);
+      *gf = r.down(bgf);
+      *gs = r.down(bgs);
+      return m;
+    };
+    std::vector<float> gf1, gs1;
+    const double m1 = run(1, &gf1, &gs1);
     for (int K : {2, 3, c.N, 100}) {
       DYNAMIC_SECTION(name(c) << " K=" << K) {
-        std::vector<float> gf, gs, l;
-        const double m = emu_diffflow_loss_grad(gf, gs, &l, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B,
-                                                su.grid, su.key, c.launch, K);
+        std::vector<float> gf, gs;
+        const double m = run(K, &gf, &gs);
         CHECK(m == m1);
-        CHECK(l == l1);
         CHECK(gf == gf1);
         CHECK(gs == gs1);
         // and K = 1 itself matches the reference (so the shared bits are the right ones)
@@ -199,8 +212,8 @@ TEST_CASE("emulated probability-flow log-likelihood equals the CPU backend", "[e
     int exact_max_d, probes, substeps;
   };
   const std::vector<PfCase> cs = {{{2, 8, 1, 5, 3}, 16, 1, 2},
-                                  {{3, 12, 2, 37, 2, EmuLaunch{3, 40, 2}}, 16, 1, 1},
-                                  {{5, 8, 1, 300, 2, EmuLaunch{16, 64, 4}}, 2, 2, 1}};
+                                  {{3, 12, 2, 37, 2, test::EmuShape{3, 40, 2}}, 16, 1, 1},
+                                  {{5, 8, 1, 300, 2, test::EmuShape{16, 64, 4}}, 2, 2, 1}};
   auto cpu = make_cpu_backend();
   for (const PfCase& pc : cs) {
     const Case& c = pc.c;
@@ -212,8 +225,9 @@ TEST_CASE("emulated probability-flow log-likelihood equals the CPU backend", "[e
       opt.substeps = pc.substeps;
       opt.probe_key = NoiseKey{17, 4};
       const GSchedule g{{0.01, 0.2, 0.4}, {0.6, 1.1, 1.6}};
-      std::vector<float> lp;
-      emu_pf_loglik(lp, su.s, su.pf.data(), su.ps.data(), su.x0.data(), c.B, su.grid, g, opt, c.launch);
+      test::BackendRun r = emu(c);
+      std::vector<double> lp;
+      r.be->pf_loglik(lp, r.up(su.pf), r.up(su.ps), su.s, r.up(su.x0), c.B, su.grid, g, opt);
       std::vector<double> ref;
       Buf bf = cpu->alloc(su.pf.size()), bs = cpu->alloc(su.ps.size()), bx = cpu->alloc(su.x0.size());
       cpu->upload(bf, su.pf.data(), su.pf.size());
@@ -223,7 +237,7 @@ TEST_CASE("emulated probability-flow log-likelihood equals the CPU backend", "[e
       cpu->release(bf);
       cpu->release(bs);
       cpu->release(bx);
-      const auto a = dvec(lp.data(), lp.size());
+      const auto a = lp;
       std::cout << "[pf_loglik] " << name(c) << ": rel err " << rel_err(a, ref) << "\n";
       test::expect_close(a, ref, 1e-4, "log-likelihood");
     }
@@ -233,7 +247,7 @@ TEST_CASE("emulated probability-flow log-likelihood equals the CPU backend", "[e
 // DDPM's probability-flow likelihood through the same kernel (fixed drift −½β x, score −ε_θ/σ_t)
 // against the CPU backend's model-level loglik (double).
 TEST_CASE("emulated DDPM probability-flow log-likelihood equals the CPU backend", "[emu][sweeps][pf]") {
-  const Case c{2, 12, 2, 37, 3, EmuLaunch{8, 64, 3}};
+  const Case c{2, 12, 2, 37, 3, test::EmuShape{8, 64, 3}};
   Setup su(c);
   ModelDesc m;
   m.kind = ModelKind::DDPM;
@@ -243,11 +257,12 @@ TEST_CASE("emulated DDPM probability-flow log-likelihood equals the CPU backend"
   spec.t_start = 1e-3;
   spec.t_end = 1.0;
   TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), c.N);
-  for (size_t j = 0; j < grid.t.size(); ++j) grid.g[j] = std::sqrt(m.vp.beta(grid.t[j]));
+  for (size_t j = 0; j < grid.t.size(); ++j) grid.g[j] = std::sqrt(m.vp.g2(grid.t[j]));
   OdeOptions opt;
-  std::vector<float> lp;
-  emu_pf_loglik(lp, su.s, su.ps.data(), su.ps.data(), su.x0.data(), c.B, grid, GSchedule::constant(1.0), opt, c.launch,
-                &m.vp);
+  test::BackendRun r = emu(c);
+  std::vector<double> lp;
+  Buf& eb = r.up(su.ps);
+  r.be->loglik(lp, nullptr, eb, eb, m, r.up(su.x0), c.B, grid, GSchedule::constant(1.0), opt);
   auto cpu = make_cpu_backend();
   Buf bs = cpu->alloc(su.ps.size()), bx = cpu->alloc(su.x0.size());
   cpu->upload(bs, su.ps.data(), su.ps.size());
@@ -256,7 +271,7 @@ TEST_CASE("emulated DDPM probability-flow log-likelihood equals the CPU backend"
   cpu->loglik(ref, nullptr, bs, bs, m, bx, c.B, grid, GSchedule::constant(1.0), opt);
   cpu->release(bs);
   cpu->release(bx);
-  const auto a = dvec(lp.data(), lp.size());
+  const auto a = lp;
   std::cout << "[pf_loglik] DDPM " << name(c) << ": rel err " << rel_err(a, ref) << "\n";
   test::expect_close(a, ref, 1e-4, "DDPM log-likelihood");
 }

@@ -10,6 +10,7 @@
 
 #include "engine/diffflow.h"
 #include "engine/ddpm.h"
+#include "engine/device_consts.h"
 #include "kernels/layerwise/cpu_ops.h"
 #include "kernels/layerwise/ddpm.h"
 #include "tests/fd.h"
@@ -47,7 +48,8 @@ const std::vector<Case>& cases() {
 // (checked against the mean of the per-sample losses).
 double run_grad(const Setup& su, const Case& c, int K, std::vector<float>& gf, std::vector<float>& gs,
                 std::vector<float>& loss) {
-  CpuOps ops;
+  EmuDevice dev;
+  CpuOps ops(dev);
   const size_t P = su.s.n_params();
   float *dpf = ops.alloc(P), *dps = ops.alloc(P), *dx = ops.alloc(su.x0.size());
   ops.upload(dpf, su.pf.data(), P);
@@ -105,7 +107,8 @@ TEST_CASE("layer-wise adjoint: any checkpoint interval and chunking gives the bi
     }
   }
   SECTION("without a per-sample loss buffer: the same mean and bits") {
-    CpuOps ops;
+    EmuDevice dev;
+  CpuOps ops(dev);
     const size_t P = su.s.n_params();
     float *dpf = ops.alloc(P), *dps = ops.alloc(P), *dx = ops.alloc(su.x0.size()), *dgf = ops.alloc(P);
     float* dgs = ops.alloc(P);
@@ -130,7 +133,8 @@ TEST_CASE("layer-wise loss and sampling equal the CPU reference", "[layerwise]")
   for (const Case& c : cases()) {
     DYNAMIC_SECTION(name(c)) {
       Setup su(c);
-      CpuOps ops;
+      EmuDevice dev;
+  CpuOps ops(dev);
       const size_t P = su.s.n_params();
       float *dpf = ops.alloc(P), *dps = ops.alloc(P), *dx = ops.alloc(su.x0.size()), *dl = ops.alloc(size_t(c.B));
       ops.upload(dpf, su.pf.data(), P);
@@ -168,7 +172,8 @@ TEST_CASE("layer-wise DDPM loss and gradient equal the CPU reference", "[layerwi
       const MatX<float> x = test::random_mat(c.d, c.B, 31, 1.0).cast<float>();
       const VpSchedule vp;
       const NoiseKey key{9, 4};
-      CpuOps ops;
+      EmuDevice dev;
+  CpuOps ops(dev);
       float *dp = ops.alloc(p.size()), *dx = ops.alloc(size_t(x.size())), *dg = ops.alloc(p.size());
       float* dl = ops.alloc(size_t(c.B));
       ops.upload(dp, p.data(), p.size());
@@ -200,9 +205,10 @@ TEST_CASE("layer-wise DDPM bound and sampling equal the CPU reference", "[layerw
   spec.t_end = 1.0;
   TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), c.N);
   for (size_t j = 0; j < grid.t.size(); ++j) grid.g[j] = std::sqrt(vp.beta(grid.t[j]));  // as model_grid does
-  const lw::LwModel md = lw::lw_model(ModelKind::DDPM, vp, grid);
+  const lw::LwModel md = lw_model(ModelKind::DDPM, vp, grid);
   const NetPair<float> net(su.s, su.ps.data(), su.ps.data(), ModelKind::DDPM, vp);
-  CpuOps ops;
+  EmuDevice dev;
+  CpuOps ops(dev);
   const size_t P = su.s.n_params();
   float *dps = ops.alloc(P), *dx = ops.alloc(su.x0.size()), *dl = ops.alloc(size_t(c.B));
   ops.upload(dps, su.ps.data(), P);

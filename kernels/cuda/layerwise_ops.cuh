@@ -4,14 +4,14 @@
 //          math mode per CudaOps: default math for FP32, CUBLAS_TF32_TENSOR_OP_MATH for TF32;
 //          BF16 is refused at construction with a df::InputError
 //   map    map_kernel<F>: grid-stride loop over i < n, 256 threads, at most 4096 blocks
-//   embed / embed_backward   the fused path's embedding kernels (sweep_kernels.h)
+//   embed / embed_backward   the fused path's embedding kernels, launched on the CudaDevice
 //   alloc  a grow-only pool of cudaMalloc'd buffers kept for the life of the program: the i-th
 //          alloc of a CudaOps reuses the pool's i-th buffer when it is large enough (the driver
 //          allocates in the same order call after call, so steady-state calls do not
 //          cudaMalloc), zeroed on the default stream. One CudaOps alive at a time.
 // Every cuBLAS status and runtime error is checked (cuda_check.h: expression, status, file:line).
-// Launches (map kernels and cuBLAS calls) are counted in lw_launch_count(). Not thread-safe:
-// the backend is used from one host thread. Never run on a device in this repository's CI.
+// Every gemm, map and kernel counts as one launch of the CudaDevice. Not thread-safe: the backend
+// is used from one host thread. Never run on a device in this repository's CI.
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -19,11 +19,11 @@
 #include <utility>
 #include <vector>
 
-#include "host/errors.h"
 #include "kernels/cuda/cuda_check.h"
+#include "kernels/cuda/kernel_bodies.h"
 #include "kernels/cuda/precision.h"
-#include "kernels/cuda/sweep_kernels.h"
 #include "kernels/layerwise/layerwise.h"
+#include "kernels/math/errors.h"
 
 namespace df {
 
@@ -31,12 +31,6 @@ namespace df {
 template <class F> __global__ void map_kernel(size_t n, F f) {
   const size_t step = size_t(blockDim.x) * gridDim.x;
   for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += step) f(i);
-}
-
-// Map kernels and cuBLAS calls issued by CudaOps since the program started.
-inline long& lw_launch_count() {
-  static long n = 0;
-  return n;
 }
 
 // The one cuBLAS handle of the layer-wise path, on the default stream.
@@ -49,13 +43,10 @@ inline cublasHandle_t lw_cublas_handle() {
   return h;
 }
 
-class CudaOps {
+template <class Dev> class CudaOps {
  public:
-  explicit CudaOps(MatPrecision p) {
-    if (p == MatPrecision::BF16)
-      throw InputError(
-          "--precision bf16: the layer-wise path (W > 128, or a network whose tile does not fit shared memory, or "
-          "DDPM training) supports fp32 and tf32 only");
+  CudaOps(Dev& dev, MatPrecision p) : dev_(dev) {
+    if (p == MatPrecision::BF16) throw InputError(kLayerwiseNoBf16);
     CUBLAS_CHECK(cublasSetMathMode(lw_cublas_handle(),
                                    p == MatPrecision::TF32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH));
   }
@@ -89,13 +80,12 @@ class CudaOps {
   void copy(float* dst, const float* src, size_t n) {
     CUDA_CHECK(cudaMemcpyAsync(dst, src, n * sizeof(float), cudaMemcpyDeviceToDevice, 0));
   }
-  // C (m×n) = op(A)·op(B) + beta·C, column-major, op = transpose when the flag is set
-  void gemm(bool ta, bool tb, int m, int n, int k, const float* A, int lda, const float* B, int ldb, float beta,
-            float* C, int ldc) {
-    const float one = 1.f;
+  // C (m×n) = alpha·op(A)·op(B) + beta·C, column-major, op = transpose when the flag is set
+  void gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B, int ldb,
+            float beta, float* C, int ldc) {
     CUBLAS_CHECK(cublasSgemm(lw_cublas_handle(), ta ? CUBLAS_OP_T : CUBLAS_OP_N, tb ? CUBLAS_OP_T : CUBLAS_OP_N, m, n,
-                             k, &one, A, lda, B, ldb, &beta, C, ldc));
-    ++lw_launch_count();
+                             k, &alpha, A, lda, B, ldb, &beta, C, ldc));
+    dev_.count_launch();
   }
   // f(i) for i < n, one kernel launch
   template <class F> void map(size_t n, const F& f) {
@@ -103,18 +93,19 @@ class CudaOps {
     const size_t blocks = (n + 255) / 256;
     map_kernel<<<unsigned(blocks < 4096 ? blocks : 4096), 256>>>(n, f);
     CUDA_CHECK_LAUNCH();
-    ++lw_launch_count();
+    dev_.count_launch();
   }
-  // ef/es (=) e(t_j); counted by cuda::kernel_launches
-  void embed(const EmbedArgs& a, int W, int N) { cuda::launch_embed(a, W, N); }
-  // gf/gs embedding parts (+=) from de; counted by cuda::kernel_launches
-  void embed_backward(const EmbedBackwardArgs& a, int W) { cuda::launch_embed_backward(a, W); }
+  // ef/es (=) e(t_j)
+  void embed(const EmbedArgs& a, int W, int N) { launch_embed(dev_, a, W, N); }
+  // gf/gs embedding parts (+=) from de
+  void embed_backward(const EmbedBackwardArgs& a, int W) { launch_embed_backward(dev_, a, W); }
 
  private:
   static std::vector<std::pair<float*, size_t>>& pool_() {
     static std::vector<std::pair<float*, size_t>> p;
     return p;
   }
+  Dev& dev_;
   size_t next_ = 0;
 };
 

@@ -17,6 +17,7 @@
 //   jf, js → the tangent outputs, dh, dz → tangent scratch, loss → ℓ, rcur → Σ w·tr,
 //   rprev → tr of the stage.
 #pragma once
+#include "kernels/cuda/fused_sweeps.h"
 #include "kernels/cuda/mlp_tile.h"
 
 namespace df {
@@ -182,42 +183,17 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
 
 }  // namespace df
 
-// ---- host-only helpers -------------------------------------------------------------------
+// The constants of one pf_loglik launch, built on the host by engine/device_consts.h pf_consts:
+// evaluation times, g² and steps of the RK4 integration in pf_ode_loglik's order (for cell i and
+// substep m, t = t_i + m·h, stages at t, t + h/2, t + h/2, t + h); DDPM adds its drift and score
+// factors at every evaluation time.
 #include <vector>
-
-#include "engine/model_kind.h"
 
 namespace df {
 
-// Evaluation times, g² and steps of the RK4 integration in pf_ode_loglik's order: for cell i and
-// substep m, t = t_i + m·h, stages at t, t + h/2, t + h/2, t + h. DiffFlow: g² = g(t)² from the
-// schedule (double). DDPM (ddpm set): g² = β(t), and the drift and score factors −½β(t), −1/σ_t.
 struct PfConsts {
   std::vector<float> t, gsq, h;       // [E], [E], [E/4]
   std::vector<float> fscale, sscale;  // DDPM only, [E]
 };
-
-inline PfConsts pf_consts(const TimeGrid& grid, int substeps, const GSchedule& g, const VpSchedule* ddpm = nullptr) {
-  PfConsts c;
-  for (int i = 0; i < grid.N(); ++i) {
-    const double h = grid.dt(i) / substeps;
-    for (int m = 0; m < substeps; ++m) {
-      const double t = grid.t[size_t(i)] + m * h;
-      for (double te : {t, t + 0.5 * h, t + 0.5 * h, t + h}) {
-        c.t.push_back(float(te));
-        if (ddpm) {
-          c.gsq.push_back(float(ddpm->beta(te)));
-          c.fscale.push_back(float(-0.5 * ddpm->beta(te)));
-          c.sscale.push_back(float(-1.0 / ddpm->sigma(te)));
-        } else {
-          const double gv = g(te);
-          c.gsq.push_back(float(gv * gv));
-        }
-      }
-      c.h.push_back(float(h));
-    }
-  }
-  return c;
-}
 
 }  // namespace df

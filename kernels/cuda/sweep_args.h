@@ -137,8 +137,8 @@ DF_HD TileLayout tile_layout(int d, int W, int L, int TB) {
 #include <cmath>
 #include <vector>
 
-#include "engine/grid.h"
-#include "engine/params.h"
+#include "kernels/math/net_shape.h"
+#include "kernels/math/time_grid.h"
 
 namespace df {
 

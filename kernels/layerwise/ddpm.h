@@ -11,7 +11,7 @@
 #pragma once
 #include <cmath>
 
-#include "engine/model_kind.h"
+#include "kernels/math/vp.h"
 #include "kernels/layerwise/layerwise.h"
 
 namespace df {
@@ -27,7 +27,7 @@ struct DdpmNoisy {
     const int b = int(i / size_t(d)), k = int(i % size_t(d)), gb = b0 + b;
     const float e = float(normal_at(key, kStreamDDPM, 1, uint32_t(gb), uint32_t(k)));
     eps[i] = e;
-    const int g = gb / kLwGroup;
+    const int g = gb / kDdpmGroup;
     xt[i] = al[g] * x0[i] + sg[g] * e;
   }
 };
@@ -55,8 +55,8 @@ struct GroupRowSum {
   int W, b0, n, g0;
   DF_HD void operator()(size_t i) const {
     const int o = int(i % size_t(W)), g = g0 + int(i / size_t(W));
-    const int lo = g * kLwGroup - b0 > 0 ? g * kLwGroup - b0 : 0;
-    const int hi = (g + 1) * kLwGroup - b0 < n ? (g + 1) * kLwGroup - b0 : n;
+    const int lo = g * kDdpmGroup - b0 > 0 ? g * kDdpmGroup - b0 : 0;
+    const int hi = (g + 1) * kDdpmGroup - b0 < n ? (g + 1) * kDdpmGroup - b0 : n;
     float s = 0.f;
     for (int b = lo; b < hi; ++b) s += dz[size_t(o) + size_t(W) * b];
     de[size_t(W) * (1 + g) + o] += s;
@@ -69,9 +69,9 @@ template <class Ops>
 double lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape, const float* ps, const float* x0,
                        int B, const VpSchedule& vp, double t_min, NoiseKey key, int Bc) {
   using namespace lw;
-  const int d = shape.d, W = shape.W, G = (B + kLwGroup - 1) / kLwGroup;
+  const int d = shape.d, W = shape.W, G = (B + kDdpmGroup - 1) / kDdpmGroup;
   Bc = chunk_size(B, Bc);
-  Bc = (Bc + kLwGroup - 1) / kLwGroup * kLwGroup;  // whole groups per chunk
+  Bc = (Bc + kDdpmGroup - 1) / kDdpmGroup * kDdpmGroup;  // whole groups per chunk
   // host: group times (row 0 a placeholder), α, σ
   std::vector<float> times(size_t(G) + 1, 0.5f), al(static_cast<size_t>(G)), sg(static_cast<size_t>(G));
   for (int g = 0; g < G; ++g) {
@@ -102,7 +102,7 @@ double lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape
     forward(ops, v, etab, xt, n, c, pred, b0);
     ops.map(size_t(n), DdpmResidual{loss + b0, dy, pred, eps, 2.0f / float(B), d});
     backward(ops, v, xt, c, dy, n, dh, dz, gs, static_cast<float*>(nullptr), static_cast<float*>(nullptr));
-    const int g0 = b0 / kLwGroup, g1 = (b0 + n - 1) / kLwGroup;
+    const int g0 = b0 / kDdpmGroup, g1 = (b0 + n - 1) / kDdpmGroup;
     ops.map(size_t(W) * size_t(g1 - g0 + 1), GroupRowSum{de, dz, W, b0, n, g0});
   }
   // the embedding's gradient: the score slot skips row 0 (a placeholder with de = 0); the drift

@@ -6,13 +6,14 @@
 //   ops.alloc(n)                    n zeroed floats, freed with ops (float*)
 //   ops.upload(dst, host, n)        host → ops memory; ops.download(host, src, n) the reverse
 //   ops.copy(dst, src, n)           within ops memory
-//   ops.gemm(ta, tb, m, n, k, A, lda, B, ldb, beta, C, ldc)
-//                                   C (m×n) = op(A)·op(B) + beta·C, column-major as BLAS
+//   ops.gemm(ta, tb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+//                                   C (m×n) = alpha·op(A)·op(B) + beta·C, column-major, as
+//                                   cublasSgemm takes them
 //   ops.map(n, f)                   f(i) for i < n, any order (f writes only its own outputs)
 //   ops.embed(EmbedArgs, W, N), ops.embed_backward(EmbedBackwardArgs, W)
-//                                   the fused path's embedding bodies (e(t_j), and the embedding
-//                                   gradient from the summed de_j)
-// CpuOps (cpu_ops.h) runs it on the host (tested on every commit); CudaOps
+//                                   the fused path's embedding kernels (e(t_j), and the embedding
+//                                   gradient from the summed de_j), launched on the ops' device
+// CpuOps (cpu_ops.h) runs it on the emulated device (tested on every commit); CudaOps
 // (kernels/cuda/layerwise_ops.cuh) with cuBLAS and a grid-stride kernel per map.
 // Layout: states d×Bc column-major (sample b at x + b·d, as the backends' buffers), activations
 // W×Bc column-major. The flat parameter matrices are row-major [out][in], i.e. column-major
@@ -36,20 +37,24 @@
 #include <algorithm>
 #include <vector>
 
-#include "engine/model_kind.h"
 #include "kernels/cuda/fused_sweeps.h"
 #include "kernels/math/gelu.h"
 #include "kernels/math/philox.h"
 #include "kernels/math/sde.h"
 
 namespace df {
+
+// The layer-wise path's refusal of bf16 operands (CpuOps and CudaOps alike).
+constexpr const char* kLayerwiseNoBf16 =
+    "bf16 matrix operands: the layer-wise path (W > 128, a network whose tile does not fit shared memory, or "
+    "DDPM training) supports fp32 and tf32 only";
+
 namespace lw {
 
 // ---- elementwise steps ---------------------------------------------------------------------
 // z (W×n) += bias[o] (+ e[o]); h = gelu(z)
 // With group_b0 ≥ 0, e is a table of embeddings [1 + groups][W] and column b takes row
-// 1 + (group_b0 + b) / kLwGroup (DDPM: one time per group of 16 samples; row 0 unused).
-constexpr int kLwGroup = 16;
+// 1 + (group_b0 + b) / kDdpmGroup (DDPM: one time per group of samples; row 0 unused).
 struct BiasGelu {
   float *z, *h;
   const float *bias, *e;
@@ -58,7 +63,7 @@ struct BiasGelu {
   DF_HD void operator()(size_t i) const {
     const int o = int(i % size_t(W));
     const float* ee = e;
-    if (e && group_b0 >= 0) ee = e + size_t(W) * size_t(1 + (group_b0 + int(i / size_t(W))) / kLwGroup);
+    if (e && group_b0 >= 0) ee = e + size_t(W) * size_t(1 + (group_b0 + int(i / size_t(W))) / kDdpmGroup);
     const float zz = z[i] + (ee ? bias[o] + ee[o] : bias[o]);
     z[i] = zz;
     h[i] = gelu_forward(zz);
@@ -202,13 +207,13 @@ void forward(Ops& ops, const NetView& v, const float* e, const float* x, int n, 
              int group_b0 = -1) {
   const int W = v.W, d = v.d;
   const size_t a = size_t(W) * n;
-  ops.gemm(true, false, W, n, d, v.p + v.inw, d, x, d, 0.f, c.z[0], W);
+  ops.gemm(true, false, W, n, d, 1.f, v.p + v.inw, d, x, d, 0.f, c.z[0], W);
   ops.map(a, BiasGelu{c.z[0], c.h[0], v.p + v.inb, e, W, group_b0});
   for (int l = 0; l < v.L; ++l) {
-    ops.gemm(true, false, W, n, W, v.p + v.hw(l), W, c.h[size_t(l)], W, 0.f, c.z[size_t(l + 1)], W);
+    ops.gemm(true, false, W, n, W, 1.f, v.p + v.hw(l), W, c.h[size_t(l)], W, 0.f, c.z[size_t(l + 1)], W);
     ops.map(a, BiasGelu{c.z[size_t(l + 1)], c.h[size_t(l + 1)], v.p + v.hb(l), nullptr, W, -1});
   }
-  ops.gemm(true, false, d, n, W, v.p + v.outw, W, c.h[size_t(v.L)], W, 0.f, y, d);
+  ops.gemm(true, false, d, n, W, 1.f, v.p + v.outw, W, c.h[size_t(v.L)], W, 0.f, y, d);
   ops.map(size_t(d) * n, BiasAdd{y, v.p + v.outb, d});
 }
 
@@ -220,24 +225,24 @@ void backward(Ops& ops, const NetView& v, const float* x, const Cache& c, const 
               float* dz, float* g, float* de, float* dx) {
   const int W = v.W, d = v.d, L = v.L;
   const size_t a = size_t(W) * n;
-  ops.gemm(false, true, W, d, n, c.h[size_t(L)], W, dy, d, 1.f, g + v.outw, W);
-  ops.gemm(false, false, d, 1, n, dy, d, c.ones, n, 1.f, g + v.outb, d);
-  ops.gemm(false, false, W, n, d, v.p + v.outw, W, dy, d, 0.f, dh, W);
+  ops.gemm(false, true, W, d, n, 1.f, c.h[size_t(L)], W, dy, d, 1.f, g + v.outw, W);
+  ops.gemm(false, false, d, 1, n, 1.f, dy, d, c.ones, n, 1.f, g + v.outb, d);
+  ops.gemm(false, false, W, n, d, 1.f, v.p + v.outw, W, dy, d, 0.f, dh, W);
   for (int l = L; l >= 1; --l) {
     ops.map(a, GeluBack{dz, dh, c.z[size_t(l)]});
-    ops.gemm(false, true, W, W, n, c.h[size_t(l - 1)], W, dz, W, 1.f, g + v.hw(l - 1), W);
-    ops.gemm(false, false, W, 1, n, dz, W, c.ones, n, 1.f, g + v.hb(l - 1), W);
-    ops.gemm(false, false, W, n, W, v.p + v.hw(l - 1), W, dz, W, 0.f, dh, W);
+    ops.gemm(false, true, W, W, n, 1.f, c.h[size_t(l - 1)], W, dz, W, 1.f, g + v.hw(l - 1), W);
+    ops.gemm(false, false, W, 1, n, 1.f, dz, W, c.ones, n, 1.f, g + v.hb(l - 1), W);
+    ops.gemm(false, false, W, n, W, 1.f, v.p + v.hw(l - 1), W, dz, W, 0.f, dh, W);
   }
   ops.map(a, GeluBack{dz, dh, c.z[0]});
-  ops.gemm(false, true, d, W, n, x, d, dz, W, 1.f, g + v.inw, d);
+  ops.gemm(false, true, d, W, n, 1.f, x, d, dz, W, 1.f, g + v.inw, d);
   if (de) {
-    ops.gemm(false, false, W, 1, n, dz, W, c.ones, n, 0.f, c.rsum, W);
+    ops.gemm(false, false, W, 1, n, 1.f, dz, W, c.ones, n, 0.f, c.rsum, W);
     ops.map(size_t(W), AddRows{g + v.inb, de, c.rsum});
   } else {
-    ops.gemm(false, false, W, 1, n, dz, W, c.ones, n, 1.f, g + v.inb, W);
+    ops.gemm(false, false, W, 1, n, 1.f, dz, W, c.ones, n, 1.f, g + v.inb, W);
   }
-  if (dx) ops.gemm(false, false, d, n, W, v.p + v.inw, d, dz, W, 0.f, dx, d);
+  if (dx) ops.gemm(false, false, d, n, W, 1.f, v.p + v.inw, d, dz, W, 0.f, dx, d);
 }
 
 // ---- model family ------------------------------------------------------------------------
@@ -245,21 +250,9 @@ void backward(Ops& ops, const NetView& v, const float* x, const Cache& c, const 
 // eval_drift/eval_score): f = −½β(t)x, s = −ε_θ(x, t)/σ_t, with the per-grid-point factors
 // formed on the host in double from the float time, as the CPU reference forms them.
 struct LwModel {
-  ModelKind kind = ModelKind::DiffFlow;
-  std::vector<float> fscale, sscale;  // [N+1], DDPM only
+  bool ddpm = false;                  // the fixed drift and the ε-network's score
+  std::vector<float> fscale, sscale;  // [N+1], DDPM only (engine/device_consts.h lw_model)
 };
-
-inline LwModel lw_model(ModelKind kind, const VpSchedule& vp, const TimeGrid& grid) {
-  LwModel m;
-  m.kind = kind;
-  if (kind == ModelKind::DDPM)
-    for (double t : grid.t) {
-      const double tf = double(float(t));
-      m.fscale.push_back(float(-0.5 * vp.beta(tf)));
-      m.sscale.push_back(float(-1.0 / vp.sigma(tf)));
-    }
-  return m;
-}
 
 // ---- shared set-up ------------------------------------------------------------------------
 struct Setup {
@@ -271,7 +264,7 @@ struct Setup {
 // F = f(x, t_j) and S = s(x, t_j) (with caches) for the model family.
 template <class Ops>
 void eval_f(Ops& ops, const Setup& u, const LwModel& m, int j, const float* x, int n, Cache& c, float* F) {
-  if (m.kind == ModelKind::DDPM)
+  if (m.ddpm)
     ops.map(size_t(u.f.d) * n, Scale{F, x, m.fscale[size_t(j)]});
   else
     forward(ops, u.f, u.ef + size_t(j) * u.f.W, x, n, c, F);
@@ -279,7 +272,7 @@ void eval_f(Ops& ops, const Setup& u, const LwModel& m, int j, const float* x, i
 template <class Ops>
 void eval_s(Ops& ops, const Setup& u, const LwModel& m, int j, const float* x, int n, Cache& c, float* S) {
   forward(ops, u.s, u.es + size_t(j) * u.s.W, x, n, c, S);
-  if (m.kind == ModelKind::DDPM) ops.map(size_t(u.s.d) * n, Scale{S, S, m.sscale[size_t(j)]});
+  if (m.ddpm) ops.map(size_t(u.s.d) * n, Scale{S, S, m.sscale[size_t(j)]});
 }
 
 // The host copy of the step constants (the device copy is not readable from the host).
@@ -417,7 +410,7 @@ void lw_loss(Ops& ops, float* loss, const NetShape& shape, const float* pf, cons
   const int d = shape.d;
   Bc = chunk_size(B, Bc);
   const HostConsts hc(grid);
-  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, hc);
+  const Setup u = setup(ops, shape, md.ddpm ? ps : pf, ps, hc);
   const size_t sz = size_t(d) * Bc;
   Cache cf = make_cache(ops, shape, Bc), cs = make_cache(ops, shape, Bc);
   float *x = ops.alloc(sz), *xn = ops.alloc(sz), *F = ops.alloc(sz), *Fn = ops.alloc(sz), *S = ops.alloc(sz);
@@ -437,7 +430,7 @@ void lw_reverse(Ops& ops, float* x, const NetShape& shape, const float* pf, cons
   const int d = shape.d, N = grid.N();
   Bc = chunk_size(B, Bc);
   const HostConsts hc(grid);
-  const Setup u = setup(ops, shape, md.kind == ModelKind::DDPM ? ps : pf, ps, hc);
+  const Setup u = setup(ops, shape, md.ddpm ? ps : pf, ps, hc);
   const size_t sz = size_t(d) * Bc;
   Cache cf = make_cache(ops, shape, Bc), cs = make_cache(ops, shape, Bc);
   float *F = ops.alloc(sz), *S = ops.alloc(sz), *eta = ops.alloc(sz);

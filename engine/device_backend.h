@@ -1,0 +1,372 @@
+// The device backend (engine/backend.h), written once over a device policy Dev:
+//   CudaDevice (kernels/cuda/cuda_device.cuh, nvcc): the CUDA runtime, cuBLAS  → engine/cuda_backend.cu
+//   EmuDevice  (kernels/emu/emu_device.h, g++): host memory, the block emulator → engine/emu_backend.cpp
+// Dev provides memory (alloc_bytes, free, to_device, to_host, copy, zero, memory_info), launches
+// (launch<K>(grid, block, dynamic smem, args) for the kernels of kernels/cuda/kernel_bodies.h),
+// the layer-wise Ops (Ops<Dev>: CudaOps or CpuOps, GEMMs with cuBLAS's conventions), the launch
+// counter, sm_count and the shared-memory limit. Everything else, the launch sequence included,
+// is here, so the emulated device runs the very code a GPU runs:
+//   diffflow_loss_grad  embed → adjoint (diffuse + adjoint per tile; states kept every K steps
+//                       and at N, the segments between recomputed into a per-block buffer; any K
+//                       gives the same bits) → reduce of the per-block gradient slices (fixed
+//                       order) → embed_backward; gf, gs (=). Buffers: adjoint_plan, exactly.
+//   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
+//   reverse_sweep       embed → reverse, x in place (=)
+//   pf_loglik           embed (every RK4 evaluation time) → pf_loglik (fp32, exact or Hutchinson
+//                       trace); logp (=)
+//   DDPM                training, bound and sampling on the layer-wise path (fixed drift, one time
+//                       embedding per group of kDdpmGroup samples), its likelihood through the
+//                       pf_loglik kernel with the fixed drift; FFJORD: the CPU reference
+//                       (engine/backend_models.cpp) on host copies
+//   layer-wise path     for W > 128, a tile that does not fit shared memory with 4 samples, or
+//                       BackendOptions::force_layerwise: the DiffFlow sweeps as GEMMs +
+//                       elementwise steps (kernels/layerwise), chunks of layerwise_chunk samples
+//   grad_sq_norm        per-block partial sums in double, summed on the host in block order
+//   adam_update, ema_update  flat kernels over kernels/math/adam.h
+// Device memory is owned: DevMem (one buffer) and the grow-only scratch pools are freed in their
+// destructors, so nothing leaks when a sweep throws.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/backend.h"
+#include "engine/device_consts.h"
+#include "kernels/cuda/kernel_bodies.h"
+#include "kernels/layerwise/ddpm.h"
+#include "kernels/layerwise/layerwise.h"
+#include "kernels/math/errors.h"
+
+namespace df {
+
+// One grow-only device buffer of T, reused across calls, freed with its owner.
+template <class Dev, class T> class DevScratch {
+ public:
+  explicit DevScratch(Dev& d) : dev_(d) {}
+  DevScratch(const DevScratch&) = delete;
+  DevScratch& operator=(const DevScratch&) = delete;
+  ~DevScratch() { dev_.free(p_); }
+  T* get(std::size_t want) {
+    if (want > n_) {
+      dev_.free(p_);
+      p_ = nullptr;
+      n_ = 0;
+      p_ = static_cast<T*>(dev_.alloc_bytes(std::max<std::size_t>(want, 1) * sizeof(T)));
+      n_ = want;
+    }
+    return p_;
+  }
+  std::size_t size() const { return n_; }
+
+ private:
+  Dev& dev_;
+  T* p_ = nullptr;
+  std::size_t n_ = 0;
+};
+
+template <class Dev, template <class> class Ops> class DeviceBackend : public Backend {
+ public:
+  DeviceBackend(std::unique_ptr<Dev> dev, std::string name, const BackendOptions& o)
+      : dev_(std::move(dev)), name_(std::move(name)), opt_(o), consts_(*dev_), embed_(*dev_), loss_(*dev_),
+        states_(*dev_), seg_(*dev_), part_(*dev_), sq_(*dev_) {
+    if (opt_.layerwise_chunk < 1) throw InputError("layer-wise chunk: expected a positive number of samples");
+    if (opt_.tile_samples < 0 || opt_.block_threads < 0) throw InputError("tile shape: expected positive numbers");
+  }
+  ~DeviceBackend() override {
+    for (float* p : owned_) dev_->free(p);
+  }
+  std::string name() const override { return name_; }
+  std::string device_name() const override { return dev_->name(); }
+  long kernel_launches() const override { return dev_->launches(); }
+  bool memory_info(std::size_t* free_b, std::size_t* total_b) override { return dev_->memory_info(free_b, total_b); }
+  void sync() override { dev_->sync(); }
+  void set_precision(MatPrecision p) override { opt_.precision = p; }
+  const BackendOptions& options() const { return opt_; }
+  Dev& device() { return *dev_; }
+
+  Buf alloc(std::size_t n) override {
+    Buf b;
+    b.ptr = static_cast<float*>(dev_->alloc_bytes(std::max<std::size_t>(n, 1) * sizeof(float)));
+    b.n = n;
+    owned_.push_back(b.ptr);
+    return b;
+  }
+  void release(Buf& b) override {
+    auto it = std::find(owned_.begin(), owned_.end(), b.ptr);
+    if (it != owned_.end()) owned_.erase(it);
+    dev_->free(b.ptr);
+    b = Buf{};
+  }
+  void upload(Buf& dst, const float* host, std::size_t n) override { dev_->to_device(dst.ptr, host, n * sizeof(float)); }
+  void download(float* host, const Buf& src, std::size_t n) override { dev_->to_host(host, src.ptr, n * sizeof(float)); }
+
+  // The buffers one fused diffflow_loss_grad call allocates, for the memory-plan test and bench/.
+  AdjointPlan plan_for(const NetShape& shape, int B, int N, int K) const {
+    return adjoint_plan(shape, B, N, K, pick_tb(shape), dev_->sm_count());
+  }
+  bool takes_layerwise(const NetShape& s) const { return layerwise(s); }
+
+  double diffflow_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
+                            int B, const TimeGrid& grid, NoiseKey key, int K) override {
+    check_batch(B);
+    if (layerwise(shape)) {
+      Ops<Dev> ops(*dev_, opt_.precision);
+      return lw_loss_grad(ops, gf.ptr, gs.ptr, loss_.get(std::size_t(B)), shape, pf.ptr, ps.ptr, x0.ptr, B, grid, key,
+                          K, opt_.layerwise_chunk);
+    }
+    const int N = grid.N();
+    SweepCommon c = prepare(shape, pf, ps, B, grid, key);
+    const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, dev_->sm_count());
+    const int G = plan.G;
+    const std::size_t stride = gacc_size(c.f, N);
+    float* part = part_.get(plan.slices + plan.total);  // G slices, then their sum
+    float* total = part + plan.slices;
+    dev_->zero(part, plan.slices * sizeof(float));
+    AdjointArgs a;
+    a.dif.c = c;
+    a.dif.x0 = x0.ptr;
+    a.dif.loss = loss_.get(std::size_t(B));
+    a.dif.xs = states_.get(plan.states);
+    a.dif.ckpt_k = plan.K;
+    a.dif.term_c = terminal_constant_f(grid, shape.d);
+    a.seg = seg_.get(plan.seg);
+    a.seg_stride = seg_size(shape.d, plan.K, c.TB);
+    a.gacc = part;
+    a.gstride = stride;
+    a.inv_b = 1.0f / float(B);
+    dev_->template launch<AdjointK>(G, threads(), smem_bytes(shape, c.TB), a);
+    dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0, ReduceArgs{total, part, stride, stride, G});
+    // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j
+    const std::size_t P = shape.n_params(), off = shape.off_inw(), Pm = P - off;
+    dev_->zero(gf.ptr, off * sizeof(float));
+    dev_->zero(gs.ptr, off * sizeof(float));
+    dev_->copy(gf.ptr + off, total, Pm * sizeof(float));
+    dev_->copy(gs.ptr + off, total + Pm, Pm * sizeof(float));
+    launch_embed_backward(*dev_, EmbedBackwardArgs{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f),
+                                                   total + gacc_des(c.f, N)},
+                          shape.W);
+    std::vector<double> loss;
+    to_host(loss, a.dif.loss, B);
+    double mean = 0;
+    for (double v : loss) mean += v;
+    return mean / B;
+  }
+
+  // DDPM's training loss on the layer-wise path (kernels/layerwise/ddpm.h); the others as the
+  // base class runs them.
+  double train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
+                         const TimeGrid& grid, NoiseKey key, int K) override {
+    if (m.kind != ModelKind::DDPM) return Backend::train_loss_grad(gf, gs, pf, ps, m, x0, B, grid, key, K);
+    check_batch(B);
+    dev_->zero(gf.ptr, gf.n * sizeof(float));
+    Ops<Dev> ops(*dev_, opt_.precision);
+    return lw_ddpm_loss_grad(ops, gs.ptr, loss_.get(std::size_t(B)), m.shape, ps.ptr, x0.ptr, B, m.vp, m.t_min, key,
+                             opt_.layerwise_chunk);
+  }
+
+  // DDPM's bound and sampling on the layer-wise path; DiffFlow and FFJORD as the base class.
+  void bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
+             const TimeGrid& grid, NoiseKey key) override {
+    if (m.kind != ModelKind::DDPM) return Backend::bound(loss, pf, ps, m, x0, B, grid, key);
+    check_batch(B);
+    float* l = loss_.get(std::size_t(B));
+    Ops<Dev> ops(*dev_, opt_.precision);
+    lw_loss(ops, l, m.shape, ps.ptr, ps.ptr, x0.ptr, B, grid, key, opt_.layerwise_chunk, lw_model(m.kind, m.vp, grid));
+    to_host(loss, l, B);
+  }
+  void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid, NoiseKey key,
+              bool deterministic) override {
+    if (m.kind != ModelKind::DDPM) return Backend::sample(x, pf, ps, m, B, grid, key, deterministic);
+    check_batch(B);
+    Ops<Dev> ops(*dev_, opt_.precision);
+    lw_reverse(ops, x.ptr, m.shape, ps.ptr, ps.ptr, B, grid, key, deterministic, opt_.layerwise_chunk,
+               lw_model(m.kind, m.vp, grid));
+  }
+
+  void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
+                     int B, const TimeGrid& grid, NoiseKey key) override {
+    check_batch(B);
+    float* l = loss_.get(std::size_t(B));
+    if (layerwise(shape)) {
+      Ops<Dev> ops(*dev_, opt_.precision);
+      lw_loss(ops, l, shape, pf.ptr, ps.ptr, x0.ptr, B, grid, key, opt_.layerwise_chunk);
+    } else {
+      DiffuseArgs a;
+      a.c = prepare(shape, pf, ps, B, grid, key);
+      a.x0 = x0.ptr;
+      a.loss = l;
+      a.term_c = terminal_constant_f(grid, shape.d);
+      dev_->template launch<DiffuseK>(blocks_for(B, a.c.TB), threads(), smem_bytes(shape, a.c.TB), a);
+    }
+    to_host(loss, l, B);
+  }
+
+  void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B, const TimeGrid& grid,
+                     NoiseKey key, bool deterministic) override {
+    check_batch(B);
+    if (layerwise(shape)) {
+      Ops<Dev> ops(*dev_, opt_.precision);
+      lw_reverse(ops, x.ptr, shape, pf.ptr, ps.ptr, B, grid, key, deterministic, opt_.layerwise_chunk);
+      return;
+    }
+    ReverseArgs a;
+    a.c = prepare(shape, pf, ps, B, grid, key);
+    a.x = x.ptr;
+    a.deterministic = deterministic ? 1 : 0;
+    dev_->template launch<ReverseK>(blocks_for(B, a.c.TB), threads(), smem_bytes(shape, a.c.TB), a);
+    dev_->sync();
+  }
+
+  void pf_loglik(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0, int B,
+                 const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) override {
+    run_pf(logp, pf, ps, shape, x0, B, pf_consts(grid, opt.substeps, g), opt, false);
+  }
+
+  // DDPM's probability-flow likelihood through the same kernel (fixed drift, ε-network);
+  // DiffFlow as pf_loglik, FFJORD as the base class runs it.
+  void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
+              int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) override {
+    if (m.kind != ModelKind::DDPM) return Backend::loglik(logp, nfe, pf, ps, m, x0, B, grid, g, opt);
+    run_pf(logp, ps, ps, m.shape, x0, B, pf_consts(grid, opt.substeps, g, &m.vp), opt, true);
+    if (nfe) *nfe = 4L * opt.substeps * grid.N();
+  }
+
+  double grad_sq_norm(const Buf& g) override {
+    const int blocks = int(std::min<std::size_t>(std::max<std::size_t>((g.n + 255) / 256, 1), 1024));
+    double* part = sq_.get(std::size_t(blocks));
+    dev_->template launch<SqNormK>(blocks, kFlatThreads, kFlatThreads * sizeof(double), SqNormArgs{part, g.ptr, g.n});
+    std::vector<double> h(static_cast<std::size_t>(blocks));
+    dev_->to_host(h.data(), part, std::size_t(blocks) * sizeof(double));
+    double s = 0;
+    for (double v : h) s += v;
+    return s;
+  }
+
+  void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) override {
+    AdamArgs a;
+    a.p = p.ptr; a.m = m.ptr; a.v = v.ptr; a.g = g.ptr; a.n = p.n;
+    a.scale = scale; a.lr = h.lr; a.beta1 = h.beta1; a.beta2 = h.beta2; a.eps = h.eps;
+    a.bc1 = float(1.0 - std::pow(double(h.beta1), double(step)));  // as the CPU backend
+    a.bc2 = float(1.0 - std::pow(double(h.beta2), double(step)));
+    dev_->template launch<AdamK>(flat_blocks(a.n), kFlatThreads, 0, a);
+  }
+
+  void ema_update(Buf& e, const Buf& p, float decay) override {
+    dev_->template launch<EmaK>(flat_blocks(p.n), kFlatThreads, 0, EmaArgs{e.ptr, p.ptr, p.n, decay});
+  }
+
+ private:
+  // Step constants and the time embeddings e(t_j) of both networks, on the device.
+  SweepCommon prepare(const NetShape& shape, const Buf& pf, const Buf& ps, int B, const TimeGrid& grid, NoiseKey key) {
+    const int N = grid.N();
+    const std::vector<float> consts = make_step_consts(grid);
+    float* dc = consts_.get(consts.size());
+    dev_->to_device(dc, consts.data(), consts.size() * sizeof(float));
+    float* emb = embed_.get(2 * std::size_t(N + 1) * std::size_t(shape.W));
+    SweepCommon c;
+    c.f = make_net_view(shape, pf.ptr);
+    c.s = make_net_view(shape, ps.ptr);
+    c.st = step_consts_view(dc, N);
+    c.ef = emb;
+    c.es = emb + std::size_t(N + 1) * shape.W;
+    c.B = B;
+    c.TB = pick_tb(shape);
+    c.key = key;
+    c.prec = opt_.precision;
+    launch_embed(*dev_, EmbedArgs{c.f, c.s, c.st, emb, emb + std::size_t(N + 1) * shape.W}, shape.W, N);
+    return c;
+  }
+
+  void run_pf(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0, int B,
+              const PfConsts& pc, const OdeOptions& opt, bool ddpm) {
+    check_batch(B);
+    const int E = int(pc.t.size());
+    std::vector<float> host;  // [t: E][gsq: E][h: E/4][fscale: E][sscale: E] (the last two for DDPM)
+    for (const std::vector<float>* v : {&pc.t, &pc.gsq, &pc.h, &pc.fscale, &pc.sscale})
+      host.insert(host.end(), v->begin(), v->end());
+    float* dc = consts_.get(host.size());
+    dev_->to_device(dc, host.data(), host.size() * sizeof(float));
+    float* emb = embed_.get(2 * std::size_t(E) * std::size_t(shape.W));
+    StepConsts times;
+    times.t = dc;
+    times.N = E - 1;  // embed_body embeds t[0..N]
+    const EmbedArgs ea{make_net_view(shape, pf.ptr), make_net_view(shape, ps.ptr), times, emb,
+                       emb + std::size_t(E) * shape.W};
+    launch_embed(*dev_, ea, shape.W, E - 1);
+    PfArgs a;
+    a.f = ea.f;
+    a.s = ea.s;
+    a.ef = ea.ef;
+    a.es = ea.es;
+    a.gsq = dc + E;
+    a.h = dc + 2 * E;
+    a.steps = int(pc.h.size());
+    if (ddpm) {
+      a.fscale = dc + 2 * E + pc.h.size();
+      a.sscale = a.fscale + E;
+    }
+    a.B = B;
+    a.TB = pick_tb(shape);
+    a.x = x0.ptr;
+    a.logp = loss_.get(std::size_t(B));
+    a.exact_max_d = opt.exact_max_d;
+    a.probes = opt.probes;
+    a.probe_key = opt.probe_key;
+    dev_->template launch<PfLoglikK>(blocks_for(B, a.TB), threads(), smem_bytes(shape, a.TB), a);
+    to_host(logp, a.logp, B);
+  }
+
+  // out (B, =) the per-sample values at dev, widened to double (synchronizes)
+  void to_host(std::vector<double>& out, const float* dev, int B) {
+    std::vector<float> h(static_cast<std::size_t>(B));
+    dev_->to_host(h.data(), dev, std::size_t(B) * sizeof(float));
+    out.assign(h.begin(), h.end());
+  }
+
+  static void check_batch(int B) {
+    if (B < 1) throw InputError("device backend: empty batch");
+  }
+  static int flat_blocks(std::size_t n) {
+    const std::size_t b = (n + kFlatThreads - 1) / kFlatThreads;
+    return int(b < 4096 ? (b > 0 ? b : 1) : 4096);
+  }
+  static std::size_t smem_bytes(const NetShape& s, int TB) { return tile_layout(s.d, s.W, s.L, TB).total * sizeof(float); }
+  int threads() const { return opt_.block_threads > 0 ? opt_.block_threads : kSweepThreads; }
+
+  // The tile: BackendOptions::tile_samples when given, else the largest (≤ 16 samples) whose
+  // shared memory fits the device.
+  int pick_tb(const NetShape& s) const {
+    if (opt_.tile_samples > 0) {
+      if (smem_bytes(s, opt_.tile_samples) > dev_->smem_optin())
+        throw InputError("network " + s.str() + ": a tile of " + std::to_string(opt_.tile_samples) +
+                         " samples does not fit the device's shared memory");
+      return opt_.tile_samples;
+    }
+    for (int tb = 16; tb >= 1; tb /= 2)
+      if (smem_bytes(s, tb) <= dev_->smem_optin()) return tb;
+    throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
+  }
+
+  // Persistent blocks: one per SM (a W = 128 tile needs most of an SM's shared memory), each
+  // looping over its tiles.
+  int blocks_for(int B, int TB) const { return std::max(1, std::min((B + TB - 1) / TB, dev_->sm_count())); }
+
+  // The layer-wise path for widths above the fused kernels' 128 and for networks whose tile does
+  // not fit shared memory with 4 samples; force_layerwise takes it for every shape.
+  // pf_loglik has no layer-wise form and keeps the fused kernel whenever one sample fits.
+  bool layerwise(const NetShape& s) const {
+    if (opt_.force_layerwise || s.W > 128) return true;
+    return smem_bytes(s, 4) > dev_->smem_optin();
+  }
+
+  std::unique_ptr<Dev> dev_;
+  std::string name_;
+  BackendOptions opt_;
+  std::vector<float*> owned_;  // buffers handed out by alloc and not yet released
+  DevScratch<Dev, float> consts_, embed_, loss_, states_, seg_, part_;
+  DevScratch<Dev, double> sq_;
+};
+
+}  // namespace df

@@ -1,0 +1,74 @@
+// Every kernel of the device backend as a tag: K::run(ex, args) calls the kernel's body on an
+// execution interface (GpuExec on the GPU, EmuExec in the block emulator), K::threads is its
+// block size bound (__launch_bounds__ on the GPU) and K::name its name (Nsight, reports).
+// A device policy launches a tag: dev.launch<K>(grid, block, dynamic_smem_bytes, args)
+// (kernels/cuda/cuda_device.cuh, kernels/emu/emu_device.h), so the backend's launch sequence
+// (engine/device_backend.h) is written once for both.
+//   EmbedK          e(t_j) of both networks                       embed_body (fused_sweeps.h)
+//   DiffuseK        the diffuse sweep and its loss                diffuse_tile
+//   ReverseK        sampling                                      reverse_tile
+//   AdjointK        diffuse + adjoint per tile, gradient slices   adjoint_tile
+//   PfLoglikK       probability-flow likelihood                   pf_loglik_tile (pf_loglik_tile.h)
+//   ReduceK         sum of the gradient slices, fixed order       reduce_body
+//   EmbedBackwardK  embedding gradients from the summed de_j      embed_backward_body
+//   AdamK, EmaK, SqNormK   optimizer and norm (optim_bodies.h)
+#pragma once
+#include <stddef.h>
+
+#include "kernels/cuda/fused_sweeps.h"
+#include "kernels/cuda/optim_bodies.h"
+#include "kernels/cuda/pf_loglik_tile.h"
+
+namespace df {
+
+struct ReduceArgs {
+  float* out = nullptr;
+  const float* part = nullptr;
+  size_t stride = 0, n = 0;
+  int nparts = 0;
+};
+struct EmaArgs {
+  float* e = nullptr;
+  const float* p = nullptr;
+  size_t n = 0;
+  float decay = 0.f;
+};
+struct SqNormArgs {
+  double* part = nullptr;
+  const float* g = nullptr;
+  size_t n = 0;
+};
+
+constexpr int kSweepThreads = 256;  // threads per block of the tile kernels
+constexpr int kFlatThreads = 256;   // threads per block of the flat (grid-stride) kernels
+
+#define DF_KERNEL_TAG(Tag, Args, maxthreads, body)                          \
+  struct Tag {                                                              \
+    using args_type = Args;                                                 \
+    static constexpr int threads = maxthreads;                              \
+    static constexpr const char* name = #Tag;                               \
+    template <class Exec> DF_HD static void run(Exec& ex, const Args& a) { body; } \
+  }
+
+DF_KERNEL_TAG(EmbedK, EmbedArgs, 1024, embed_body(ex, a));
+DF_KERNEL_TAG(DiffuseK, DiffuseArgs, kSweepThreads, diffuse_tile(ex, a));
+DF_KERNEL_TAG(ReverseK, ReverseArgs, kSweepThreads, reverse_tile(ex, a));
+DF_KERNEL_TAG(AdjointK, AdjointArgs, kSweepThreads, adjoint_tile(ex, a));
+DF_KERNEL_TAG(PfLoglikK, PfArgs, kSweepThreads, pf_loglik_tile(ex, a));
+DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, reduce_body(ex, a.out, a.part, a.stride, a.nparts, a.n));
+DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, embed_backward_body(ex, a));
+DF_KERNEL_TAG(AdamK, AdamArgs, 1024, adam_body(ex, a));
+DF_KERNEL_TAG(EmaK, EmaArgs, 1024, ema_body(ex, a.e, a.p, a.n, a.decay));
+DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, sq_norm_body(ex, a.part, a.g, a.n));
+
+#undef DF_KERNEL_TAG
+
+// The embedding kernels' launch shapes, written once for the backend and the layer-wise Ops.
+template <class Dev> void launch_embed(Dev& dev, const EmbedArgs& a, int W, int N) {
+  dev.template launch<EmbedK>(2 * (N + 1), 128, 5 * size_t(W) * sizeof(float), a);
+}
+template <class Dev> void launch_embed_backward(Dev& dev, const EmbedBackwardArgs& a, int W) {
+  dev.template launch<EmbedBackwardK>(2, 256, 8 * size_t(W) * sizeof(float), a);
+}
+
+}  // namespace df

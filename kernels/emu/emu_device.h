@@ -1,0 +1,85 @@
+// The emulated device: the device policy of engine/device_backend.h on the CPU. Memory is host
+// memory (zeroed on allocation, accounted, so memory_info reports what a cudaMemGetInfo would
+// see change); a launch runs the kernel's body (kernels/cuda/kernel_bodies.h) through the block
+// emulator (block_emulator.h) with the launch's grid, block and dynamic shared memory, after the
+// checks the CUDA runtime makes (block size within the kernel's bound, shared memory within the
+// device's opt-in limit). The layer-wise GEMMs and maps run on CpuOps (kernels/layerwise/cpu_ops.h).
+// Properties: sm_count (3 by default: the persistent blocks of a sweep, so the emulator stays
+// fast while every block-balancing path runs) and the shared memory limit of an H200 (227 KB).
+#pragma once
+#include <cstring>
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/emu/block_emulator.h"
+
+namespace df {
+
+class EmuDevice {
+ public:
+  struct Props {
+    int sm_count = 3;
+    std::size_t smem_optin = 227 * 1024;
+    std::size_t memory = std::size_t(141) << 30;
+  };
+  EmuDevice() = default;
+  explicit EmuDevice(Props p) : props_(p) {}
+  EmuDevice(const EmuDevice&) = delete;
+  EmuDevice& operator=(const EmuDevice&) = delete;
+  ~EmuDevice() {
+    for (auto& kv : live_) delete[] static_cast<char*>(kv.first);
+  }
+
+  int sm_count() const { return props_.sm_count; }
+  std::size_t smem_optin() const { return props_.smem_optin; }
+  std::string name() const { return "emulated device (" + std::to_string(props_.sm_count) + " SMs, block emulator)"; }
+
+  void* alloc_bytes(std::size_t bytes) {
+    const std::size_t b = bytes ? bytes : 1;
+    if (allocated_ + b > props_.memory) throw std::runtime_error("emulated device: out of memory");
+    char* p = new char[b]();
+    live_[p] = b;
+    allocated_ += b;
+    return p;
+  }
+  void free(void* p) noexcept {
+    auto it = live_.find(p);
+    if (it == live_.end()) return;
+    allocated_ -= it->second;
+    delete[] static_cast<char*>(p);
+    live_.erase(it);
+  }
+  void to_device(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
+  void to_host(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
+  void copy(void* dst, const void* src, std::size_t bytes) { std::memmove(dst, src, bytes); }
+  void zero(void* p, std::size_t bytes) { std::memset(p, 0, bytes); }
+  bool memory_info(std::size_t* free_b, std::size_t* total_b) const {
+    *total_b = props_.memory;
+    *free_b = props_.memory - allocated_;
+    return true;
+  }
+  std::size_t allocated_bytes() const { return allocated_; }
+  void sync() {}
+
+  template <class K> void launch(int grid, int block, std::size_t smem, const typename K::args_type& a) {
+    if (grid < 1 || block < 1 || block > K::threads)
+      throw std::runtime_error(std::string("emulated launch of ") + K::name + ": invalid configuration (grid " +
+                               std::to_string(grid) + ", block " + std::to_string(block) + ")");
+    if (smem > props_.smem_optin)
+      throw std::runtime_error(std::string("emulated launch of ") + K::name + ": " + std::to_string(smem) +
+                               " bytes of shared memory exceed the device's " + std::to_string(props_.smem_optin));
+    launch_emulated(grid, block, smem, [&](EmuExec& ex) { K::run(ex, a); });
+    ++launches_;
+  }
+  void count_launch() { ++launches_; }
+  long launches() const { return launches_; }
+
+ private:
+  Props props_;
+  std::map<void*, std::size_t> live_;
+  std::size_t allocated_ = 0;
+  long launches_ = 0;
+};
+
+}  // namespace df
