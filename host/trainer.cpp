@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "engine/device_buffer.h"
 #include "host/checkpoint.h"
 #include "host/errors.h"
 #include "host/io.h"
@@ -30,8 +31,8 @@ RunState new_run_state(const RunConfig& cfg, const DataSource& data) {
 
 namespace {
 
-struct NetBufs {
-  Buf p, g, m, v, ema;
+struct NetBufs {  // owned: released on every way out of train(), a throw included
+  DeviceBuffer p, g, m, v, ema;
 };
 
 // log.csv keeps exactly the rows up to the checkpointed iteration.
@@ -60,29 +61,20 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
   NetBufs nb[2];
   NetState* ns[2] = {&st.f, &st.s};
   for (int k = 0; k < 2; ++k) {
-    nb[k].p = be.alloc(n);
-    nb[k].g = be.alloc(n);
-    nb[k].m = be.alloc(n);
-    nb[k].v = be.alloc(n);
-    nb[k].ema = be.alloc(n);
-    be.upload(nb[k].p, ns[k]->p.data(), n);
-    be.upload(nb[k].m, ns[k]->m.data(), n);
-    be.upload(nb[k].v, ns[k]->v.data(), n);
-    be.upload(nb[k].ema, ns[k]->ema.data(), n);
+    for (DeviceBuffer* b : {&nb[k].p, &nb[k].g, &nb[k].m, &nb[k].v, &nb[k].ema}) *b = DeviceBuffer(be, n);
+    be.upload(nb[k].p.buf(), ns[k]->p.data(), n);
+    be.upload(nb[k].m.buf(), ns[k]->m.data(), n);
+    be.upload(nb[k].v.buf(), ns[k]->v.data(), n);
+    be.upload(nb[k].ema.buf(), ns[k]->ema.data(), n);
   }
-  Buf x0 = be.alloc(std::size_t(d) * B);
+  DeviceBuffer x0(be, std::size_t(d) * B);
   auto download_state = [&]() {
     for (int k = 0; k < 2; ++k) {
-      be.download(ns[k]->p.data(), nb[k].p, n);
-      be.download(ns[k]->m.data(), nb[k].m, n);
-      be.download(ns[k]->v.data(), nb[k].v, n);
-      be.download(ns[k]->ema.data(), nb[k].ema, n);
+      be.download(ns[k]->p.data(), nb[k].p.buf(), n);
+      be.download(ns[k]->m.data(), nb[k].m.buf(), n);
+      be.download(ns[k]->v.data(), nb[k].v.buf(), n);
+      be.download(ns[k]->ema.data(), nb[k].ema.buf(), n);
     }
-  };
-  auto free_all = [&]() {
-    for (auto& b : nb)
-      for (Buf* x : {&b.p, &b.g, &b.m, &b.v, &b.ema}) be.release(*x);
-    be.release(x0);
   };
 
   const std::string log_path = opt.dir + "/log.csv";
@@ -103,14 +95,15 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     const std::int64_t it = st.iteration;
     Matrix raw = data.batch(B, cfg.seed, it);
     std::vector<float> x = st.stdz.to_model_floats(raw);
-    be.upload(x0, x.data(), x.size());
+    be.upload(x0.buf(), x.data(), x.size());
     const NoiseKey key{cfg.seed, std::uint32_t(it)};
     const int N = cfg.grid.steps_at(it);
     TimeGrid grid = model_grid(cfg, N, &key);
-    double loss = be.train_loss_grad(nb[0].g, nb[1].g, nb[0].p, nb[1].p, desc, x0, B, grid, key, cfg.k_for(N));
+    double loss = be.train_loss_grad(nb[0].g.buf(), nb[1].g.buf(), nb[0].p.buf(), nb[1].p.buf(), desc, x0.buf(), B, grid,
+                                     key, cfg.k_for(N));
     double gn[2], scale[2];
     for (int k = 0; k < 2; ++k) {
-      gn[k] = std::sqrt(be.grad_sq_norm(nb[k].g));
+      gn[k] = std::sqrt(be.grad_sq_norm(nb[k].g.buf()));
       scale[k] = (cfg.clip > 0 && gn[k] > cfg.clip) ? cfg.clip / gn[k] : 1.0;
     }
     if (!std::isfinite(loss) || !std::isfinite(gn[0]) || !std::isfinite(gn[1])) {
@@ -119,7 +112,6 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
                    "diffflow: error: non-finite loss or gradient at iteration %lld (loss %g); training stopped, "
                    "the last good checkpoint (iteration %lld) is kept in %s\n",
                    (long long)it, loss, (long long)last_saved, opt.dir.c_str());
-      free_all();
       return 3;
     }
     const double lrf = cfg.lr_f * cfg.lr_factor(it), lrs = cfg.lr_s * cfg.lr_factor(it);
@@ -127,8 +119,8 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
       if (!trains[k]) continue;  // the family has no such network (DDPM: drift, FFJORD: score)
       AdamHyper h;
       h.lr = float(k == 0 ? lrf : lrs);
-      be.adam_update(nb[k].p, nb[k].g, nb[k].m, nb[k].v, h, long(it + 1), float(scale[k]));
-      be.ema_update(nb[k].ema, nb[k].p, float(cfg.ema));
+      be.adam_update(nb[k].p.buf(), nb[k].g.buf(), nb[k].m.buf(), nb[k].v.buf(), h, long(it + 1), float(scale[k]));
+      be.ema_update(nb[k].ema.buf(), nb[k].p.buf(), float(cfg.ema));
     }
     st.iteration = it + 1;
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
@@ -147,7 +139,6 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
   std::snprintf(status, sizeof status, "loss %.4f", loss_ema);
   bar.finish(status);
   if (last_saved != st.iteration) save();
-  free_all();
   return 0;
 }
 

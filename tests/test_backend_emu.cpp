@@ -1,0 +1,206 @@
+// The device backend on the emulated device (`--device emu`) against the CPU backend, at the
+// level of the Backend interface, on the same inputs and noise keys: training steps through the
+// host loop and a resume (bit-identical to the uninterrupted emulated run), the DDPM layer-wise
+// path (training loss and gradient, bound, sampling), the fused-versus-layer-wise choice (W > 128
+// and forced), the memory plan (the device allocates exactly what adjoint_plan lists) and the
+// kernels launched per training iteration. The sweeps themselves (checkpoint interval K, both
+// samplers, the bound, the likelihoods) are tests/test_emu_sweeps.cpp; the operand precisions
+// tests/test_emu_precision.cpp. Small shapes: the emulator runs one fiber per device thread.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+
+#include "engine/backend.h"
+#include "engine/diffflow.h"
+#include "host/checkpoint.h"
+#include "host/trainer.h"
+#include "kernels/cuda/sweep_args.h"
+#include "kernels/emu/block_emulator.h"
+#include "tests/emu_run.h"
+#include "tests/fd.h"
+#include "tests/sweep_setup.h"
+
+using namespace df;
+
+namespace {
+
+const test::EmuShape kShape{8, 64, 3};
+
+std::string temp_dir(const std::string& tag) {
+  std::string d = "/tmp/df_test_emu_" + tag + "_" + std::to_string(getpid());
+  REQUIRE(std::system(("rm -rf '" + d + "' && mkdir -p '" + d + "'").c_str()) == 0);
+  return d;
+}
+
+std::vector<double> log_column(const std::string& dir, int col) {
+  std::ifstream in(dir + "/log.csv");
+  std::string line;
+  std::getline(in, line);
+  std::vector<double> out;
+  while (std::getline(in, line)) {
+    std::size_t p = 0;
+    for (int c = 0; c < col; ++c) p = line.find(',', p) + 1;
+    out.push_back(std::atof(line.c_str() + p));
+  }
+  return out;
+}
+
+std::vector<double> dv(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
+
+}  // namespace
+
+TEST_CASE("emu: training steps through the host loop follow the CPU backend, and resume is exact", "[emu][backend]") {
+  RunConfig c;
+  c.data = "8gaussians";
+  c.shape = NetShape{2, 16, 2};
+  c.grid.N = 4;
+  c.batch = 37;
+  c.iters = 6;
+  c.save_every = 3;
+  c.seed = 5;
+  DataSource data(c.data);
+  auto cpu = make_cpu_backend();
+  auto emu = make_emu_backend(test::emu_options(kShape));
+  const std::string dc = temp_dir("cpu"), de = temp_dir("emu"), dr = temp_dir("resume");
+  RunState sc = new_run_state(c, data), se = new_run_state(c, data);
+  REQUIRE(train(*cpu, c, sc, data, TrainOptions{dc, true}) == 0);
+  REQUIRE(train(*emu, c, se, data, TrainOptions{de, true}) == 0);
+  const auto lc = log_column(dc, 1), le = log_column(de, 1);
+  REQUIRE(lc.size() == 6);
+  REQUIRE(le.size() == 6);
+  test::expect_close(le, lc, 2e-4, "training losses, emu vs cpu");
+  test::expect_close(dv(se.f.p), dv(sc.f.p), 2e-4, "drift parameters after 6 steps");
+  test::expect_close(dv(se.s.ema), dv(sc.s.ema), 2e-4, "score EMA after 6 steps");
+  // resume on the emulated device from iteration 3: the very bits of the uninterrupted run
+  RunConfig c1 = c;
+  c1.iters = 3;
+  RunState s1 = new_run_state(c1, data);
+  REQUIRE(train(*emu, c1, s1, data, TrainOptions{dr, true}) == 0);
+  RunConfig c2;
+  RunState s2;
+  load_checkpoint(dr, c2, s2);
+  REQUIRE(s2.iteration == 3);
+  c2.iters = 6;
+  auto emu2 = make_emu_backend(test::emu_options(kShape));
+  REQUIRE(train(*emu2, c2, s2, data, TrainOptions{dr, true}) == 0);
+  CHECK(log_column(dr, 1) == le);
+  CHECK(s2.f.p == se.f.p);
+  CHECK(s2.s.ema == se.s.ema);
+}
+
+TEST_CASE("emu: DDPM on the layer-wise path equals the CPU reference", "[emu][backend][ddpm]") {
+  test::SweepSetup su(2, 16, 2, 37, 5, 11, 23, NoiseKey{7, 3});
+  ModelDesc m;
+  m.kind = ModelKind::DDPM;
+  m.shape = su.s;
+  GridSpec spec;
+  spec.kind = "linear";
+  spec.t_start = 1e-3;
+  spec.t_end = 1.0;
+  TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), 5);
+  for (std::size_t j = 0; j < grid.t.size(); ++j) grid.g[j] = std::sqrt(m.vp.g2(grid.t[j]));
+  const std::size_t P = su.s.n_params();
+  BackendOptions o = test::emu_options(kShape);
+  o.layerwise_chunk = 20;  // chunks that do not divide B (whole groups of 16 per chunk)
+  test::BackendRun e(make_emu_backend(o)), c(make_cpu_backend());
+  struct Out {
+    double loss;
+    std::vector<float> gs, x;
+    std::vector<double> bound;
+  } out[2];
+  test::BackendRun* runs[2] = {&e, &c};
+  for (int k = 0; k < 2; ++k) {
+    test::BackendRun& r = *runs[k];
+    Buf &bf = r.zeros(P), &bs = r.up(su.ps), &bx = r.up(su.x0), &gf = r.zeros(P), &gs = r.zeros(P);
+    out[k].loss = r.be->train_loss_grad(gf, gs, bf, bs, m, bx, 37, grid, su.key, 1);
+    out[k].gs = r.down(gs);
+    r.be->bound(out[k].bound, bf, bs, m, bx, 37, grid, su.key);
+    Buf& xs = r.up(su.x0);
+    r.be->sample(xs, bf, bs, m, 37, grid, su.key, false);
+    out[k].x = r.down(xs);
+  }
+  CHECK(out[0].loss == Approx(out[1].loss).epsilon(1e-5));
+  test::expect_close(dv(out[0].gs), dv(out[1].gs), 1e-5, "DDPM gradient");
+  test::expect_close(out[0].bound, out[1].bound, 1e-5, "DDPM bound");
+  test::expect_close(dv(out[0].x), dv(out[1].x), 1e-5, "DDPM samples");
+}
+
+TEST_CASE("emu: the fused and the layer-wise paths agree, and W > 128 takes the layer-wise path", "[emu][backend]") {
+  const std::size_t before = emu::mma_count();
+  for (const NetShape s : {NetShape{3, 16, 2}, NetShape{2, 136, 1}}) {
+    DYNAMIC_SECTION(s.str()) {
+      test::SweepSetup su(s.d, s.W, s.L, 21, 3, 4, 9, NoiseKey{3, 1});
+      const std::size_t P = s.n_params();
+      BackendOptions base = test::emu_options(kShape);
+      base.layerwise_chunk = 8;  // chunks that do not divide B, wherever the layer-wise path runs
+      BackendOptions lw = base;
+      lw.force_layerwise = true;
+      test::BackendRun a(make_emu_backend(base)), b(make_emu_backend(lw)), c(make_cpu_backend());
+      std::vector<float> g[3];
+      double mean[3];
+      test::BackendRun* runs[3] = {&a, &b, &c};
+      long launches[2] = {0, 0};
+      for (int k = 0; k < 3; ++k) {
+        test::BackendRun& r = *runs[k];
+        Buf &gf = r.zeros(P), &gs = r.zeros(P), &pf = r.up(su.pf), &ps = r.up(su.ps), &x = r.up(su.x0);
+        const long l0 = r.be->kernel_launches();
+        mean[k] = r.be->diffflow_loss_grad(gf, gs, pf, ps, s, x, 21, su.grid, su.key, 2);
+        if (k < 2) launches[k] = r.be->kernel_launches() - l0;
+        g[k] = r.down(gf);
+      }
+      CHECK(mean[0] == Approx(mean[2]).epsilon(1e-5));
+      CHECK(mean[1] == Approx(mean[2]).epsilon(1e-5));
+      test::expect_close(dv(g[0]), dv(g[2]), 1e-5, "path taken by default vs cpu");
+      test::expect_close(dv(g[1]), dv(g[2]), 1e-5, "layer-wise vs cpu");
+      if (s.W > 128) {
+        CHECK(launches[0] == launches[1]);  // the default took the layer-wise path too
+        CHECK(launches[0] > 100);           // one launch per GEMM and elementwise step
+      } else {
+        CHECK(launches[0] == 4);  // embed, adjoint, reduce, embed_backward
+        CHECK(launches[1] > 100);
+      }
+    }
+  }
+  CHECK(emu::mma_count() == before);  // fp32: no tensor-core path taken
+}
+
+TEST_CASE("emu: the device allocates exactly adjoint_plan's buffers; 10 kernels per training iteration",
+          "[emu][backend][plan]") {
+  for (int K : {1, 3}) {
+    DYNAMIC_SECTION("K=" << K) {
+      test::SweepSetup su(3, 16, 2, 45, 7, 2, 6, NoiseKey{1, 2});
+      const NetShape& s = su.s;
+      const std::size_t P = s.n_params();
+      test::BackendRun r(make_emu_backend(test::emu_options(kShape)));
+      Buf &gf = r.zeros(P), &gs = r.zeros(P), &pf = r.up(su.pf), &ps = r.up(su.ps), &x = r.up(su.x0);
+      Buf &mf = r.zeros(P), &vf = r.zeros(P), &ef = r.zeros(P), &ms = r.zeros(P), &vs = r.zeros(P), &es = r.zeros(P);
+      std::size_t free0 = 0, total = 0, free1 = 0;
+      REQUIRE(r.be->memory_info(&free0, &total));
+      const long l0 = r.be->kernel_launches();
+      r.be->diffflow_loss_grad(gf, gs, pf, ps, s, x, 45, su.grid, su.key, K);
+      REQUIRE(r.be->memory_info(&free1, &total));
+      const AdjointPlan plan = adjoint_plan(s, 45, 7, K, kShape.TB, kShape.sms);
+      INFO("allocated " << free0 - free1 << " bytes, the plan " << plan.bytes());
+      CHECK(free0 - free1 == plan.bytes());
+      // the rest of a training iteration: both norms, both Adam and EMA updates
+      AdamHyper h;
+      r.be->grad_sq_norm(gf);
+      r.be->grad_sq_norm(gs);
+      r.be->adam_update(pf, gf, mf, vf, h, 1, 1.f);
+      r.be->adam_update(ps, gs, ms, vs, h, 1, 1.f);
+      r.be->ema_update(ef, pf, 0.99f);
+      r.be->ema_update(es, ps, 0.99f);
+      CHECK(r.be->kernel_launches() - l0 == 10);
+      // a second iteration reuses the pools (the norms' partial sums included): nothing more
+      std::size_t free2 = 0, free3 = 0;
+      REQUIRE(r.be->memory_info(&free2, &total));
+      r.be->diffflow_loss_grad(gf, gs, pf, ps, s, x, 45, su.grid, su.key, K);
+      r.be->grad_sq_norm(gf);
+      REQUIRE(r.be->memory_info(&free3, &total));
+      CHECK(free3 == free2);
+    }
+  }
+}
