@@ -43,32 +43,21 @@ std::string num(double v, int prec = 4) {
 }
 std::string js(double v) { return std::isfinite(v) ? df::format_double(v) : "null"; }
 
+// The family's defaults (engine/model_family.h, as `diffflow train` takes them), then the flags;
+// the compare run's own: fewer CPU iterations, no intermediate checkpoints.
 df::RunConfig model_config(const std::string& model, const df::Args& a, bool gpu) {
-  df::RunConfig c;
-  c.model = model;
+  const df::ModelKind kind = df::parse_model_kind(model);
+  df::RunConfig c = df::default_config(kind, gpu);
   c.data = a.required("data");
-  c.shape.W = int(a.has("width") ? a.integer("width", 1, 4096) : (gpu ? 128 : 64));
+  if (a.has("width")) c.shape.W = int(a.integer("width", 1, 4096));
   c.shape.L = int(a.integer("layers", 0, 64));
-  c.batch = int(a.has("batch") ? a.integer("batch", 1, 10000000) : (gpu ? 5000 : 500));
+  if (a.has("batch")) c.batch = int(a.integer("batch", 1, 10000000));
   c.iters = a.has("iters") ? a.integer("iters", 1, 100000000) : (a.has("budget-seconds") ? 100000000 : (gpu ? 3000 : 600));
   c.lr_f = c.lr_s = a.real("lr", 0, 10, true);
   c.seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
-  c.ema = gpu ? 0.999 : 0.99;
   c.save_every = 1000000;
   c.ode_tol = a.real("tol", 0, 1, true);
-  if (model == "diffflow") {
-    c.grid.N = int(a.integer("steps", 1, 100000));
-  } else if (model == "ddpm") {
-    c.grid.kind = "linear";
-    c.grid.t_start = 1e-3;
-    c.grid.t_end = 1.0;
-    c.grid.N = int(a.integer("steps", 1, 100000));
-  } else {
-    c.grid.kind = "linear";
-    c.grid.t_start = 0.0;
-    c.grid.t_end = 1.0;
-    c.grid.N = int(a.integer("ffjord-steps", 1, 100000));
-  }
+  c.grid.N = int(kind == df::ModelKind::FFJORD ? a.integer("ffjord-steps", 1, 100000) : a.integer("steps", 1, 100000));
   return c;
 }
 
@@ -143,9 +132,9 @@ int cmd_compare(int argc, char** argv) {
     r.iters = long(st.iteration);
     r.train_s_per_iter = secs / double(std::max<std::int64_t>(1, st.iteration));
     std::fprintf(stderr, "[%s] evaluating\n", model.c_str());
-    r.ev = df::evaluate(*be, cfg, st, eval_pts, 4, 2, model != "ffjord", cfg.seed + 5);
+    r.ev = df::evaluate(*be, cfg, st, eval_pts, 4, 2, df::family(cfg.kind()).has_score, cfg.seed + 5);
     const int N = df::eval_grid(cfg, 0).N();
-    r.nfe_sample = model == "diffflow" ? 2L * N : model == "ddpm" ? long(N) : 4L * N;
+    r.nfe_sample = long(df::family(cfg.kind()).sample_passes_per_step) * N;
     df::Matrix samples;
     if (metric_n > 0) {
       auto s0 = std::chrono::steady_clock::now();

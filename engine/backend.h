@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "engine/grid.h"
-#include "engine/model_kind.h"
+#include "engine/model_family.h"
 #include "engine/ode_options.h"
 #include "engine/params.h"
 #include "kernels/cuda/precision.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine/grid.h"
-#include "engine/model_kind.h"
+#include "engine/model_family.h"
 #include "kernels/cuda/pf_loglik_tile.h"
 #include "kernels/layerwise/layerwise.h"
 #include "kernels/math/vp.h"

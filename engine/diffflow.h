@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "engine/grid.h"
-#include "engine/model_kind.h"
+#include "engine/model_family.h"
 #include "engine/noise.h"
 #include "kernels/cpu/mlp.h"
 #include "kernels/math/sde.h"

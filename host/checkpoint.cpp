@@ -23,6 +23,22 @@ double RunConfig::lr_factor(std::int64_t iteration) const {
   return std::pow(decay_rate, double(iteration / decay_every));
 }
 
+RunConfig default_config(ModelKind k, bool gpu) {
+  const ModelFamily& f = family(k);
+  const TrainDefaults& t = gpu ? f.gpu : f.cpu;
+  RunConfig c;
+  c.model = f.name;
+  c.shape.W = t.width;
+  c.batch = t.batch;
+  c.grid.N = t.steps;
+  c.iters = t.iters;
+  c.ema = t.ema;
+  c.grid.kind = f.linear_grid ? "linear" : "exponent";
+  c.grid.t_start = f.t_start;
+  c.grid.t_end = f.t_end;
+  return c;
+}
+
 ModelDesc RunConfig::desc() const {
   ModelDesc m;
   m.shape = shape;

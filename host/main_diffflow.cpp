@@ -171,35 +171,36 @@ int cmd_train(int argc, char** argv) {
                        std::to_string(st.iteration) + " iterations the run in " + dir + " has done");
   } else {
     dir = a.required("out");
-    cfg.model = a.str("model");
+    ModelKind kind;
     try {
-      parse_model_kind(cfg.model);
+      kind = parse_model_kind(a.str("model"));
     } catch (const InputError& e) {
       throw InputError(std::string("train: --model: ") + e.what());
     }
-    const bool ddpm = cfg.model == "ddpm", ffjord = cfg.model == "ffjord";
+    // the family's defaults (engine/model_family.h): the reference settings (MATH.md §7) on a
+    // GPU, a run of under a minute on 2 CPU cores elsewhere (docs/user-guide.md); flags override
+    cfg = default_config(kind, gpu);
+    const ModelFamily& fam = family(kind);
     cfg.beta_min = a.real("beta-min", 0, 1e6);
     cfg.beta_max = a.real("beta-max", 0, 1e6);
     if (!(cfg.beta_max > cfg.beta_min)) throw InputError("train: --beta-max must exceed --beta-min");
     cfg.data = a.str("data");
-    // Reference settings (MATH.md §7) on a GPU; on a CPU a smaller default that trains in under a
-    // minute on 2 cores (docs/user-guide.md).
-    cfg.iters = a.has("iters") ? a.integer("iters", 0, 100000000) : (gpu ? 3000 : 1500);
-    cfg.batch = int(a.has("batch") ? a.integer("batch", 1, 10000000) : (gpu ? 5000 : 500));
+    if (a.has("iters")) cfg.iters = a.integer("iters", 0, 100000000);
+    if (a.has("batch")) cfg.batch = int(a.integer("batch", 1, 10000000));
     // FFJORD's N is its fixed RK4 steps for training (4 evaluations each)
-    cfg.grid.N = int(a.has("steps") ? a.integer("steps", 1, 100000) : ffjord ? 8 : (gpu ? 30 : 20));
-    cfg.shape.W = int(a.has("width") ? a.integer("width", 1, 4096) : (gpu ? 128 : 64));
+    if (a.has("steps")) cfg.grid.N = int(a.integer("steps", 1, 100000));
+    if (a.has("width")) cfg.shape.W = int(a.integer("width", 1, 4096));
     cfg.shape.L = int(a.has("layers") ? a.integer("layers", 0, 64) : 3);
     double lr = a.real("lr", 0, 10, true);
     cfg.lr_f = a.has("lr-drift") ? a.real("lr-drift", 0, 10, true) : lr;
     cfg.lr_s = a.has("lr-score") ? a.real("lr-score", 0, 10, true) : lr;
     cfg.seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
-    cfg.grid.kind = a.has("grid") || !(ddpm || ffjord) ? a.str("grid") : "linear";
+    if (a.has("grid")) cfg.grid.kind = a.str("grid");
     if (cfg.grid.kind != "exponent" && cfg.grid.kind != "linear")
       throw InputError("train: --grid: expected exponent or linear (got '" + cfg.grid.kind + "')");
-    cfg.grid.t_start = a.has("t-start") || !(ddpm || ffjord) ? a.real("t-start", 0, 1e6) : (ddpm ? 1e-3 : 0.0);
-    cfg.grid.t_end = a.has("t-end") || !(ddpm || ffjord) ? a.real("t-end", 0, 1e6, true) : 1.0;
-    if (ddpm && cfg.grid.t_start <= 0) throw InputError("train: --t-start must be > 0 for DDPM (σ_0 = 0)");
+    if (a.has("t-start")) cfg.grid.t_start = a.real("t-start", 0, 1e6);
+    if (a.has("t-end")) cfg.grid.t_end = a.real("t-end", 0, 1e6, true);
+    if (fam.g_from_vp && cfg.grid.t_start <= 0) throw InputError("train: --t-start must be > 0 for DDPM (σ_0 = 0)");
     if (!(cfg.grid.t_end > cfg.grid.t_start)) throw InputError("train: --t-end must be greater than --t-start");
     cfg.grid.p = a.real("grid-p", 0, 100, true);
     cfg.grid.randomize = a.on("randomize-grid");
@@ -211,7 +212,7 @@ int cmd_train(int argc, char** argv) {
     cfg.adjoint_k = int(a.integer("adjoint-k", 0, 100000));
     cfg.clip = a.real("clip", 0, 1e9);
     // the EMA's horizon (1/(1 − decay) iterations) must be short against a short CPU run
-    cfg.ema = a.has("ema") ? a.real("ema", 0, 1) : (gpu ? 0.999 : 0.99);
+    if (a.has("ema")) cfg.ema = a.real("ema", 0, 1);
     if (cfg.ema >= 1) throw InputError("train: --ema must be below 1");
     cfg.decay_every = int(a.integer("decay-every", 0, 100000000));
     cfg.decay_rate = a.real("decay-rate", 0, 1, true);
@@ -235,8 +236,14 @@ int cmd_train(int argc, char** argv) {
   }
   if (!a.on("quiet")) std::fprintf(stderr, "device: %s\n", device_why.c_str());
   if (cpu_defaults && !a.on("quiet"))
-    std::fprintf(stderr, "CPU defaults for flags not given: W=64 L=3 B=500 N=20, 1500 iterations, EMA 0.99 "
-                         "(the GPU default is the reference: W=128 L=3 B=5000 N=30, 3000 iterations, EMA 0.999)\n");
+  {
+    const ModelFamily& f = family(cfg.kind());
+    std::fprintf(stderr,
+                 "CPU defaults for flags not given: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g (the GPU default "
+                 "is the reference: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g)\n",
+                 f.cpu.width, f.cpu.batch, f.cpu.steps, (long long)f.cpu.iters, f.cpu.ema, f.gpu.width, f.gpu.batch,
+                 f.gpu.steps, (long long)f.gpu.iters, f.gpu.ema);
+  }
   if (!a.on("quiet"))
     std::fprintf(stderr, "training %s on %s: %s, B=%d, N=%d, %lld iterations, lr %g/%g, seed %llu -> %s\n",
                  cfg.model.c_str(), cfg.data.c_str(), cfg.shape.str().c_str(), cfg.batch, cfg.grid.steps_at(cfg.iters),

@@ -10,9 +10,10 @@
 namespace df {
 
 TimeGrid model_grid(const RunConfig& cfg, int N, const NoiseKey* key) {
-  const bool ddpm = cfg.model == "ddpm", ffjord = cfg.model == "ffjord";
-  TimeGrid grid = make_grid(cfg.grid, ddpm || ffjord ? GSchedule::constant(1.0) : cfg.g, N, key);
-  if (ddpm) {
+  const ModelFamily& f = family(cfg.kind());
+  const bool user_g = !f.g_from_vp && f.has_score;  // FFJORD's g is unused (1 as a placeholder)
+  TimeGrid grid = make_grid(cfg.grid, user_g ? cfg.g : GSchedule::constant(1.0), N, key);
+  if (f.g_from_vp) {
     const VpSchedule vp = cfg.desc().vp;
     for (std::size_t i = 0; i < grid.t.size(); ++i) grid.g[i] = std::sqrt(vp.g2(grid.t[i]));
   }

@@ -9,6 +9,7 @@
 #include "engine/backend.h"
 #include "engine/grid.h"
 #include "engine/params.h"
+#include "host/model_names.h"
 #include "host/standardize.h"
 
 namespace df {
@@ -35,10 +36,15 @@ struct RunConfig {
 
   int k_for(int N) const;     // adjoint checkpoint interval for N steps
   ModelDesc desc() const;     // the model family with its fixed parts
-  bool trains_drift() const { return model != "ddpm"; }
-  bool trains_score() const { return model == "diffflow" || model == "ddpm"; }
+  ModelKind kind() const { return parse_model_kind(model); }
+  bool trains_drift() const { return family(kind()).trains_drift; }
+  bool trains_score() const { return family(kind()).trains_score; }
   double lr_factor(std::int64_t iteration) const;
 };
+
+// A model family's defaults (engine/model_family.h) for a GPU or a CPU run: network width,
+// batch, steps, iterations, EMA decay, grid kind and ends; the rest as RunConfig's own defaults.
+RunConfig default_config(ModelKind k, bool gpu);
 
 struct NetState {
   std::vector<float> p, m, v, ema;

@@ -14,6 +14,7 @@
 #include "kernels/cuda/kernel_bodies.h"
 #include "kernels/emu/emu_device.h"
 #include "kernels/layerwise/layerwise.h"
+#include "kernels/math/errors.h"
 
 namespace df {
 
