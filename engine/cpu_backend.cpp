@@ -7,7 +7,7 @@
 #include "engine/cpu_parallel.h"
 #include "engine/diffflow.h"
 #include "engine/likelihood.h"
-#include "host/errors.h"
+#include "kernels/math/errors.h"
 
 namespace df {
 namespace {

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <sstream>
 
-#include "host/errors.h"
+#include "kernels/math/errors.h"
 
 namespace df {
 
@@ -81,11 +81,11 @@ std::vector<std::pair<int, int>> parse_progressive(const std::string& text) {
       if (used != item.size() - c - 1 || n < 1 || it < 0) throw 0;
       out.push_back({it, n});
     } catch (...) {
-      throw InputError("--progressive: '" + item + "' is not N:iteration (e.g. 5:0,10:500)");
+      throw InputError("progressive schedule: '" + item + "' is not N:iteration (e.g. 5:0,10:500)");
     }
   }
   std::sort(out.begin(), out.end());
-  if (out.empty()) throw InputError("--progressive: empty schedule");
+  if (out.empty()) throw InputError("progressive schedule: empty");
   return out;
 }
 

@@ -205,7 +205,11 @@ int cmd_train(int argc, char** argv) {
     cfg.grid.p = a.real("grid-p", 0, 100, true);
     cfg.grid.randomize = a.on("randomize-grid");
     if (a.has("progressive")) {
-      cfg.grid.progressive = parse_progressive(a.str("progressive"));
+      try {
+        cfg.grid.progressive = parse_progressive(a.str("progressive"));
+      } catch (const InputError& e) {
+        throw InputError(std::string("train: --progressive: ") + e.what());
+      }
       cfg.grid.N = cfg.grid.progressive.back().second;
     }
     cfg.g = parse_g(a.str("g"), cfg.grid);

@@ -16,7 +16,7 @@
 #include <Eigen/Dense>
 #include <vector>
 
-#include "engine/params.h"
+#include "kernels/math/net_shape.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/mlp_weights.h"
 #include "kernels/cpu/normal_simd.h"

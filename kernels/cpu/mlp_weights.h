@@ -12,7 +12,7 @@
 #pragma once
 #include <vector>
 
-#include "engine/params.h"
+#include "kernels/math/net_shape.h"
 #include "kernels/cpu/gemm.h"
 
 namespace df {

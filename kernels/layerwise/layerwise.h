@@ -41,6 +41,7 @@
 #include "kernels/math/gelu.h"
 #include "kernels/math/philox.h"
 #include "kernels/math/sde.h"
+#include "kernels/math/vp.h"
 
 namespace df {
 
