@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/params.h"
 #include "kernels/cpu/mlp.h"
 
 namespace df {

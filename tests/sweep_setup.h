@@ -5,6 +5,7 @@
 #pragma once
 #include <vector>
 
+#include "engine/params.h"
 #include "engine/diffflow.h"
 #include "tests/fd.h"
 

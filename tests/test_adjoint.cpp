@@ -4,6 +4,7 @@
 // the data gradient dL/dx0 as well.
 #include <catch2/catch.hpp>
 
+#include "engine/params.h"
 #include "engine/diffflow.h"
 #include "tests/fd.h"
 

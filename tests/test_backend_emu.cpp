@@ -13,6 +13,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "engine/params.h"
 #include "engine/backend.h"
 #include "engine/diffflow.h"
 #include "host/checkpoint.h"

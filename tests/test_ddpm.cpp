@@ -3,6 +3,7 @@
 // direct computation; a trained-free sanity check of the bound's constants.
 #include <catch2/catch.hpp>
 
+#include "engine/params.h"
 #include "engine/ddpm.h"
 #include "engine/likelihood.h"
 #include "tests/fd.h"

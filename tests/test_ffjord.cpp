@@ -3,6 +3,7 @@
 // with fine fixed-step RK4; sampling inverts the flow.
 #include <catch2/catch.hpp>
 
+#include "engine/params.h"
 #include "engine/ffjord.h"
 #include "tests/fd.h"
 

@@ -3,6 +3,7 @@
 // and the forward-mode tangent mlp_jvp.
 #include <catch2/catch.hpp>
 
+#include "engine/params.h"
 #include "tests/fd.h"
 #include "kernels/cpu/mlp.h"
 

@@ -2,6 +2,7 @@
 // includes the second-order terms (GELU''), against finite differences in double precision.
 #include <catch2/catch.hpp>
 
+#include "engine/params.h"
 #include "kernels/cpu/mlp_trace.h"
 #include "tests/fd.h"
 
