@@ -3,6 +3,7 @@
 // written (all outputs go through atomic writes).
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,8 @@
 #include "host/model_ops.h"
 #include "host/plot.h"
 #include "host/run_figures.h"
+#include "host/run_summary.h"
+#include "host/train_log.h"
 #include "host/trainer.h"
 
 using namespace df;
@@ -98,7 +101,7 @@ void declare_train_flags(Args& a) {
   a.option("seed", "S", "random seed", "0");
   a.option("device", "D", "cpu | cuda | emu | auto (emu: the CUDA backend on the emulated device, slow)", "auto");
   a.option("precision", "P", "matrix operands on a device backend: fp32 | tf32 | bf16 (fp32 states and sums)", "fp32");
-  a.option("out", "DIR", "run directory (checkpoint.bin, log.csv, samples.png)");
+  a.option("out", "DIR", "run directory (checkpoint.bin, log.csv, samples.png, loss.png, summary.json)");
   a.option("resume", "DIR", "continue the run in DIR up to --iters iterations in all");
   a.option("grid", "KIND", "time grid: exponent | linear (DDPM, FFJORD: linear)", "exponent");
   a.option("t-start", "T", "first grid time (DDPM 0.001, FFJORD 0)", "0.001");
@@ -255,12 +258,18 @@ int cmd_train(int argc, char** argv) {
   TrainOptions opt;
   opt.dir = dir;
   opt.quiet = a.on("quiet");
+  const std::int64_t start_iteration = st.iteration;
+  const auto t0 = std::chrono::steady_clock::now();
   int rc = train(*be, cfg, st, data, opt);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (rc != 0) return rc;
-  if (n_fig > 0) {
-    write_run_figures(*be, cfg, st, data, dir, n_fig);  // warns and skips without libpng
-    if (!a.on("quiet") && png_available()) std::fprintf(stderr, "wrote %s/samples.png and %s/loss.png\n", dir.c_str(), dir.c_str());
-  }
+  std::vector<std::string> files{"checkpoint.bin", "log.csv"};
+  if (n_fig > 0)
+    for (const std::string& f : write_run_figures(*be, cfg, st, data, dir, n_fig)) files.push_back(f);  // none without libpng
+  const RunSummary sum = summarize_run(read_train_log(dir + "/log.csv"), cfg, start_iteration, st.iteration, seconds,
+                                       be->name(), dir, files);
+  write_summary_json(sum);
+  if (!a.on("quiet")) std::fputs(summary_text(sum).c_str(), stderr);
   return 0;
 }
 

@@ -73,7 +73,7 @@ expect_err "eval: no model" "checkpoint" "" -- eval --model "$T/none" --data moo
 # a tiny real run, then errors that need one
 expect_ok "tiny train" train --data moons --iters 3 --batch 64 --steps 3 --width 8 --layers 1 --device cpu --quiet --samples 200 --out "$T/run"
 figs=""; [ $have_png -eq 1 ] && figs="samples.png loss.png"
-for f in checkpoint.bin log.csv $figs; do
+for f in checkpoint.bin log.csv summary.json $figs; do
   if [ -s "$T/run/$f" ]; then pass=$((pass+1)); else echo "FAIL: train left no $f"; fail=$((fail+1)); fi
 done
 head -1 "$T/run/log.csv" | grep -q '^iter,loss' && pass=$((pass+1)) || { echo "FAIL: log.csv header"; fail=$((fail+1)); }

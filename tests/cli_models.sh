@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The three model families through the command: train (a few iterations), sample, eval --json
 # with the fields each defines (DiffFlow and DDPM: nll_bound and nll_ode; FFJORD: nll_exact and
-# the solver's function evaluations), the sample-quality metrics against a built-in set, and
-# resume for a baseline.
+# the solver's function evaluations), the sample-quality metrics against a built-in set,
+# DIR/summary.json after each training and the terminal summary, and resume for a baseline.
 set -u
 BIN="$1"
 T=$(mktemp -d)
@@ -15,6 +15,13 @@ for m in diffflow ddpm ffjord; do
   if "$BIN" train --model $m --data checkerboard --iters 4 --batch 64 --steps 3 --width 8 --layers 1 \
       --device cpu --quiet --samples 100 --out "$T/$m" 2>"$T/err"; then ok; else bad "train $m: $(cat "$T/err")"; continue; fi
   grep -a -q "model=$m$" "$T/$m/checkpoint.bin" && ok || bad "checkpoint of $m does not say model=$m"
+  $PY - "$T/$m" <<'PY' && ok || bad "summary.json of $m: $(cat "$T/$m/summary.json" 2>&1)"
+import csv, json, sys
+d = sys.argv[1]; o = json.load(open(d + "/summary.json")); rows = list(csv.DictReader(open(d + "/log.csv")))
+assert o["iterations"] == 4 and o["iterations_this_run"] == 4 and o["final_loss"] == float(rows[-1]["loss"])
+assert o["files"] == ["checkpoint.bin", "log.csv", "samples.png", "loss.png", "summary.json"], o["files"]
+assert o["seconds"] > 0 and o["iterations_per_second"] > 0 and o["smoothing_window"] == 1 and o["device"] == "cpu"
+PY
   "$BIN" sample --model "$T/$m" --n 37 --device cpu --out "$T/$m.csv" 2>"$T/err" && [ "$(wc -l <"$T/$m.csv")" -eq 37 ] && ok || bad "sample $m: $(cat "$T/err")"
   "$BIN" eval --model "$T/$m" --data checkerboard --n 50 --metric-samples 300 --device cpu --json >"$T/$m.json" 2>"$T/err" || bad "eval $m: $(cat "$T/err")"
   if $PY - "$T/$m.json" "$m" <<'PY'
@@ -45,6 +52,12 @@ for m in ffjord diffflow; do
   fi
 done
 "$BIN" train --resume "$T/ddpm" --iters 6 --device cpu --quiet --samples 0 2>"$T/err" && [ "$(tail -1 "$T/ddpm/log.csv" | cut -d, -f1)" = 6 ] && ok || bad "resume ddpm: $(cat "$T/err")"
+# the terminal summary (no --quiet) of a resumed run without figures, and its summary.json
+"$BIN" train --resume "$T/diffflow" --iters 6 --device cpu --samples 0 2>"$T/err" &&
+  grep -q "^summary: 2 iterations in .* it/s), 6 in all$" "$T/err" && grep -q "mean of the last 1: " "$T/err" &&
+  grep -q "files: $T/diffflow/{checkpoint.bin, log.csv, summary.json}" "$T/err" &&
+  $PY -c 'import json,sys; o=json.load(open(sys.argv[1])); assert o["iterations"] == 6 and o["iterations_this_run"] == 2' \
+    "$T/diffflow/summary.json" && ok || bad "summary of a resumed run: $(cat "$T/err")"
 "$BIN" train --model nope --out "$T/x" >/dev/null 2>"$T/err"; [ $? -eq 2 ] && grep -q "unknown model" "$T/err" && ok || bad "unknown model: $(cat "$T/err")"
 echo "cli_models: $pass passed, $fail failed"
 [ $fail -eq 0 ]

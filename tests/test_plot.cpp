@@ -1,72 +1,26 @@
 // Tests for host/plot: the PNG decodes back (libpng) with the layout's size, points land on the
 // expected pixels with the expected colour and alpha, density bins are coloured where the points
-// are, titles are drawn (and skipped without failing when the font is missing), and errors.
+// are, titles and a tick label at every tick are drawn (and skipped without failing when the
+// font is missing), panels share their computed box and keep equal aspect, named labels get a
+// legend, nothing coloured falls outside the axes, and errors.
 // In a build without libpng (DF_HAVE_PNG unset) the PNG cases are skipped with a warning and the
 // writers must throw the "no libpng" error; without FreeType no titles are expected.
-#if DF_HAVE_PNG
-#include <png.h>
-#endif
-
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <filesystem>
-#include <random>
 
 #include "host/errors.h"
-#include "host/io.h"
 #include "host/plot.h"
+#include "host/plot_axes.h"
+#include "tests/png_image.h"
 
 namespace fs = std::filesystem;
+using test_png::decode;
+using test_png::Image;
+using test_png::kHaveFreetype;
+using test_png::TempDir;
 
 namespace {
-
-struct Image {
-  int w = 0, h = 0;
-  std::vector<unsigned char> rgb;
-  const unsigned char* at(int x, int y) const { return &rgb[(static_cast<std::size_t>(y) * w + x) * 3]; }
-  bool white(int x, int y) const { return at(x, y)[0] == 255 && at(x, y)[1] == 255 && at(x, y)[2] == 255; }
-  bool any_non_white(int x0, int y0, int x1, int y1) const {
-    for (int y = y0; y < y1; ++y)
-      for (int x = x0; x < x1; ++x)
-        if (!white(x, y)) return true;
-    return false;
-  }
-};
-
-#if DF_HAVE_FREETYPE
-constexpr bool kHaveFreetype = true;
-#else
-constexpr bool kHaveFreetype = false;
-#endif
-
-#if !DF_HAVE_PNG
-Image decode(const std::string&) {
-  FAIL("decode() needs libpng; the test should have been skipped");
-  return {};
-}
-#else
-Image decode(const std::string& path) {
-  const std::string bytes = df::read_file(path);
-  REQUIRE(bytes.size() > 8);
-  REQUIRE(bytes.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
-  png_image img{};
-  img.version = PNG_IMAGE_VERSION;
-  REQUIRE(png_image_begin_read_from_memory(&img, bytes.data(), bytes.size()) != 0);
-  img.format = PNG_FORMAT_RGB;
-  Image out;
-  out.w = static_cast<int>(img.width), out.h = static_cast<int>(img.height);
-  out.rgb.resize(PNG_IMAGE_SIZE(img));
-  REQUIRE(png_image_finish_read(&img, nullptr, out.rgb.data(), 0, nullptr) != 0);
-  return out;
-}
-#endif
-
-// Skips the rest of a test case in a build without libpng.
-#define SKIP_WITHOUT_PNG()          \
-  if (!df::png_available()) {       \
-    WARN("no libpng: PNG checks skipped"); \
-    return;                         \
-  }
 
 df::Panel unit_panel(const std::string& title, std::vector<std::pair<double, double>> pts,
                      std::vector<int> labels = {}) {
@@ -78,13 +32,6 @@ df::Panel unit_panel(const std::string& title, std::vector<std::pair<double, dou
   p.xmin = 0, p.xmax = 1, p.ymin = 0, p.ymax = 1;
   return p;
 }
-
-struct TempDir {
-  fs::path dir = fs::temp_directory_path() / ("df_test_plot_" + std::to_string(std::random_device{}()));
-  TempDir() { fs::create_directories(dir); }
-  ~TempDir() { fs::remove_all(dir); }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-};
 
 }  // namespace
 
@@ -193,6 +140,89 @@ TEST_CASE("density: heat map where the points are, white elsewhere") {
   const unsigned char* sparse = img.at(x0 + 85, y0 + 15);
   CHECK(int(sparse[2]) > int(peak[2]));  // lighter than the peak
   CHECK(!img.any_non_white(lay.panel_x[1], lay.panel_y[1], lay.panel_x[1] + 100, lay.panel_y[1] + 100));
+}
+
+TEST_CASE("scatter and density: a tick label at every tick, none without the font") {
+  SKIP_WITHOUT_PNG();
+  TempDir t;
+  const df::Ticks ticks = df::axis_ticks(0, 1, df::Scale::linear, 6);  // the unit box's ticks
+  REQUIRE(ticks.major.size() == 6);
+  const df::PlotLayout lay = df::plot_layout(1, 200, false);
+  const int x0 = lay.panel_x[0], y0 = lay.panel_y[0];
+  for (int kind = 0; kind < 2; ++kind) {
+    const std::string path = t / (kind ? "d.png" : "s.png");
+    if (kind == 0) df::write_scatter_png(path, {unit_panel("scatter", {{0.5, 0.5}})}, 200);
+    else df::write_density_png(path, {unit_panel("density", {{0.5, 0.5}})}, 20, 200);
+    const Image img = decode(path);
+    REQUIRE(img.w == lay.width);
+    REQUIRE(img.h == lay.height);
+    if (!test_png::font_present()) WARN("no font: tick labels are not drawn");
+    for (double v : ticks.major) {
+      const int x = x0 + static_cast<int>(v * 200), y = y0 + static_cast<int>((1 - v) * 200);
+      INFO("tick " << v);
+      CHECK(test_png::label_below(img, std::min(x, x0 + 199), y0 + 200) == test_png::font_present());
+      CHECK(test_png::label_left(img, x0, std::min(y, y0 + 199)) == test_png::font_present());
+      CHECK(!img.white(std::min(x, x0 + 199), y0 + 203));  // the tick mark
+    }
+    CHECK(img.count(0, 0, img.w, img.h, [&](int x, int y) { return img.coloured(x, y) && (x < x0 || x >= x0 + 200 || y < y0 || y >= y0 + 200); }) == 0);
+  }
+  ::setenv("DF_PLOT_FONT", "/nonexistent/font.ttf", 1);
+  df::write_scatter_png(t / "plain.png", {unit_panel("scatter", {{0.5, 0.5}})}, 200);
+  ::unsetenv("DF_PLOT_FONT");
+  const Image plain = decode(t / "plain.png");
+  for (double v : ticks.major) {
+    CHECK(!test_png::label_below(plain, std::min(x0 + static_cast<int>(v * 200), x0 + 199), y0 + 200));
+    CHECK(!plain.white(std::min(x0 + static_cast<int>(v * 200), x0 + 199), y0 + 203));  // tick marks stay
+  }
+}
+
+TEST_CASE("scatter: panels without a box share one, every box has equal aspect") {
+  SKIP_WITHOUT_PNG();
+  TempDir t;
+  df::Panel a = unit_panel("a", {{0, 0}, {1, 1}}), b = unit_panel("b", {{10, 10}, {11, 11}});
+  a.xmax = b.xmax = 0;  // no box: computed, shared
+  const df::ViewBox vb = df::shared_view_box({a, b});
+  CHECK(vb.xmin == Approx(5.5 - 0.55 * 11));
+  CHECK(vb.xmax == Approx(5.5 + 0.55 * 11));
+  CHECK(vb.ymax - vb.ymin == Approx(vb.xmax - vb.xmin));
+  df::Panel c = unit_panel("c", {{1.5, 1.25}});
+  c.xmin = 0, c.xmax = 2, c.ymin = 0, c.ymax = 1;  // drawn as (0, 2) x (-0.5, 1.5)
+  const df::ViewBox sq = df::equal_aspect(df::view_box(c));
+  CHECK((sq.xmin == 0 && sq.xmax == 2 && sq.ymin == -0.5 && sq.ymax == 1.5));
+  df::write_scatter_png(t / "shared.png", {a, b, c}, 220);
+  const df::PlotLayout lay = df::plot_layout(3, 220, false);
+  const Image img = decode(t / "shared.png");
+  auto at = [&](int k, const df::ViewBox& v, double x, double y) {
+    return img.at(lay.panel_x[k] + static_cast<int>((x - v.xmin) / (v.xmax - v.xmin) * 220),
+                  lay.panel_y[k] + static_cast<int>((v.ymax - y) / (v.ymax - v.ymin) * 220));
+  };
+  for (auto [k, x] : std::vector<std::pair<int, double>>{{0, 0}, {0, 1}, {1, 10}, {1, 11}}) {
+    INFO("panel " << k << " point " << x);
+    CHECK(at(k, vb, x, x)[2] > at(k, vb, x, x)[0] + 50);  // blue where the shared box puts it
+  }
+  CHECK(at(2, sq, 1.5, 1.25)[2] > at(2, sq, 1.5, 1.25)[0] + 50);  // inside the widened box
+}
+
+TEST_CASE("scatter: named labels get a legend; points outside the box stay inside the axes") {
+  SKIP_WITHOUT_PNG();
+  TempDir t;
+  df::Panel p = unit_panel("labelled", {{0.2, 0.2}, {0.8, 0.8}, {5, 5}, {-3, 0.5}, {0.5, 40}}, {0, 1, 0, 1, 1});
+  df::Panel plain = p;
+  p.label_names = {"first mode", "second mode"};
+  df::write_scatter_png(t / "l.png", {p, plain}, 200);
+  const df::PlotLayout lay = df::plot_layout(2, 200, false);
+  const Image img = decode(t / "l.png");
+  auto frame_grey = [&](int x, int y) { return img.at(x, y)[0] == 200 && img.at(x, y)[1] == 200 && img.at(x, y)[2] == 200; };
+  for (int k = 0; k < 2; ++k) {
+    const int x0 = lay.panel_x[k], y0 = lay.panel_y[k];
+    const int legend = img.count(x0, y0, x0 + 200, y0 + 200, frame_grey);
+    CHECK((k == 0 ? legend > 40 : legend == 0) == (k == 1 || test_png::font_present()));
+  }
+  CHECK(img.count(0, 0, img.w, img.h, [&](int x, int y) {
+    bool inside = false;
+    for (int k = 0; k < 2; ++k) inside |= x >= lay.panel_x[k] && x < lay.panel_x[k] + 200 && y >= lay.panel_y[k] && y < lay.panel_y[k] + 200;
+    return img.coloured(x, y) && !inside;
+  }) == 0);
 }
 
 TEST_CASE("plot errors") {
