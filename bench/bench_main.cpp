@@ -273,7 +273,8 @@ int cmd_speed(int argc, char** argv) {
 #ifdef DF_BENCH_HAVE_COMPARE
 int cmd_compare(int argc, char** argv);  // bench/compare.cpp
 #endif
-int cmd_gemm(int argc, char** argv);  // bench/gemm_bench.cpp
+int cmd_gemm(int argc, char** argv);    // bench/gemm_bench.cpp
+int cmd_shapes(int argc, char** argv);  // bench/shapes.cpp
 
 int main(int argc, char** argv) {
   if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
@@ -283,11 +284,12 @@ int main(int argc, char** argv) {
   try {
     if (!std::strcmp(argv[1], "speed")) return cmd_speed(argc, argv);
     if (!std::strcmp(argv[1], "gemm")) return cmd_gemm(argc, argv);
+    if (!std::strcmp(argv[1], "shapes")) return cmd_shapes(argc, argv);
 #ifdef DF_BENCH_HAVE_COMPARE
     if (!std::strcmp(argv[1], "compare")) return cmd_compare(argc, argv);
-    const char* known = "speed compare gemm";
+    const char* known = "speed compare gemm shapes";
 #else
-    const char* known = "speed gemm";
+    const char* known = "speed gemm shapes";
 #endif
     std::fprintf(stderr, "diffflow-bench: error: unknown command '%s' (commands: %s)\n", argv[1], known);
     return 2;

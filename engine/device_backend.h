@@ -66,6 +66,28 @@ template <class Dev, class T> class DevScratch {
   std::size_t n_ = 0;
 };
 
+// The fused kernels' launch shape, as the backend picks it (also read by bench/ and the static
+// kernel report, scripts/kernel-report.py):
+//   tile_smem_bytes   dynamic shared memory of a tile of TB samples
+//   pick_tile         TB: `requested` when > 0 (it must fit), else the largest of 16, 8, 4, 2, 1
+//                     that fits smem_optin; InputError when none does
+//   sweep_threads     threads per block of the tile kernels (`requested` when > 0, else 256)
+inline std::size_t tile_smem_bytes(const NetShape& s, int TB) {
+  return tile_layout(s.d, s.W, s.L, TB).total * sizeof(float);
+}
+inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested) {
+  if (requested > 0) {
+    if (tile_smem_bytes(s, requested) > smem_optin)
+      throw InputError("network " + s.str() + ": a tile of " + std::to_string(requested) +
+                       " samples does not fit the device's shared memory");
+    return requested;
+  }
+  for (int tb = 16; tb >= 1; tb /= 2)
+    if (tile_smem_bytes(s, tb) <= smem_optin) return tb;
+  throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
+}
+inline int sweep_threads(int requested) { return requested > 0 ? requested : kSweepThreads; }
+
 template <class Dev, template <class> class Ops> class DeviceBackend : public Backend {
  public:
   DeviceBackend(std::unique_ptr<Dev> dev, std::string name, const BackendOptions& o)
@@ -332,22 +354,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     const std::size_t b = (n + kFlatThreads - 1) / kFlatThreads;
     return int(b < 4096 ? (b > 0 ? b : 1) : 4096);
   }
-  static std::size_t smem_bytes(const NetShape& s, int TB) { return tile_layout(s.d, s.W, s.L, TB).total * sizeof(float); }
-  int threads() const { return opt_.block_threads > 0 ? opt_.block_threads : kSweepThreads; }
-
-  // The tile: BackendOptions::tile_samples when given, else the largest (≤ 16 samples) whose
-  // shared memory fits the device.
-  int pick_tb(const NetShape& s) const {
-    if (opt_.tile_samples > 0) {
-      if (smem_bytes(s, opt_.tile_samples) > dev_->smem_optin())
-        throw InputError("network " + s.str() + ": a tile of " + std::to_string(opt_.tile_samples) +
-                         " samples does not fit the device's shared memory");
-      return opt_.tile_samples;
-    }
-    for (int tb = 16; tb >= 1; tb /= 2)
-      if (smem_bytes(s, tb) <= dev_->smem_optin()) return tb;
-    throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
-  }
+  static std::size_t smem_bytes(const NetShape& s, int TB) { return tile_smem_bytes(s, TB); }
+  int threads() const { return sweep_threads(opt_.block_threads); }
+  int pick_tb(const NetShape& s) const { return pick_tile(s, dev_->smem_optin(), opt_.tile_samples); }
 
   // Persistent blocks: one per SM (a W = 128 tile needs most of an SM's shared memory), each
   // looping over its tiles.

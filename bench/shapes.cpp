@@ -1,0 +1,42 @@
+// `diffflow-bench shapes`: the launch shapes of the kernels as the device backend picks them on
+// an H200 (227 KB of opt-in shared memory per block), for the static kernel report
+// (scripts/kernel-report.py): one JSON line per network width, with the tile (samples per
+// block), threads per block and dynamic shared memory of the tile kernels (diffuse, reverse,
+// adjoint, pf_loglik), and the embedding kernels' shapes as launch_embed issues them (recorded
+// by a device policy that only records). The operand precision is an argument of the same
+// kernels, so it does not change these figures.
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "engine/device_backend.h"
+
+namespace {
+// A device policy that records launches instead of running them.
+struct Recorder {
+  std::string last;
+  template <class K> void launch(int grid, int block, std::size_t smem, const typename K::args_type&) {
+    char b[160];
+    std::snprintf(b, sizeof b, "\"%s\": {\"grid\": %d, \"threads\": %d, \"smem_bytes\": %zu}", K::name, grid, block, smem);
+    last += (last.empty() ? "" : ", ") + std::string(b);
+  }
+};
+}  // namespace
+
+int cmd_shapes(int argc, char** argv) {
+  if (argc > 2 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"))) {
+    std::puts("usage: diffflow-bench shapes   (JSON lines: W, d, L, tile, threads, smem_bytes)");
+    return 0;
+  }
+  const std::size_t optin = 227 * 1024;
+  for (int W : {32, 64, 128}) {
+    const df::NetShape s{2, W, 3};
+    const int tb = df::pick_tile(s, optin, 0);
+    Recorder rec;
+    df::launch_embed(rec, df::EmbedArgs{}, W, 30);
+    df::launch_embed_backward(rec, df::EmbedBackwardArgs{}, W);
+    std::printf("{\"W\": %d, \"d\": %d, \"L\": %d, \"tile\": %d, \"threads\": %d, \"smem_bytes\": %zu, %s}\n", W, s.d,
+                s.L, tb, df::sweep_threads(0), df::tile_smem_bytes(s, tb), rec.last.c_str());
+  }
+  return 0;
+}
