@@ -193,7 +193,7 @@ RUNCFG="--data olympic --batch 5000 --steps 30 --width 128 --layers 3 --device c
 if [ -z "$NCU" ]; then note_skip ncu "ncu not found"
 elif [ ! -x "$DF" ]; then note_skip ncu "$DF was not built"
 else
-  run_step ncu 100 30 "'$NCU' --target-processes all --kernel-name regex:'diffuse|adjoint|reverse' --launch-count 6 \
+  run_step ncu 100 30 "'$NCU' --target-processes all --kernel-name regex:'DiffuseK|AdjointK|ReverseK' --launch-count 6 \
     --section SpeedOfLight --section LaunchStats --section Occupancy bash -c \"\
 '$DF' train $RUNCFG --iters 2 --samples 0 --out '$WORK/ncu-run' && \
 '$DF' sample --model '$WORK/ncu-run' --n 5000 --device cuda --out '$WORK/ncu-s.npy' && \
