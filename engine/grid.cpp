@@ -39,8 +39,7 @@ TimeGrid make_grid(const GridSpec& spec, const GSchedule& gs, int N, const Noise
   if (N < 1) throw InputError("time grid: N must be >= 1 (got " + std::to_string(N) + ")");
   if (!(spec.t_end > spec.t_start) || spec.t_start < 0)
     throw InputError("time grid: need 0 <= t_start < t_end");
-  bool expo = spec.kind == "exponent";
-  if (!expo && spec.kind != "linear") throw InputError("time grid: unknown kind '" + spec.kind + "'");
+  const bool expo = spec.kind == GridKind::Exponent;
   double p = expo ? spec.p : 1.0;
   if (!(p > 0)) throw InputError("time grid: exponent p must be > 0");
   double a = std::pow(spec.t_start, p), b = std::pow(spec.t_end, p);

@@ -25,8 +25,10 @@ struct GSchedule {
   std::string str() const;
 };
 
+enum class GridKind { Exponent, Linear };
+
 struct GridSpec {
-  std::string kind = "exponent";  // exponent | linear
+  GridKind kind = GridKind::Exponent;
   int N = 30;
   double t_start = 0.001, t_end = 0.05, p = 0.9;
   bool randomize = false;

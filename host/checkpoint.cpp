@@ -33,7 +33,7 @@ RunConfig default_config(ModelKind k, bool gpu) {
   c.grid.N = t.steps;
   c.iters = t.iters;
   c.ema = t.ema;
-  c.grid.kind = f.linear_grid ? "linear" : "exponent";
+  c.grid.kind = f.linear_grid ? GridKind::Linear : GridKind::Exponent;
   c.grid.t_start = f.t_start;
   c.grid.t_end = f.t_end;
   return c;
@@ -82,7 +82,7 @@ void save_checkpoint(const std::string& dir, const RunConfig& c, const RunState&
   kv.precision(17);
   kv << "model=" << c.model << "\nbeta_min=" << c.beta_min << "\nbeta_max=" << c.beta_max
      << "\nddpm_t_min=" << c.ddpm_t_min << "\ndata=" << c.data << "\nd=" << c.shape.d << "\nW=" << c.shape.W
-     << "\nL=" << c.shape.L << "\ngrid=" << c.grid.kind << "\nN=" << c.grid.N << "\nt_start=" << c.grid.t_start
+     << "\nL=" << c.shape.L << "\ngrid=" << grid_kind_name(c.grid.kind) << "\nN=" << c.grid.N << "\nt_start=" << c.grid.t_start
      << "\nt_end=" << c.grid.t_end << "\np=" << c.grid.p << "\nrandomize=" << c.grid.randomize << "\nprogressive=";
   for (std::size_t i = 0; i < c.grid.progressive.size(); ++i)
     kv << (i ? "," : "") << c.grid.progressive[i].second << ":" << c.grid.progressive[i].first;
@@ -145,7 +145,7 @@ void load_checkpoint(const std::string& dir, RunConfig& c, RunState& st) {
     c.ddpm_t_min = std::stod(get("ddpm_t_min"));
     c.data = get("data");
     c.shape = NetShape{std::stoi(get("d")), std::stoi(get("W")), std::stoi(get("L"))};
-    c.grid.kind = get("grid");
+    c.grid.kind = parse_grid_kind(get("grid"));
     c.grid.N = std::stoi(get("N"));
     c.grid.t_start = std::stod(get("t_start"));
     c.grid.t_end = std::stod(get("t_end"));

@@ -198,9 +198,13 @@ int cmd_train(int argc, char** argv) {
     cfg.lr_f = a.has("lr-drift") ? a.real("lr-drift", 0, 10, true) : lr;
     cfg.lr_s = a.has("lr-score") ? a.real("lr-score", 0, 10, true) : lr;
     cfg.seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
-    if (a.has("grid")) cfg.grid.kind = a.str("grid");
-    if (cfg.grid.kind != "exponent" && cfg.grid.kind != "linear")
-      throw InputError("train: --grid: expected exponent or linear (got '" + cfg.grid.kind + "')");
+    if (a.has("grid")) {
+      try {
+        cfg.grid.kind = parse_grid_kind(a.str("grid"));
+      } catch (const InputError& e) {
+        throw InputError(std::string("train: --grid: ") + e.what());
+      }
+    }
     if (a.has("t-start")) cfg.grid.t_start = a.real("t-start", 0, 1e6);
     if (a.has("t-end")) cfg.grid.t_end = a.real("t-end", 0, 1e6, true);
     if (fam.g_from_vp && cfg.grid.t_start <= 0) throw InputError("train: --t-start must be > 0 for DDPM (σ_0 = 0)");

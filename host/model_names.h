@@ -2,6 +2,7 @@
 #pragma once
 #include <string>
 
+#include "engine/grid.h"
 #include "engine/model_family.h"
 #include "host/errors.h"
 
@@ -14,5 +15,13 @@ inline ModelKind parse_model_kind(const std::string& s) {
 }
 
 inline const char* model_name(ModelKind k) { return family(k).name; }
+
+// Grid kinds by name (engine/grid.h GridKind): the command's --grid and the checkpoints.
+inline GridKind parse_grid_kind(const std::string& s) {
+  if (s == "exponent") return GridKind::Exponent;
+  if (s == "linear") return GridKind::Linear;
+  throw InputError("expected exponent or linear (got '" + s + "')");
+}
+inline const char* grid_kind_name(GridKind k) { return k == GridKind::Linear ? "linear" : "exponent"; }
 
 }  // namespace df

@@ -24,7 +24,7 @@ struct Problem {
     init_params(s, sc.data(), 5, 1, 1.0);
     x0 = test::random_mat(s.d, B, 17, 1.5);
     GridSpec spec;
-    spec.kind = "exponent";
+    spec.kind = GridKind::Exponent;
     spec.t_start = 0.01;
     spec.t_end = 0.4;
     spec.p = 0.7;

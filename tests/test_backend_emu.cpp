@@ -98,7 +98,7 @@ TEST_CASE("emu: DDPM on the layer-wise path equals the CPU reference", "[emu][ba
   m.kind = ModelKind::DDPM;
   m.shape = su.s;
   GridSpec spec;
-  spec.kind = "linear";
+  spec.kind = GridKind::Linear;
   spec.t_start = 1e-3;
   spec.t_end = 1.0;
   TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), 5);

@@ -53,7 +53,7 @@ TEST_CASE("DDPM sweeps use the fixed drift −½βx, g = √β and s = −ε/σ"
   VpSchedule vp;
   NetPair<double> net(s, nullptr, p.data(), ModelKind::DDPM, vp);
   GridSpec spec;
-  spec.kind = "linear";
+  spec.kind = GridKind::Linear;
   spec.t_start = 1e-3;
   spec.t_end = 1.0;
   TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), 4);

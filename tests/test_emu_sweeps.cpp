@@ -253,7 +253,7 @@ TEST_CASE("emulated DDPM probability-flow log-likelihood equals the CPU backend"
   m.kind = ModelKind::DDPM;
   m.shape = su.s;
   GridSpec spec;
-  spec.kind = "linear";
+  spec.kind = GridKind::Linear;
   spec.t_start = 1e-3;
   spec.t_end = 1.0;
   TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), c.N);

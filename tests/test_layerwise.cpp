@@ -200,7 +200,7 @@ TEST_CASE("layer-wise DDPM bound and sampling equal the CPU reference", "[layerw
   Setup su(c);
   const VpSchedule vp;
   GridSpec spec;
-  spec.kind = "linear";
+  spec.kind = GridKind::Linear;
   spec.t_start = 1e-3;
   spec.t_end = 1.0;
   TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), c.N);

@@ -19,7 +19,7 @@ TEST_CASE("diffuse snapshots: first is the standardized data, last the end of th
     cfg.shape = NetShape{2, 8, 1};
     cfg.grid.N = 6;
     if (cfg.model != "diffflow") {
-      cfg.grid.kind = "linear";
+      cfg.grid.kind = GridKind::Linear;
       cfg.grid.t_start = cfg.model == "ddpm" ? 1e-3 : 0.0;
       cfg.grid.t_end = 1.0;
     }
