@@ -6,7 +6,7 @@
 //
 //   diffflow_loss_grad  diffuse + adjoint sweeps; grads (=) of the batch-mean loss; returns it
 //   diffflow_loss       diffuse sweep only; per-sample loss (D4) to the host
-//   reverse_sweep       x: x_N in, x_0 out (stochastic D2 or probability flow)
+//   reverse_sweep       x: x_N in, x_0 out (the λ family of engine/sampler.h, Tweedie's step)
 //   pf_loglik           probability-flow ODE log-likelihood per sample (double on the host)
 //   grad_sq_norm        Σ g² of a buffer
 //   adam_update         Adam with gradient scale (clipping), step t (1-based)
@@ -20,6 +20,7 @@
 #include "engine/grid.h"
 #include "engine/model_family.h"
 #include "engine/ode_options.h"
+#include "engine/sampler.h"
 #include "engine/params.h"
 #include "kernels/cuda/precision.h"
 #include "kernels/math/adam.h"
@@ -88,7 +89,7 @@ class Backend {
   virtual void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape,
                              const Buf& x0, int B, const TimeGrid& grid, NoiseKey key) = 0;
   virtual void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B,
-                             const TimeGrid& grid, NoiseKey key, bool deterministic) = 0;
+                             const TimeGrid& grid, NoiseKey key, const Sampler& smp) = 0;
   virtual void pf_loglik(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape,
                          const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g,
                          const OdeOptions& opt) = 0;
@@ -109,7 +110,7 @@ class Backend {
   virtual void bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
                      int B, const TimeGrid& grid, NoiseKey key);
   virtual void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
-                      NoiseKey key, bool deterministic);
+                      NoiseKey key, const Sampler& smp);
   virtual void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m,
                       const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt);
 

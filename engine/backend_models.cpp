@@ -85,8 +85,11 @@ void Backend::bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, con
 }
 
 void Backend::sample(Buf& xb, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
-                     NoiseKey key, bool deterministic) {
-  if (m.kind == ModelKind::DiffFlow) return reverse_sweep(xb, pf, ps, m.shape, B, grid, key, deterministic);
+                     NoiseKey key, const Sampler& smp) {
+  if (m.kind == ModelKind::DiffFlow) return reverse_sweep(xb, pf, ps, m.shape, B, grid, key, smp);
+  // FFJORD is an ODE flow: it has no stochastic sampler (λ is ignored) and no score for Tweedie
+  if (m.kind == ModelKind::FFJORD && smp.denoise)
+    throw InputError("denoise: the model has no score (FFJORD) for Tweedie's step");
   const int d = m.shape.d;
   std::vector<float> x = host_copy(*this, xb), f = host_copy(*this, pf), s = host_copy(*this, ps);
   NetPair<float> net(m.shape, f.data(), s.data(), m.kind, m.vp);
@@ -97,7 +100,7 @@ void Backend::sample(Buf& xb, const Buf& pf, const Buf& ps, const ModelDesc& m, 
       ffjord_sample<float>(xc, m.shape, f.data(), grid.t.front(), grid.t.back(), grid.N());
     } else {
       PhiloxNoise noise(key, kStreamReverse, std::uint32_t(b0));
-      df::reverse_sweep(xc, net, grid, noise, deterministic);
+      df::reverse_sweep(xc, net, grid, noise, smp);
     }
     all.middleCols(b0, nb) = xc;
   });

@@ -54,13 +54,13 @@ class CpuBackend : public Backend {
     });
   }
   void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B, const TimeGrid& grid,
-                     NoiseKey key, bool deterministic) override {
+                     NoiseKey key, const Sampler& smp) override {
     NetPair<float> net{shape, pf.ptr, ps.ptr};
     parallel_chunks(B, [&](int, int b0, int nb) {
       PhiloxNoise noise(key, kStreamReverse, std::uint32_t(b0));
       Eigen::Map<MatX<float>> all(x.ptr, shape.d, B);
       MatX<float> m = all.middleCols(b0, nb);
-      df::reverse_sweep(m, net, grid, noise, deterministic);
+      df::reverse_sweep(m, net, grid, noise, smp);
       all.middleCols(b0, nb) = m;
     });
   }

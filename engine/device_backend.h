@@ -199,11 +199,11 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     to_host(loss, l, B);
   }
   void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid, NoiseKey key,
-              bool deterministic) override {
-    if (m.kind != ModelKind::DDPM) return Backend::sample(x, pf, ps, m, B, grid, key, deterministic);
+              const Sampler& smp) override {
+    if (m.kind != ModelKind::DDPM) return Backend::sample(x, pf, ps, m, B, grid, key, smp);
     check_batch(B);
     Ops<Dev> ops(*dev_, opt_.precision);
-    lw_reverse(ops, x.ptr, m.shape, ps.ptr, ps.ptr, B, grid, key, deterministic, opt_.layerwise_chunk,
+    lw_reverse(ops, x.ptr, m.shape, ps.ptr, ps.ptr, B, grid, key, device_sampler(smp, m.kind, m.vp, grid), opt_.layerwise_chunk,
                lw_model(m.kind, m.vp, grid));
   }
 
@@ -226,17 +226,21 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   }
 
   void reverse_sweep(Buf& x, const Buf& pf, const Buf& ps, const NetShape& shape, int B, const TimeGrid& grid,
-                     NoiseKey key, bool deterministic) override {
+                     NoiseKey key, const Sampler& smp) override {
     check_batch(B);
+    const LwSampler ds = device_sampler(smp, ModelKind::DiffFlow, VpSchedule{}, grid);
     if (layerwise(shape)) {
       Ops<Dev> ops(*dev_, opt_.precision);
-      lw_reverse(ops, x.ptr, shape, pf.ptr, ps.ptr, B, grid, key, deterministic, opt_.layerwise_chunk);
+      lw_reverse(ops, x.ptr, shape, pf.ptr, ps.ptr, B, grid, key, ds, opt_.layerwise_chunk);
       return;
     }
     ReverseArgs a;
     a.c = prepare(shape, pf, ps, B, grid, key);
     a.x = x.ptr;
-    a.deterministic = deterministic ? 1 : 0;
+    a.lambda = ds.lambda;
+    a.denoise = ds.denoise ? 1 : 0;
+    a.tw_var = ds.var;
+    a.tw_alpha = ds.alpha;
     dev_->template launch<ReverseK>(blocks_for(B, a.c.TB), threads(), smem_bytes(shape, a.c.TB), a);
     dev_->sync();
   }

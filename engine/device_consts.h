@@ -3,6 +3,8 @@
 //   pf_consts  the RK4 evaluation times, g² and steps of the probability-flow likelihood
 //              (kernels/cuda/pf_loglik_tile.h PfConsts), in pf_ode_loglik's order; DDPM: g² = β(t)
 //              and the factors of its fixed drift and ε-network score (kernels/math/vp.h)
+//   device_sampler  the sampler (engine/sampler.h) in the kernels' floats, with the family's
+//              Tweedie factors at t_0 when it denoises (InputError for FFJORD, which has no score)
 //   lw_model   the layer-wise driver's model family (kernels/layerwise/layerwise.h LwModel): for
 //              DDPM the same factors at the grid points, formed in double from the float time as
 //              the CPU reference forms them
@@ -11,6 +13,8 @@
 
 #include "engine/grid.h"
 #include "engine/model_family.h"
+#include "engine/sampler.h"
+#include "kernels/math/errors.h"
 #include "kernels/cuda/pf_loglik_tile.h"
 #include "kernels/layerwise/layerwise.h"
 #include "kernels/math/vp.h"
@@ -38,6 +42,20 @@ inline PfConsts pf_consts(const TimeGrid& grid, int substeps, const GSchedule& g
     }
   }
   return c;
+}
+
+inline LwSampler device_sampler(const Sampler& smp, ModelKind kind, const VpSchedule& vp, const TimeGrid& grid) {
+  LwSampler s;
+  s.lambda = float(smp.lambda);
+  s.denoise = smp.denoise;
+  if (smp.denoise) {
+    Tweedie tw;
+    if (!tweedie_at_start(kind, vp, grid.t[0], grid.g[0], &tw))
+      throw InputError("denoise: the model has no score (FFJORD) for Tweedie's step");
+    s.var = float(tw.var);
+    s.alpha = float(tw.alpha);
+  }
+  return s;
 }
 
 inline lw::LwModel lw_model(ModelKind kind, const VpSchedule& vp, const TimeGrid& grid) {

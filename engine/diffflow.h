@@ -16,6 +16,8 @@
 #include "engine/grid.h"
 #include "engine/model_family.h"
 #include "engine/noise.h"
+#include "engine/sampler.h"
+#include "kernels/math/errors.h"
 #include "kernels/cpu/mlp.h"
 #include "kernels/math/sde.h"
 
@@ -214,26 +216,33 @@ double diffflow_loss_grad(T* gf, T* gs, Opt<MatX<T>> dx0, Opt<VecX<T>> loss_out,
   return mean;
 }
 
-// x holds x_N on entry and x_0 on exit. noise (stream of the caller's choice) gives η_i for the
-// stochastic sampler; the last step (i = 0) returns the noise-free mean, as the reference does.
+// x holds x_N on entry and x_0 on exit: the sampler family of engine/sampler.h (λ; noise η_i
+// from the caller's stream when λ > 0, none on the last step i = 0, which returns its mean, as the
+// reference does), then Tweedie's step at t_0 when smp.denoise.
 template <class T>
 void reverse_sweep(MatX<T>& x, const NetPair<T>& net, const TimeGrid& grid, const NoiseSource& noise,
-                   bool deterministic) {
+                   const Sampler& smp) {
   const NetShape& s = net.shape;
   const int d = s.d, B = int(x.cols());
+  const T lam = T(smp.lambda);
+  Tweedie tw;
+  if (smp.denoise && !tweedie_at_start(net.kind, net.vp, grid.t[0], grid.g[0], &tw))
+    throw InputError("denoise: the model has no score (FFJORD) for Tweedie's step");
   MatX<T> F, S, eta;
   for (int i = grid.N() - 1; i >= 0; --i) {
     const T t = T(grid.t[i + 1]), dt = T(grid.dt(i)), g2 = T(grid.g[i + 1] * grid.g[i + 1]);
     const T sb = sigma_backward(T(grid.g[i + 1]), dt);
     eval_drift(F, net, x, t);
     eval_score(S, net, x, t);
-    if (deterministic) {
-      for (Eigen::Index e = 0; e < x.size(); ++e) x.data()[e] -= pf_velocity(F.data()[e], S.data()[e], g2) * dt;
-    } else {
-      if (i > 0) noise.fill_as(eta, i, d, B); else eta = MatX<T>::Zero(d, B);
-      for (Eigen::Index e = 0; e < x.size(); ++e)
-        x.data()[e] = reverse_move(x.data()[e], F.data()[e], S.data()[e], g2, dt, sb, eta.data()[e]);
-    }
+    const bool noisy = smp.noisy() && i > 0;
+    if (noisy) noise.fill_as(eta, i, d, B);
+    for (Eigen::Index e = 0; e < x.size(); ++e)
+      x.data()[e] = reverse_step(x.data()[e], F.data()[e], S.data()[e], g2, dt, sb, noisy ? eta.data()[e] : T(0), lam);
+  }
+  if (smp.denoise) {
+    eval_score(S, net, x, T(grid.t[0]));
+    for (Eigen::Index e = 0; e < x.size(); ++e)
+      x.data()[e] = tweedie_move(x.data()[e], S.data()[e], T(tw.var), T(tw.alpha));
   }
 }
 

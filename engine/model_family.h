@@ -39,6 +39,26 @@ struct ModelFamily {
   TrainDefaults gpu, cpu;
 };
 
+// Tweedie's step at the start of the grid (engine/sampler.h): x̂ = (x + var·s(x, t_0)) / alpha.
+// DiffFlow: the variance a diffusion of strength g_0 accumulates by t_0, var = g_0²·t_0, alpha 1;
+// DDPM: the VP marginal at t_0, var = σ²(t_0), alpha = α(t_0); FFJORD has no score (none).
+struct Tweedie {
+  double var = 0, alpha = 1;
+};
+
+inline const ModelFamily& family(ModelKind k);
+
+inline bool tweedie_at_start(ModelKind k, const VpSchedule& vp, double t0, double g0, Tweedie* out) {
+  if (k == ModelKind::FFJORD) return false;
+  if (k == ModelKind::DDPM) {
+    const double s = vp.sigma(t0);
+    *out = Tweedie{s * s, vp.alpha(t0)};
+  } else {
+    *out = Tweedie{g0 * g0 * t0, 1.0};
+  }
+  return true;
+}
+
 inline const ModelFamily& family(ModelKind k) {
   static const ModelFamily kFamilies[3] = {
       {ModelKind::DiffFlow, "diffflow", true, true, false, true, false, false, 0.001, 0.05, 2,

@@ -278,11 +278,15 @@ int cmd_train(int argc, char** argv) {
 }
 
 int cmd_sample(int argc, char** argv) {
-  Args a("sample", "diffflow sample --model DIR --n N [--steps N] [--deterministic] [--seed S] --out FILE.csv|.npy [--png FILE]");
+  Args a("sample",
+         "diffflow sample --model DIR --n N [--steps N] [--lambda X | --deterministic] [--denoise] [--seed S] "
+         "--out FILE.csv|.npy [--png FILE]");
   a.option("model", "DIR", "run directory of a trained model");
   a.option("n", "N", "number of samples", "10000");
   a.option("steps", "N", "time steps (default: the training N)", "0");
-  a.flag("deterministic", "probability-flow ODE instead of the stochastic sampler");
+  a.flag("deterministic", "probability-flow ODE instead of the stochastic sampler (the same as --lambda 0)");
+  a.option("lambda", "X", "sampler dx = [f - (1+X^2)/2 g^2 s] dt + X g dw: 1 the reverse SDE, 0 the ODE", "1");
+  a.flag("denoise", "one Tweedie step at the end of sampling: x + sigma^2(t0) s(x, t0), over alpha(t0) for DDPM");
   a.option("seed", "S", "random seed", "0");
   a.option("out", "FILE", "output file, .csv or .npy");
   a.option("png", "FILE", "also draw the samples into a PNG");
@@ -303,7 +307,14 @@ int cmd_sample(int argc, char** argv) {
   RunState st;
   load_checkpoint(dir, cfg, st);
   auto be = pick_backend(a);
-  Matrix m = sample_model(*be, cfg, st, n, steps, a.on("deterministic"), seed);
+  if (a.on("deterministic") && a.has("lambda")) throw InputError("sample: give --lambda or --deterministic, not both");
+  const Sampler smp(a.on("deterministic") ? 0.0 : a.real("lambda", 0, 100), a.on("denoise"));
+  Matrix m;
+  try {
+    m = sample_model(*be, cfg, st, n, steps, smp, seed);
+  } catch (const InputError& e) {
+    throw InputError(std::string("sample: ") + e.what());
+  }
   write_matrix(out, m);
   if (a.has("png")) write_scatter_png(a.str("png"), {Panel{"samples", m, {}, 0, 0, 0, 0}});
   std::fprintf(stderr, "wrote %zu samples to %s\n", n, out.c_str());

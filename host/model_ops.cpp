@@ -46,7 +46,7 @@ constexpr std::size_t kChunk = 20000;
 }  // namespace
 
 Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::size_t n, int steps,
-                    bool deterministic, std::uint64_t seed) {
+                    const Sampler& smp, std::uint64_t seed) {
   const int d = cfg.shape.d;
   TimeGrid grid = eval_grid(cfg, steps);
   EmaBufs w(be, st);
@@ -59,7 +59,7 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
     std::vector<float> xf(z.data(), z.data() + z.size());
     Buf x = be.alloc(xf.size());
     be.upload(x, xf.data(), xf.size());
-    be.sample(x, w.f, w.s, cfg.desc(), B, grid, key, deterministic);
+    be.sample(x, w.f, w.s, cfg.desc(), B, grid, key, smp);
     be.download(xf.data(), x, xf.size());
     be.release(x);
     for (int b = 0; b < B; ++b)

@@ -18,9 +18,10 @@ TimeGrid model_grid(const RunConfig& cfg, int N, const NoiseKey* key = nullptr);
 // The evaluation grid for `steps` steps (0 = the training N), never randomized.
 TimeGrid eval_grid(const RunConfig& cfg, int steps);
 
-// n raw samples (chunked so memory stays bounded).
+// n raw samples (chunked so memory stays bounded), by the sampler smp (engine/sampler.h: λ,
+// Tweedie's step; a bool is the classic choice, true = the probability-flow ODE).
 Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::size_t n, int steps,
-                    bool deterministic, std::uint64_t seed);
+                    const Sampler& smp, std::uint64_t seed);
 
 // The same samples, plus the states they passed through at the grid indices given in
 // `snapshots` (for figures); snapshot k is returned in traj[k], raw coordinates are NOT used

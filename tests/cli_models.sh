@@ -39,6 +39,27 @@ assert fin("kl_gap") and fin("sw2") and fin("sw2_floor") and 0 <= o["leakage"] <
 PY
   then ok; else bad "eval --json of $m: $(cat "$T/$m.json")"; fi
 done
+# the sampler family and Tweedie's step; FFJORD has no score to denoise with; bad λ values
+"$BIN" sample --model "$T/diffflow" --n 20 --lambda 0.5 --denoise --device cpu --out "$T/l05.csv" 2>"$T/err" &&
+  [ "$(wc -l <"$T/l05.csv")" -eq 20 ] && ok || bad "sample --lambda 0.5 --denoise: $(cat "$T/err")"
+"$BIN" sample --model "$T/diffflow" --n 20 --lambda 0 --device cpu --out "$T/l0.csv" 2>/dev/null &&
+  "$BIN" sample --model "$T/diffflow" --n 20 --deterministic --device cpu --out "$T/det.csv" 2>/dev/null &&
+  cmp -s "$T/l0.csv" "$T/det.csv" && ok || bad "--lambda 0 differs from --deterministic"
+"$BIN" sample --model "$T/diffflow" --n 20 --device emu --lambda 0.5 --denoise --out "$T/emu.csv" 2>"$T/err" &&
+  $PY - "$T/l05.csv" "$T/emu.csv" <<'PY' && ok || bad "sample on emu differs from cpu: $(cat "$T/err")"
+import sys
+a = [[float(v) for v in l.split(",")] for l in open(sys.argv[1]) if l.strip()]
+b = [[float(v) for v in l.split(",")] for l in open(sys.argv[2]) if l.strip()]
+assert len(a) == len(b) == 20
+assert max(abs(x - y) for r, q in zip(a, b) for x, y in zip(r, q)) < 1e-4 * max(1.0, max(abs(x) for r in a for x in r))
+PY
+for args in "--lambda -1" "--lambda x" "--lambda 0.5 --deterministic"; do
+  # shellcheck disable=SC2086
+  "$BIN" sample --model "$T/diffflow" --n 5 $args --device cpu --out "$T/bad.csv" >/dev/null 2>"$T/err"
+  [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok || bad "sample $args: $(cat "$T/err")"
+done
+"$BIN" sample --model "$T/ffjord" --n 5 --denoise --device cpu --out "$T/bad.csv" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "no score" "$T/err" && ok || bad "ffjord --denoise: $(cat "$T/err")"
 # d = 18 > 16: FFJORD and the ODE likelihoods switch to Hutchinson's trace estimator
 awk 'BEGIN { srand(3); for (i = 0; i < 64; i++) { row = ""; for (k = 0; k < 18; k++) row = row (k ? "," : "") (rand() * 2 - 1 + k * 0.1); print row } }' >"$T/d18.csv"
 for m in ffjord diffflow; do

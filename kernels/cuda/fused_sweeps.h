@@ -124,14 +124,19 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
       const float dt = c.st.dt[i], g2 = c.st.g2[i], sb = c.st.sb[i];
       mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, TB, cache_f(sm, T), F, c.prec);
       mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, TB, cache_s(sm, T), S, c.prec);
-      const bool noisy = !a.deterministic && i > 0;
+      const bool noisy = a.lambda > 0.f && i > 0;
       if (noisy) noise_tile(ex, c.key, kStreamReverse, i, b0, nb, d, TB, eta);
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        if (a.deterministic)
-          x[e] -= pf_velocity(F[e], S[e], g2) * dt;
-        else
-          x[e] = reverse_move(x[e], F[e], S[e], g2, dt, sb, noisy ? eta[e] : 0.f);
+        x[e] = reverse_step(x[e], F[e], S[e], g2, dt, sb, noisy ? eta[e] : 0.f, a.lambda);
+      }
+      ex.sync();
+    }
+    if (a.denoise) {  // Tweedie's step at t_0: the score at x_0
+      mlp_forward_tile(ex, c.s, c.es, x, nb, TB, cache_s(sm, T), S, c.prec);
+      for (int idx = tid; idx < d * nb; idx += nt) {
+        const int e = (idx / nb) * TB + idx % nb;
+        x[e] = tweedie_move(x[e], S[e], a.tw_var, a.tw_alpha);
       }
       ex.sync();
     }

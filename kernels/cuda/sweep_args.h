@@ -88,11 +88,15 @@ struct AdjointArgs {
   float inv_b = 1.f;
 };
 
-// reverse_tile: x (d×B, sample-major) holds x_N on entry and x_0 on exit (=).
+// reverse_tile: x (d×B, sample-major) holds x_N on entry and x_0 on exit (=). The sampler
+// (engine/sampler.h): lambda of the Eq. 17 family; denoise: Tweedie's step at t_0 with
+// (tw_var, tw_alpha) (engine/model_family.h tweedie_at_start).
 struct ReverseArgs {
   SweepCommon c;
   float* x = nullptr;
-  int deterministic = 0;
+  float lambda = 1.f;
+  int denoise = 0;
+  float tw_var = 0.f, tw_alpha = 1.f;
 };
 
 // Offsets of the gradient slice of one block (compact: no room for the embedding parameters).

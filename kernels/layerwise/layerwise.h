@@ -29,7 +29,7 @@
 //   lw_loss_grad  gf, gs (=) gradients of the batch-mean loss (flat layout, P each); loss[B] (=,
 //                 optional); returns the mean loss
 //   lw_loss       loss[B] (=) (D4)
-//   lw_reverse    x (d×B): x_N → x_0 (D2 with a noise-free last step, or probability flow) (=)
+//   lw_reverse    x (d×B): x_N → x_0 (the λ family with a noise-free last step; Tweedie's step) (=)
 // lw_loss and lw_reverse also run DDPM (LwModel: fixed drift, score from the ε-network; the
 // drift parameters are then not read).
 // Same noise (normal4, global sample index), constants and per-element math as the other paths.
@@ -170,14 +170,14 @@ struct Scale {
 struct ReverseStep {
   float* x;
   const float *F, *S, *eta;
-  float g2, dt, sb;
-  int deterministic;
-  DF_HD void operator()(size_t e) const {
-    if (deterministic)
-      x[e] -= pf_velocity(F[e], S[e], g2) * dt;
-    else
-      x[e] = reverse_move(x[e], F[e], S[e], g2, dt, sb, eta ? eta[e] : 0.f);
-  }
+  float g2, dt, sb, lambda;
+  DF_HD void operator()(size_t e) const { x[e] = reverse_step(x[e], F[e], S[e], g2, dt, sb, eta ? eta[e] : 0.f, lambda); }
+};
+struct TweedieStep {
+  float* x;
+  const float* S;
+  float var, alpha;
+  DF_HD void operator()(size_t e) const { x[e] = tweedie_move(x[e], S[e], var, alpha); }
 };
 
 // ---- the network passes ----------------------------------------------------------------------
@@ -423,10 +423,18 @@ void lw_loss(Ops& ops, float* loss, const NetShape& shape, const float* pf, cons
   }
 }
 
-// x (d×B, =): x_N in, x_0 out.
+// x (d×B, =): x_N in, x_0 out, by the λ family (engine/sampler.h); with denoise, then Tweedie's
+// step (x + var·s(x, t_0)) / alpha.
+struct LwSampler {
+  float lambda = 1.f;
+  bool denoise = false;
+  float var = 0.f, alpha = 1.f;
+  LwSampler() = default;
+  LwSampler(bool deterministic) : lambda(deterministic ? 0.f : 1.f) {}  // NOLINT: as engine/sampler.h
+};
 template <class Ops>
 void lw_reverse(Ops& ops, float* x, const NetShape& shape, const float* pf, const float* ps, int B,
-                const TimeGrid& grid, NoiseKey key, bool deterministic, int Bc, const lw::LwModel& md = {}) {
+                const TimeGrid& grid, NoiseKey key, const LwSampler& smp, int Bc, const lw::LwModel& md = {}) {
   using namespace lw;
   const int d = shape.d, N = grid.N();
   Bc = chunk_size(B, Bc);
@@ -441,10 +449,14 @@ void lw_reverse(Ops& ops, float* x, const NetShape& shape, const float* pf, cons
     for (int i = N - 1; i >= 0; --i) {
       eval_f(ops, u, md, i + 1, xc, n, cf, F);
       eval_s(ops, u, md, i + 1, xc, n, cs, S);
-      const bool noisy = !deterministic && i > 0;
+      const bool noisy = smp.lambda > 0.f && i > 0;
       if (noisy) ops.map(size_t(n) * ((d + 3) / 4), Noise{eta, key, kStreamReverse, i, b0, d, (d + 3) / 4});
-      ops.map(size_t(d) * n, ReverseStep{xc, F, S, noisy ? eta : nullptr, hc.st.g2[i], hc.st.dt[i], hc.st.sb[i],
-                                         deterministic ? 1 : 0});
+      ops.map(size_t(d) * n,
+              ReverseStep{xc, F, S, noisy ? eta : nullptr, hc.st.g2[i], hc.st.dt[i], hc.st.sb[i], smp.lambda});
+    }
+    if (smp.denoise) {
+      eval_s(ops, u, md, 0, xc, n, cs, S);
+      ops.map(size_t(d) * n, TweedieStep{xc, S, smp.var, smp.alpha});
     }
   }
 }

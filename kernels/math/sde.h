@@ -1,6 +1,8 @@
 // Per-element SDE math of MATH.md §2–§5, written once for the CPU loops and the CUDA kernels.
 //   em_move:      x_{i+1} = x_i + F_i Δ_i + σF_i ε_i                          (D1)  (=)
-//   reverse_move: x_i = x_{i+1} − (F − g² S) Δ_i + σB_i η_i                  (D2)  (=)
+//   reverse_step: x_i = x_{i+1} − (F − ½(1+λ²) g² S) Δ_i + λ σB_i η_i          (D2, the paper's
+//                 Eq. 17 family: λ = 1 the reverse SDE, λ = 0 the probability-flow ODE)  (=)
+//   tweedie_move: x̂ = (x + var·S) / α, the posterior mean of the clean point given x (Tweedie)
 //   eta:          η_i = [x_i − x_{i+1} + (F_{i+1} − g²_{i+1} S_{i+1}) Δ_i] / σB_i   (D3)
 //   kl_term:      ½ (η² − ε²), one dimension's share of the step term of (D4)
 //   pf_velocity:  probability-flow velocity F − ½ g² S
@@ -16,9 +18,13 @@ template <class T> DF_HD T em_move(T x, T f, T dt, T sigma_f, T eps) {
   return x + f * dt + sigma_f * eps;
 }
 
-template <class T> DF_HD T reverse_move(T x_next, T f, T s, T g2, T dt, T sigma_b, T eta) {
-  return x_next - (f - g2 * s) * dt + sigma_b * eta;
+// For λ = 1 and λ = 0 the factors are exactly 1 and ½, so the two classic samplers keep their bits.
+template <class T> DF_HD T reverse_step(T x_next, T f, T s, T g2, T dt, T sigma_b, T eta, T lambda) {
+  const T c = T(0.5) * (T(1) + lambda * lambda);
+  return x_next - (f - c * g2 * s) * dt + lambda * sigma_b * eta;
 }
+
+template <class T> DF_HD T tweedie_move(T x, T s, T var, T alpha) { return (x + var * s) / alpha; }
 
 template <class T> DF_HD T eta_of(T x_i, T x_next, T f_next, T s_next, T g2_next, T dt,
                                   T sigma_b) {
