@@ -29,6 +29,7 @@ struct Config {
   df::NetShape shape;
   int B = 0, N = 30, iters = 0, warmup = 0, sample_B = 0, K = 1;
   std::vector<int> batches;
+  std::vector<int> dims;  // data dimensions of the higher-dimensional training iterations
   std::string defaults;  // which default set was used ("gpu (PERF.md)" or "cpu (small)")
   std::string out;
   std::vector<std::string> peer_keys;  // empty: no peers
@@ -50,6 +51,16 @@ struct MemPerSample {
   std::string status = "not measured", path;
   int d = 784, N = 100, K = 10, W = 128, L = 3, B1 = 0, B2 = 0;
   double used1 = NAN, used2 = NAN, bytes_per_sample = NAN, plan_bytes_per_sample = NAN;
+  // Backend::train_bytes between the two batches, per sample: the device backend's allocations
+  // (exact), the CPU backend's estimate (bounded by its chunks: its total at B2 over B2)
+  double estimate_bytes_per_sample = NAN;
+};
+
+// A training iteration at a data dimension d (the sweep's W, L, N; synthetic data).
+struct DimRun {
+  int d = 0, B = 0, threads = 1;
+  Timing train;
+  double train_bytes = NAN;  // Backend::train_bytes at this shape and batch
 };
 
 struct Sampling {
@@ -115,6 +126,7 @@ struct Report {
   std::vector<Peer> peers;
   GemmRate gemm;
   MemPerSample mem;
+  std::vector<DimRun> dim_runs;
   double peak_rss_bytes = NAN;
 };
 

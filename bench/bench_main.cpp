@@ -109,6 +109,8 @@ int cmd_speed(int argc, char** argv) {
   a.option("warmup", "K", "warm-up iterations", "10 on a GPU, 1 on the CPU");
   a.option("batches", "B1,B2,..", "batch sweep", "1000,3000,10000 on a GPU, 250,500,1000 on the CPU");
   a.option("sample-batch", "B", "sampling batch", "100000 on a GPU, --batch on the CPU");
+  a.option("dims", "D1,D2,..|none", "data dimensions of extra training iterations (synthetic data, the same W, L, N)",
+           "64,784");
   a.option("threads", "T1,T2,..", "CPU thread counts for the engine and the peers",
            "1 and all on the CPU; DF_NUM_THREADS, OMP_NUM_THREADS or all on a GPU");
   a.option("seed", "S", "seed of the parameters, data and noise", "0");
@@ -133,6 +135,7 @@ int cmd_speed(int argc, char** argv) {
   if (a.has("warmup")) warmup = int(a.integer("warmup", 0, 100000));
   if (a.has("sample-batch")) sample_B = int(a.integer("sample-batch", 1, 10000000));
   if (a.has("batches")) c.batches = parse_list("batches", a.str("batches"), 10000000);
+  if (a.str("dims") != "none") c.dims = parse_list("dims", a.str("dims"), 100000);
   c.python = a.str("python");
   c.script_dir = a.str("scripts");
   c.device_req = a.str("device");
@@ -212,9 +215,29 @@ int cmd_speed(int argc, char** argv) {
       std::fprintf(stderr, "[bench]   not measured: %s\n", e.what());
     }
     be->set_precision(df::MatPrecision::FP32);
-    std::fprintf(stderr, "[bench] device memory per sample: d=784 N=100 K=10, B=512 and 2048\n");
-    r.mem = dfb::memory_per_sample(*be, c, 512, 2048);
-    std::fprintf(stderr, "[bench]   %.0f bytes/sample (plan %.0f)\n", r.mem.bytes_per_sample, r.mem.plan_bytes_per_sample);
+  }
+  std::fprintf(stderr, "[bench] memory per sample: d=784 N=100 K=10, B=512 and 2048\n");
+  r.mem = dfb::memory_per_sample(*be, c, 512, 2048);
+  std::fprintf(stderr, "[bench]   %.0f bytes/sample measured (plan %.0f), train_bytes %.0f\n", r.mem.bytes_per_sample,
+               r.mem.plan_bytes_per_sample, r.mem.estimate_bytes_per_sample);
+  for (int d : c.dims) {
+    dfb::DimRun dr;
+    dr.d = d;
+    dr.B = c.B;
+    dr.threads = c.threads;
+    dfb::Config cd = c;
+    cd.shape.d = d;
+    std::vector<float> xd(std::size_t(d) * dr.B);
+    for (std::size_t i = 0; i < xd.size(); ++i) xd[i] = float(std::sin(0.37 * double(i)) + 0.3 * std::cos(1.3 * double(i)));
+    df::ModelDesc md;
+    md.shape = cd.shape;
+    dr.train_bytes = double(be->train_bytes(md, dr.B, c.N, c.K));
+    std::fprintf(stderr, "[bench] training iteration at d=%d: B=%d N=%d W=%d L=%d, %d thread(s)\n", d, dr.B, c.N,
+                 c.shape.W, c.shape.L, c.threads);
+    dr.train = dfb::time_training(*be, cd, xd, dr.B, c.iters, c.warmup);
+    std::fprintf(stderr, "[bench]   %.3f ms/iter, %.2f GFLOP/s (PERF.md's count)\n", dr.train.ms_median,
+                 dfb::iter_flop(cd.shape, c.N, dr.B) / 1e9 / (dr.train.ms_median / 1e3));
+    r.dim_runs.push_back(dr);
   }
   for (int b : c.batches) {
     std::fprintf(stderr, "[bench] batch sweep: B=%d, %d thread(s)\n", b, c.threads);

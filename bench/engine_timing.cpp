@@ -128,11 +128,17 @@ MemPerSample memory_per_sample(df::Backend& be, const Config& cfg, int B1, int B
   MemPerSample r;
   r.B1 = B1;
   r.B2 = B2;
-  if (!std::isfinite(free_device_bytes(be))) {
-    r.status = "not measured: needs a device backend (cuda or emu)";
+  const df::NetShape s{r.d, r.W, r.L};
+  df::ModelDesc md;
+  md.shape = s;
+  // the slope between the batches; the CPU backend's working memory is bounded by its chunks
+  // (no slope), so there it is its whole working memory at B2 over B2
+  const double w1 = double(be.train_bytes(md, B1, r.N, r.K)), w2 = double(be.train_bytes(md, B2, r.N, r.K));
+  r.estimate_bytes_per_sample = w2 > w1 ? (w2 - w1) / double(B2 - B1) : w2 / double(B2);
+  if (be.name() != "cuda" || !std::isfinite(free_device_bytes(be))) {  // the emulator would take hours here
+    r.status = "not measured: needs a CUDA device (" + be.name() + ": Backend::train_bytes only)";
     return r;
   }
-  const df::NetShape s{r.d, r.W, r.L};
   const std::size_t n = s.n_params();
   df::Buf p[2], g[2];
   for (int k = 0; k < 2; ++k) {

@@ -152,7 +152,11 @@ std::vector<Target> targets(const Report& r, const std::vector<AtThreads>& at) {
                      std::to_string(r.mem.B1) + " and " + std::to_string(r.mem.B2) +
                      (std::isfinite(r.mem.plan_bytes_per_sample)
                           ? "; plan " + fmt(r.mem.plan_bytes_per_sample / 1e3, "%.1f KB")
-                          : std::string())});
+                          : std::string()) +
+                     "; train_bytes " + fmt(r.mem.estimate_bytes_per_sample / 1e3, "%.1f KB")});
+  else if (std::isfinite(r.mem.estimate_bytes_per_sample) && r.mem.estimate_bytes_per_sample > 0)
+    t.push_back({"memory per sample at d = 784, N = 100", "<= 40 KB", "estimate " + fmt(r.mem.estimate_bytes_per_sample / 1e3, "%.1f KB"),
+                 "not measured", r.mem.status + " (Backend::train_bytes, W = 128, K = " + std::to_string(r.mem.K) + ")"});
   else
     t.push_back({"memory per sample at d = 784, N = 100", "<= 40 KB", "n/a", "not measured", r.mem.status});
   for (const AtThreads& a : at) {
@@ -238,7 +242,18 @@ void write_reports(const Report& r) {
     << ", \"adjoint_k\": " << r.mem.K << ", \"path\": " << jstr(r.mem.path) << ", \"batch_1\": " << r.mem.B1 << ", \"batch_2\": " << r.mem.B2
     << ", \"used_1\": " << jnum(r.mem.used1) << ", \"used_2\": " << jnum(r.mem.used2)
     << ", \"bytes_per_sample\": " << jnum(r.mem.bytes_per_sample)
-    << ", \"plan_bytes_per_sample\": " << jnum(r.mem.plan_bytes_per_sample) << "},\n  \"batch_sweep\": [";
+    << ", \"plan_bytes_per_sample\": " << jnum(r.mem.plan_bytes_per_sample)
+    << ", \"train_bytes_per_sample\": " << jnum(r.mem.estimate_bytes_per_sample) << "},\n  \"dims\": [";
+  for (std::size_t i = 0; i < r.dim_runs.size(); ++i) {
+    const DimRun& dr = r.dim_runs[i];
+    df::NetShape sd = c.shape;
+    sd.d = dr.d;
+    j << (i ? ", " : "") << "{\"d\": " << dr.d << ", \"batch\": " << dr.B << ", \"threads\": " << dr.threads
+      << ", \"ms_per_iter\": " << jnum(dr.train.ms_median) << ", \"gflop_per_s\": "
+      << jnum(iter_flop(sd, c.N, dr.B) / 1e9 / (dr.train.ms_median / 1e3)) << ", \"train_bytes\": " << jnum(dr.train_bytes)
+      << ", \"peak_device_mem_bytes\": " << jnum(dr.train.dev_mem_bytes) << "}";
+  }
+  j << "],\n  \"batch_sweep\": [";
   for (std::size_t i = 0; i < r.sweep.size(); ++i) {
     const Timing& s = r.sweep[i];
     j << (i ? ", " : "") << "{\"batch\": " << s.B << ", \"ms_per_iter\": " << jnum(s.ms_median)
@@ -356,6 +371,18 @@ void write_reports(const Report& r) {
   for (const Timing& s : r.sweep)
     m << "| " << s.B << " | " << fmt(s.ms_median, "%.3f") << " | " << fmt(1e3 / s.ms_median, "%.2f") << " | "
       << fmt(iter_flop(c.shape, c.N, s.B) / 1e9 / (s.ms_median / 1e3), "%.2f") << " |\n";
+  if (!r.dim_runs.empty()) {
+    m << "\n## Higher dimensions (engine, " << c.threads << " thread(s), synthetic data, W = " << c.shape.W
+      << ", L = " << c.shape.L << ", N = " << c.N << ")\n\n| d | B | ms/iter | GFLOP/s (PERF.md's count) | working memory "
+      << "(train_bytes) |\n|---|---|---|---|---|\n";
+    for (const DimRun& dr : r.dim_runs) {
+      df::NetShape sd = c.shape;
+      sd.d = dr.d;
+      m << "| " << dr.d << " | " << dr.B << " | " << fmt(dr.train.ms_median, "%.3f") << " | "
+        << fmt(iter_flop(sd, c.N, dr.B) / 1e9 / (dr.train.ms_median / 1e3), "%.2f") << " | "
+        << fmt(dr.train_bytes / 1048576.0, "%.1f MiB") << " |\n";
+    }
+  }
   if (c.backend == "cpu")
     m << "\nThe CPU backend shares the batch among threads in chunks of " << df::kChunk << " samples: B <= "
       << df::kChunk << " runs on one thread.\n";

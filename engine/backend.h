@@ -77,6 +77,15 @@ class Backend {
   }
   // Waits for the work queued so far (a no-op where everything is synchronous).
   virtual void sync() {}
+  // The working memory, in bytes, one train_loss_grad call of batch B on an N-step grid with
+  // checkpoint interval K takes beyond the parameters, gradients and optimizer state: states,
+  // network caches and scratch (device memory for a device backend, host memory for the CPU).
+  // The device backend's DiffFlow and DDPM figures are its allocations exactly; the CPU
+  // backend's and FFJORD's are estimates from the sizes of their caches. 0: not known.
+  virtual std::size_t train_bytes(const ModelDesc& m, int B, int N, int K) const {
+    (void)m, (void)B, (void)N, (void)K;
+    return 0;
+  }
 
   virtual Buf alloc(std::size_t n) = 0;  // zero-filled
   virtual void release(Buf& b) = 0;
@@ -119,8 +128,20 @@ class Backend {
   virtual long kernel_launches() const { return -1; }
 
   virtual double grad_sq_norm(const Buf& g) = 0;
+  // The estimate of train_bytes for the CPU code (the CPU backend, and the families a device
+  // backend runs on host copies): per worker thread its chunk's states, network caches and
+  // gradient accumulators.
+  static std::size_t host_train_bytes(const ModelDesc& m, int B, int N, int K);
+
   virtual void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) = 0;
   virtual void ema_update(Buf& e, const Buf& p, float decay) = 0;
+ protected:
+  // loglik by the CPU reference in double on host copies of the buffers, for every family
+  // (DiffFlow's and DDPM's probability flow, FFJORD's Dormand–Prince): what loglik does for the
+  // families without a device path, and a device backend's way out for shapes its kernels do
+  // not cover.
+  void host_loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m,
+                   const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt);
 };
 
 std::unique_ptr<Backend> make_cpu_backend();

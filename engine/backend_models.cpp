@@ -31,6 +31,29 @@ void Backend::set_precision(MatPrecision p) {
                      " backend computes in fp32 only (tf32 and bf16 need a device backend: cuda or emu)");
 }
 
+std::size_t Backend::host_train_bytes(const ModelDesc& m, int B, int N, int K) {
+  const NetShape& s = m.shape;
+  const std::size_t Bc = std::size_t(std::min(B, kChunk)), f = sizeof(float);
+  const std::size_t workers = std::size_t(std::max(1, std::min(num_threads(), num_chunks(B))));
+  const std::size_t layer = std::size_t(s.W) * Bc * f;  // one W × chunk activation
+  const std::size_t state = std::size_t(s.d) * Bc * f;  // one d × chunk state
+  std::size_t per = 2 * s.n_params() * f;               // the worker's gradient accumulators
+  if (m.kind == ModelKind::DiffFlow) {
+    if (cpu_keeps_trajectory(s, N)) {
+      per += trajectory_cache_bytes(s.W, s.L, N, int(Bc), f) + std::size_t(N + 1) * state;
+    } else {
+      const int k = std::max(1, std::min(K, N));
+      per += trajectory_cache_bytes(s.W, s.L, k, int(Bc), f) + std::size_t(N / k + 2) * state;
+    }
+  } else if (m.kind == ModelKind::DDPM) {
+    per += 2 * std::size_t(s.L + 1) * layer + 4 * state;
+  } else {  // FFJORD: the states of the RK4 steps, one step's four stages with their trace caches
+    const std::size_t tangents = std::size_t(s.d <= 16 ? s.d : 1);
+    per += std::size_t(N + 1) * state + 4 * (2 * std::size_t(s.L + 1) * layer * (1 + tangents) + 3 * state);
+  }
+  return workers * per;
+}
+
 double Backend::train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
                                 int B, const TimeGrid& grid, NoiseKey key, int K) {
   if (m.kind == ModelKind::DiffFlow) return diffflow_loss_grad(gf, gs, pf, ps, m.shape, x0, B, grid, key, K);
@@ -115,6 +138,12 @@ void Backend::loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const 
     if (nfe) *nfe = 4L * opt.substeps * grid.N();
     return;
   }
+  host_loglik(logp, nfe, pf, ps, m, x0, B, grid, g, opt);
+}
+
+void Backend::host_loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m,
+                          const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) {
+  if (nfe) *nfe = 0;
   const int d = m.shape.d;
   std::vector<float> x = host_copy(*this, x0), ff = host_copy(*this, pf), ss = host_copy(*this, ps);
   std::vector<double> f(ff.begin(), ff.end()), s(ss.begin(), ss.end());

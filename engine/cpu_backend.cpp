@@ -77,6 +77,7 @@ class CpuBackend : public Backend {
       for (int b = 0; b < nb; ++b) logp[std::size_t(b0 + b)] = lp[b];
     });
   }
+  std::size_t train_bytes(const ModelDesc& m, int B, int N, int K) const override { return host_train_bytes(m, B, N, K); }
   double grad_sq_norm(const Buf& g) override {
     double s = 0;
     for (std::size_t i = 0; i < g.n; ++i) s += double(g.ptr[i]) * g.ptr[i];

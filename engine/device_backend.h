@@ -176,6 +176,16 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     return mean / B;
   }
 
+  // DiffFlow: the fused sweep's plan or the layer-wise path's allocations, plus the per-sample
+  // loss pool; DDPM: the layer-wise path's; FFJORD runs on host copies (host memory).
+  std::size_t train_bytes(const ModelDesc& m, int B, int N, int K) const override {
+    const std::size_t f = sizeof(float), loss = std::size_t(B) * f;
+    if (m.kind == ModelKind::FFJORD) return host_train_bytes(m, B, N, K);
+    if (m.kind == ModelKind::DDPM) return lw_ddpm_loss_grad_floats(m.shape, B, opt_.layerwise_chunk) * f + loss;
+    if (layerwise(m.shape)) return lw_loss_grad_floats(m.shape, B, N, K, opt_.layerwise_chunk) * f + loss;
+    return plan_for(m.shape, B, N, K).bytes();
+  }
+
   // DDPM's training loss on the layer-wise path (kernels/layerwise/ddpm.h); the others as the
   // base class runs them.
   double train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0, int B,
@@ -254,6 +264,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   // DiffFlow as pf_loglik, FFJORD as the base class runs it.
   void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
               int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt) override {
+    // the probability-flow kernel holds a tile of the networks in shared memory: a wider or
+    // larger network (d = 784) takes the CPU reference on host copies
+    if (m.kind != ModelKind::FFJORD && !pf_kernel_fits(m.shape)) return host_loglik(logp, nfe, pf, ps, m, x0, B, grid, g, opt);
     if (m.kind != ModelKind::DDPM) return Backend::loglik(logp, nfe, pf, ps, m, x0, B, grid, g, opt);
     run_pf(logp, ps, ps, m.shape, x0, B, pf_consts(grid, opt.substeps, g, &m.vp), opt, true);
     if (nfe) *nfe = 4L * opt.substeps * grid.N();
@@ -368,7 +381,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
 
   // The layer-wise path for widths above the fused kernels' 128 and for networks whose tile does
   // not fit shared memory with 4 samples; force_layerwise takes it for every shape.
-  // pf_loglik has no layer-wise form and keeps the fused kernel whenever one sample fits.
+  // pf_loglik has no layer-wise form: it keeps the fused kernel whenever one sample fits, and
+  // loglik goes to the CPU reference (host_loglik) when none does.
+  bool pf_kernel_fits(const NetShape& s) const { return s.W <= 128 && smem_bytes(s, 1) <= dev_->smem_optin(); }
   bool layerwise(const NetShape& s) const {
     if (opt_.force_layerwise || s.W > 128) return true;
     return smem_bytes(s, 4) > dev_->smem_optin();

@@ -21,6 +21,8 @@
 #include "host/io.h"
 #include "host/model_ops.h"
 #include "host/plot.h"
+#include "host/plot_images.h"
+#include "host/real_data.h"
 #include "host/run_figures.h"
 #include "host/run_summary.h"
 #include "host/train_log.h"
@@ -33,7 +35,7 @@ namespace {
 const char* kUsage =
     "usage: diffflow <command> [flags]   (diffflow <command> --help for its flags)\n\n"
     "commands:\n"
-    "  data    draw points from a built-in 2-D set into a .csv or .npy file\n"
+    "  data    draw points from a built-in 2-D set, or write a split of a real data set, into a .csv or .npy file\n"
     "  train   train a DiffFlow model (or continue one with --resume)\n"
     "  sample  draw samples from a trained model\n"
     "  eval    likelihoods of a trained model on data (--json for one JSON object)\n";
@@ -63,20 +65,73 @@ std::unique_ptr<Backend> pick_backend(const Args& a, std::string* why = nullptr)
   return be;
 }
 
+std::string real_set_names() {
+  std::string s;
+  for (const RealSetInfo& i : real_sets()) s += (s.empty() ? "" : " ") + i.name;
+  return s;
+}
+
+// The real sets, their packages and whether they are installed here.
+void print_real_sets() {
+  std::printf("%-14s %4s  %-22s %-56s %s\n", "set", "d", "Debian package", "what", "here");
+  for (const RealSetInfo& i : real_sets()) {
+    std::string where;
+    const bool ok = real_set_installed(i, &where);
+    std::printf("%-14s %4d  %-22s %-56s %s\n", i.name.c_str(), i.dim, i.package.c_str(), i.what.c_str(),
+                ok ? ("installed (" + where + ")").c_str() : ("not installed: " + install_command(i)).c_str());
+  }
+}
+
+// A real set's split into a file, with a picture: an image grid (image sets) or a scatter plot
+// of the first two coordinates.
+int data_real(const Args& a, const std::string& name, const std::string& out) {
+  const RealData& rd = real_data(name);
+  const Split split = parse_split(a.str("split"));
+  const std::size_t n = a.has("n") ? std::size_t(a.integer("n", 1, 100000000)) : 0;
+  Matrix m = real_split(rd, split, n);
+  write_matrix(out, m);
+  if (a.has("png")) {
+    if (rd.info->levels > 0) {
+      const int side = int(std::lround(std::sqrt(double(rd.d))));
+      Matrix first(std::min<std::size_t>(m.rows, 100), m.cols);
+      std::copy(m.data.begin(), m.data.begin() + long(first.rows * m.cols), first.data.begin());
+      write_image_grid_png(a.str("png"), {ImagePanel{name + " " + split_name(split) + " (first " + std::to_string(first.rows) + ")",
+                                                     first, side, side, 10}});
+    } else {
+      Panel p{name + " " + split_name(split) + ": coordinates 1 and 2", m, {}, 0, 0, 0, 0};
+      write_scatter_png(a.str("png"), {p});
+    }
+  }
+  std::fprintf(stderr, "wrote the %s split of %s (%zu of %zu rows, d = %d, %s) to %s\n", split_name(split), name.c_str(),
+               m.rows, rd.n(split), rd.d, rd.info->levels > 0 ? "dequantized, in [0, 1]" : "data units", out.c_str());
+  return 0;
+}
+
 int cmd_data(int argc, char** argv) {
-  Args a("data", "diffflow data --name NAME --n N [--seed S] --out FILE.csv|.npy [--png FILE]");
+  Args a("data",
+         "diffflow data --name NAME --n N [--seed S] --out FILE.csv|.npy [--png FILE]\n"
+         "       diffflow data --name REAL --split train|valid|test [--n N] --out FILE [--png FILE]\n"
+         "       diffflow data --list");
   a.option("name", "NAME", "data set: " + [] {
     std::string s;
     for (auto& n : dataset_names()) s += (s.empty() ? "" : " ") + n;
     return s;
-  }());
-  a.option("n", "N", "number of points", "10000");
-  a.option("seed", "S", "random seed", "0");
+  }() + "; real sets (docs/real-data.md): " + real_set_names());
+  a.option("n", "N", "number of points (real sets: the first N rows of the split; all by default)", "10000");
+  a.option("split", "S", "real sets: train | valid | test", "train");
+  a.option("seed", "S", "random seed (built-in 2-D sets)", "0");
   a.option("out", "FILE", "output file, .csv or .npy");
-  a.option("png", "FILE", "also draw the points into a PNG");
+  a.option("png", "FILE", "also draw the points into a PNG (image sets: a grid of the first 100 images)");
+  a.flag("list", "list the real data sets and whether they are installed");
   if (!a.parse(argc, argv, 2)) return 0;
+  if (a.on("list")) {
+    print_real_sets();
+    return 0;
+  }
   std::string name = a.required("name"), out = a.required("out");
   if (a.has("png") && !png_available()) throw InputError("this build has no libpng (--png unavailable)");
+  if (find_real_set(name)) return data_real(a, name, out);
+  if (a.has("split")) throw InputError("data: --split is for the real data sets (" + real_set_names() + ")");
   auto n = a.integer("n", 1, 100000000);
   auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
   if (!is_dataset_name(name)) sample_dataset(name, 1, 0);  // throws the "unknown data set" error

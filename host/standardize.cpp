@@ -31,6 +31,40 @@ Standardizer Standardizer::fit(const Matrix& raw) {
   return s;
 }
 
+namespace {
+
+double logit_of(double x, double lam, std::size_t k) {
+  if (!(x >= 0 && x <= 1))
+    throw InputError("the logit data map needs values in [0, 1]; dimension " + std::to_string(k + 1) + " has " +
+                     std::to_string(x));
+  const double s = lam + (1 - 2 * lam) * x;
+  return std::log(s) - std::log1p(-s);
+}
+
+}  // namespace
+
+Standardizer Standardizer::fit(const Matrix& raw, double logit) {
+  if (logit == 0) return fit(raw);
+  if (!(logit > 0 && logit < 0.5)) throw InputError("logit map: λ must lie in (0, 0.5)");
+  Matrix u(raw.rows, raw.cols);
+  for (std::size_t r = 0; r < raw.rows; ++r)
+    for (std::size_t k = 0; k < raw.cols; ++k) u(r, k) = logit_of(raw(r, k), logit, k);
+  Standardizer s = fit(u);
+  s.logit = logit;
+  return s;
+}
+
+double Standardizer::log_det_at(const double* x) const {
+  double l = log_det();
+  if (logit == 0) return l;
+  const double c = std::log1p(-2 * logit);
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    const double s = logit + (1 - 2 * logit) * x[k];
+    l += c - std::log(s) - std::log1p(-s);
+  }
+  return l;
+}
+
 double Standardizer::log_det() const {
   double l = 0;
   for (double v : a) l += std::log(v);
@@ -40,21 +74,26 @@ double Standardizer::log_det() const {
 Matrix Standardizer::forward(const Matrix& raw) const {
   Matrix out(raw.rows, raw.cols);
   for (std::size_t r = 0; r < raw.rows; ++r)
-    for (std::size_t k = 0; k < raw.cols; ++k) out(r, k) = a[k] * raw(r, k) + b[k];
+    for (std::size_t k = 0; k < raw.cols; ++k)
+      out(r, k) = a[k] * (logit > 0 ? logit_of(raw(r, k), logit, k) : raw(r, k)) + b[k];
   return out;
 }
 
 Matrix Standardizer::inverse(const Matrix& y) const {
   Matrix out(y.rows, y.cols);
   for (std::size_t r = 0; r < y.rows; ++r)
-    for (std::size_t k = 0; k < y.cols; ++k) out(r, k) = (y(r, k) - b[k]) / a[k];
+    for (std::size_t k = 0; k < y.cols; ++k) {
+      const double u = (y(r, k) - b[k]) / a[k];
+      out(r, k) = logit > 0 ? (1 / (1 + std::exp(-u)) - logit) / (1 - 2 * logit) : u;
+    }
   return out;
 }
 
 std::vector<float> Standardizer::to_model_floats(const Matrix& raw) const {
   std::vector<float> out(raw.rows * raw.cols);
   for (std::size_t r = 0; r < raw.rows; ++r)
-    for (std::size_t k = 0; k < raw.cols; ++k) out[r * raw.cols + k] = float(a[k] * raw(r, k) + b[k]);
+    for (std::size_t k = 0; k < raw.cols; ++k)
+      out[r * raw.cols + k] = float(a[k] * (logit > 0 ? logit_of(raw(r, k), logit, k) : raw(r, k)) + b[k]);
   return out;
 }
 

@@ -2,7 +2,7 @@
 # Installs what the build needs from Debian's packages, only what is missing.
 # Needs root (or sudo) when something is missing; does nothing otherwise.
 set -euo pipefail
-pkgs=(build-essential cmake ninja-build pkg-config libeigen3-dev catch2 libpng-dev zlib1g-dev
+pkgs=(build-essential cmake ninja-build pkg-config libeigen3-dev catch2 libpng-dev zlib1g-dev liblzma-dev
       libfreetype-dev fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do

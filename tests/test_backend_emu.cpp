@@ -20,6 +20,7 @@
 #include "host/trainer.h"
 #include "kernels/cuda/sweep_args.h"
 #include "kernels/emu/block_emulator.h"
+#include "kernels/layerwise/layerwise.h"
 #include "tests/emu_run.h"
 #include "tests/fd.h"
 #include "tests/sweep_setup.h"
@@ -204,4 +205,36 @@ TEST_CASE("emu: the device allocates exactly adjoint_plan's buffers; 10 kernels 
       CHECK(free3 == free2);
     }
   }
+}
+
+TEST_CASE("emu: likelihoods of networks the probability-flow kernel cannot hold (W > 128, d > 16) take the CPU "
+          "reference and equal the CPU backend's; train_bytes follows the path taken",
+          "[emu][backend][loglik]") {
+  test::SweepSetup su(20, 136, 1, 5, 3, 3, 4, NoiseKey{3, 1});
+  const NetShape& s = su.s;
+  ModelDesc m;
+  m.shape = s;
+  OdeOptions opt;
+  opt.substeps = 1;
+  opt.probe_key = NoiseKey{9, 4};  // d = 20 > exact_max_d: Hutchinson's probes
+  std::vector<double> lp[2];
+  long nfe[2] = {0, 0};
+  int i = 0;
+  for (auto make : {+[] { return make_cpu_backend(); }, +[] { return make_emu_backend(test::emu_options(kShape)); }}) {
+    test::BackendRun r(make());
+    Buf &pf = r.up(su.pf), &ps = r.up(su.ps), &x = r.up(su.x0);
+    r.be->loglik(lp[i], &nfe[i], pf, ps, m, x, 5, su.grid, GSchedule::constant(0.2), opt);
+    ++i;
+  }
+  REQUIRE(lp[0].size() == 5);
+  CHECK(lp[0] == lp[1]);
+  CHECK(nfe[0] == nfe[1]);
+  for (double v : lp[1]) CHECK(std::isfinite(v));
+  // the memory a training call takes: the layer-wise path's for this shape, the plan's for a small one
+  auto emu = make_emu_backend(test::emu_options(kShape));
+  CHECK(emu->train_bytes(m, 5, 3, 2) == (lw_loss_grad_floats(s, 5, 3, 2, BackendOptions{}.layerwise_chunk) + 5) * sizeof(float));
+  ModelDesc small;
+  small.shape = NetShape{2, 16, 2};
+  CHECK(emu->train_bytes(small, 45, 7, 3) == adjoint_plan(small.shape, 45, 7, 3, kShape.TB, kShape.sms).bytes());
+  CHECK(make_cpu_backend()->train_bytes(small, 45, 7, 3) > 0);
 }

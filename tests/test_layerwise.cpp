@@ -228,3 +228,41 @@ TEST_CASE("layer-wise DDPM bound and sampling equal the CPU reference", "[layerw
                        1e-5, det ? "DDPM pf samples" : "DDPM sde samples");
   }
 }
+
+TEST_CASE("layer-wise memory: one training call takes lw_loss_grad_floats (DDPM: lw_ddpm_loss_grad_floats) exactly",
+          "[layerwise][memory]") {
+  struct M {
+    int d, W, L, B, N, K, Bc;
+  };
+  for (const M& m : {M{3, 12, 2, 37, 7, 3, 10}, M{70, 8, 1, 5, 3, 1, 0}, M{5, 16, 3, 64, 9, 9, 20}}) {
+    DYNAMIC_SECTION("d=" << m.d << " W=" << m.W << " B=" << m.B << " N=" << m.N << " K=" << m.K << " Bc=" << m.Bc) {
+      test::SweepSetup su(m.d, m.W, m.L, m.B, m.N, 13, 29, NoiseKey{5, 2});
+      EmuDevice dev;
+      const size_t P = su.s.n_params();
+      std::size_t base = 0;
+      float *dpf, *dps, *dx, *dgf, *dgs, *dl;
+      {
+        CpuOps ops(dev);
+        dpf = ops.alloc(P), dps = ops.alloc(P), dx = ops.alloc(su.x0.size());
+        dgf = ops.alloc(P), dgs = ops.alloc(P), dl = ops.alloc(size_t(m.B));
+        ops.upload(dpf, su.pf.data(), P);
+        ops.upload(dps, su.ps.data(), P);
+        ops.upload(dx, su.x0.data(), su.x0.size());
+        base = dev.allocated_bytes();
+        dev.reset_peak();
+        {
+          CpuOps work(dev);
+          lw_loss_grad(work, dgf, dgs, dl, su.s, dpf, dps, dx, m.B, su.grid, su.key, m.K, m.Bc);
+        }
+        CHECK(dev.peak_bytes() - base == lw_loss_grad_floats(su.s, m.B, m.N, m.K, m.Bc) * sizeof(float));
+        CHECK(dev.allocated_bytes() == base);  // all of it returned at the end of the call
+        dev.reset_peak();
+        {
+          CpuOps work(dev);
+          lw_ddpm_loss_grad(work, dgs, dl, su.s, dps, dx, m.B, VpSchedule{}, 1e-3, su.key, m.Bc);
+        }
+        CHECK(dev.peak_bytes() - base == lw_ddpm_loss_grad_floats(su.s, m.B, m.Bc) * sizeof(float));
+      }
+    }
+  }
+}

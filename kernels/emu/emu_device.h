@@ -7,6 +7,7 @@
 // Properties: sm_count (3 by default: the persistent blocks of a sweep, so the emulator stays
 // fast while every block-balancing path runs) and the shared memory limit of an H200 (227 KB).
 #pragma once
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <stdexcept>
@@ -41,6 +42,7 @@ class EmuDevice {
     char* p = new char[b]();
     live_[p] = b;
     allocated_ += b;
+    peak_ = std::max(peak_, allocated_);
     return p;
   }
   void free(void* p) noexcept {
@@ -60,6 +62,9 @@ class EmuDevice {
     return true;
   }
   std::size_t allocated_bytes() const { return allocated_; }
+  // The most allocated at once since construction or the last reset_peak().
+  std::size_t peak_bytes() const { return peak_; }
+  void reset_peak() { peak_ = allocated_; }
   void sync() {}
 
   template <class K> void launch(int grid, int block, std::size_t smem, const typename K::args_type& a) {
@@ -78,7 +83,7 @@ class EmuDevice {
  private:
   Props props_;
   std::map<void*, std::size_t> live_;
-  std::size_t allocated_ = 0;
+  std::size_t allocated_ = 0, peak_ = 0;
   long launches_ = 0;
 };
 

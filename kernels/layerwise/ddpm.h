@@ -112,4 +112,14 @@ double lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape
   return download_mean(ops, loss, B);
 }
 
+// The floats one lw_ddpm_loss_grad call takes from ops memory (its peak, as lw_loss_grad_floats).
+inline size_t lw_ddpm_loss_grad_floats(const NetShape& s, int B, int Bc) {
+  const size_t G = size_t((B + kDdpmGroup - 1) / kDdpmGroup), W = size_t(s.W);
+  Bc = lw::chunk_size(B, Bc);
+  Bc = (Bc + kDdpmGroup - 1) / kDdpmGroup * kDdpmGroup;
+  const size_t sz = size_t(s.d) * Bc, a = W * Bc;
+  const size_t cache = 2 * size_t(s.L + 1) * a + size_t(Bc) + W;
+  return (G + 1) + 2 * G + 2 * (G + 1) * W + (G + 1) * W + cache + 4 * sz + 2 * a + s.n_params() + (G + 1) * W;
+}
+
 }  // namespace df

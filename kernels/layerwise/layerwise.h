@@ -403,6 +403,18 @@ double lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape&
   return download_mean(ops, loss, B);
 }
 
+// The floats one lw_loss_grad call takes from ops memory, with `loss` given (B more when it is
+// null). All of them live to the end of the call, so this is its peak: the memory estimate of a
+// training iteration on the layer-wise path (checked against the emulated device's peak).
+inline size_t lw_loss_grad_floats(const NetShape& s, int B, int N, int K, int Bc) {
+  K = std::max(1, std::min(K, N));
+  Bc = lw::chunk_size(B, Bc);
+  const size_t sz = size_t(s.d) * Bc, a = size_t(s.W) * Bc, NW = size_t(N + 1) * s.W;
+  const size_t setup = size_t(5 * N + 1) + 2 * NW;                   // step constants, embeddings
+  const size_t caches = 2 * (2 * size_t(s.L + 1) * a + size_t(Bc) + size_t(s.W));  // both networks
+  return setup + 2 * NW + caches + 13 * sz + 2 * a + size_t(ckpt_slots(N, K)) * sz + size_t(K + 1) * sz;
+}
+
 // loss (B, =): the per-sample bound (D4).
 template <class Ops>
 void lw_loss(Ops& ops, float* loss, const NetShape& shape, const float* pf, const float* ps, const float* x0, int B,
