@@ -6,13 +6,15 @@
 #include <vector>
 
 #include "host/matrix.h"
+#include "host/points_view.h"
 
 namespace df {
 
 struct Standardizer {
   std::vector<double> a, b;  // per dimension
 
-  static Standardizer fit(const Matrix& raw);  // throws InputError on constant columns
+  static Standardizer fit(const PointsView& raw);  // throws InputError on constant columns
+  static Standardizer fit(const Matrix& raw) { return fit(PointsView::of(raw)); }
   int dim() const { return int(a.size()); }
   double log_det() const;
   Matrix forward(const Matrix& raw) const;  // raw → model coordinates
