@@ -31,29 +31,34 @@ DataSource::DataSource(const std::string& spec) : spec_(spec) {
   }
 }
 
+DataSource::DataSource(const std::string& label, const PointsView& points)
+    : spec_(label), in_memory_(true), dim_(int(points.cols)), memory_(points) {
+  if (points.rows < 2) throw InputError("'" + label + "': need at least 2 rows of data");
+  require_finite(points, "'" + label + "'");
+}
+
 Matrix DataSource::batch(int B, std::uint64_t seed, std::int64_t iteration) const {
   const std::uint64_t s = mix_seed(seed, std::uint64_t(iteration));
   if (named_) return sample_dataset(spec_, std::size_t(B), s);
+  const PointsView pts = points();
   std::mt19937_64 rng(s);
-  Matrix out(std::size_t(B), file_.cols);
+  Matrix out(std::size_t(B), pts.cols);
   for (int b = 0; b < B; ++b) {
-    std::size_t r = std::size_t(rng() % file_.rows);
-    for (std::size_t k = 0; k < file_.cols; ++k) out(std::size_t(b), k) = file_(r, k);
+    std::size_t r = std::size_t(rng() % pts.rows);
+    for (std::size_t k = 0; k < pts.cols; ++k) out(std::size_t(b), k) = pts(r, k);
   }
   return out;
 }
 
-Matrix DataSource::fit_sample(std::uint64_t seed) const {
-  if (named_) return sample_dataset(spec_, 100000, mix_seed(seed, 0xF17F17ull));
-  return file_;
+Standardizer DataSource::fit_standardizer(std::uint64_t seed) const {
+  if (named_) return Standardizer::fit(sample_dataset(spec_, 100000, mix_seed(seed, 0xF17F17ull)));
+  return Standardizer::fit(points());
 }
 
 Matrix DataSource::eval_sample(std::size_t n, std::uint64_t seed) const {
   if (named_) return sample_dataset(spec_, n, mix_seed(seed, 0xE7A1E7A1ull));
-  if (n == 0 || n >= file_.rows) return file_;
-  Matrix out(n, file_.cols);
-  std::copy(file_.data.begin(), file_.data.begin() + long(n * file_.cols), out.data.begin());
-  return out;
+  const PointsView pts = points();
+  return pts.rows_matrix(0, n == 0 || n >= pts.rows ? pts.rows : n);
 }
 
 }  // namespace df

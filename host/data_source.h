@@ -1,12 +1,15 @@
 // Where training and evaluation data come from: a named 2-D set (host/datasets.h, drawn fresh
 // every iteration) or a user file (.csv/.npy, minibatches drawn with replacement). Every draw is
-// a pure function of (seed, iteration), so a resumed run sees the same batches.
+// a pure function of (seed, iteration), so a resumed run sees the same batches. Points in memory
+// (the Python module's NumPy arrays) are read in place, as a file's rows are.
 #pragma once
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "host/matrix.h"
+#include "host/points_view.h"
+#include "host/standardize.h"
 
 namespace df {
 
@@ -14,22 +17,29 @@ class DataSource {
  public:
   // spec: a data set name (e.g. olympic, carpet:3, text:Hi) or a .csv/.npy path.
   explicit DataSource(const std::string& spec);
+  // Points in memory, drawn from like a file's rows; `points` must outlive this source. label
+  // stands for them in messages and checkpoints. InputError on fewer than 2 rows or a non-finite
+  // element.
+  DataSource(const std::string& label, const PointsView& points);
   const std::string& spec() const { return spec_; }
   bool is_named() const { return named_; }
   int dim() const { return dim_; }
   // A training batch of B raw points for this iteration.
   Matrix batch(int B, std::uint64_t seed, std::int64_t iteration) const;
-  // Points to fit the standardization on (named: 100,000 draws; file: all rows).
-  Matrix fit_sample(std::uint64_t seed) const;
+  // The standardization fitted on these data (named: 100,000 draws; a file or memory: all rows,
+  // read in place).
+  Standardizer fit_standardizer(std::uint64_t seed) const;
   // Held-out evaluation points: named sets draw n fresh points with a seed no training batch
   // uses; files give their first n rows (all rows when n is 0 or larger).
   Matrix eval_sample(std::size_t n, std::uint64_t seed) const;
 
  private:
+  PointsView points() const { return in_memory_ ? memory_ : PointsView::of(file_); }
   std::string spec_;
-  bool named_ = false;
+  bool named_ = false, in_memory_ = false;
   int dim_ = 2;
   Matrix file_;
+  PointsView memory_;
 };
 
 std::uint64_t mix_seed(std::uint64_t a, std::uint64_t b);

@@ -68,43 +68,50 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
   return out;
 }
 
-EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
-                    int ode_substeps, bool with_ode, std::uint64_t seed) {
+PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const PointsView& raw, int trajectories,
+                   int ode_substeps, bool with_bound, bool with_ode, std::uint64_t seed) {
   if (int(raw.cols) != cfg.shape.d)
     throw InputError("the data have " + std::to_string(raw.cols) + " columns, the model expects d = " +
                      std::to_string(cfg.shape.d));
+  if (with_bound && cfg.kind() == ModelKind::FFJORD)
+    throw InputError("ffjord defines no bound (its likelihood is exact, through the ODE)");
   const std::size_t n = raw.rows;
   const ModelDesc desc = cfg.desc();
-  const bool ffjord = desc.kind == ModelKind::FFJORD;
   TimeGrid grid = eval_grid(cfg, 0);
   EmaBufs w(be, st);
   const double logdet = st.stdz.log_det();
-  std::vector<double> bound(n, 0.0), ode(n, 0.0);
+  PointNll r;
+  if (with_bound) r.bound.assign(n, 0.0);
+  if (with_ode) r.ode.assign(n, 0.0);
   std::vector<double> part;
-  long nfe = 0;
   for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += kChunk, ++chunk) {
     const int B = int(std::min(kChunk, n - c0));
-    Matrix sub(std::size_t(B), raw.cols);
-    std::copy(raw.data.begin() + long(c0 * raw.cols), raw.data.begin() + long((c0 + B) * raw.cols), sub.data.begin());
-    std::vector<float> xf = st.stdz.to_model_floats(sub);
+    std::vector<float> xf = st.stdz.to_model_floats(raw.rows_matrix(c0, std::size_t(B)));
     Buf x = be.alloc(xf.size());
     be.upload(x, xf.data(), xf.size());
-    if (!ffjord)
+    if (with_bound)
       for (int k = 0; k < trajectories; ++k) {
         be.bound(part, w.f, w.s, desc, x, B, grid, NoiseKey{mix_seed(seed, chunk), std::uint32_t(k)});
-        for (int b = 0; b < B; ++b) bound[c0 + b] += (part[b] - logdet) / trajectories;
+        for (int b = 0; b < B; ++b) r.bound[c0 + b] += (part[b] - logdet) / trajectories;
       }
-    if (with_ode || ffjord) {
+    if (with_ode) {
       OdeOptions opt;
       opt.substeps = ode_substeps;
       opt.probe_key = NoiseKey{seed, std::uint32_t(chunk)};
       long ev = 0;
       be.loglik(part, &ev, w.f, w.s, desc, x, B, grid, cfg.g, opt);
-      nfe = std::max(nfe, ev);
-      for (int b = 0; b < B; ++b) ode[c0 + b] = -(part[b] + logdet);
+      r.nfe = std::max(r.nfe, ev);
+      for (int b = 0; b < B; ++b) r.ode[c0 + b] = -(part[b] + logdet);
     }
     be.release(x);
   }
+  return r;
+}
+
+EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
+                    int ode_substeps, bool with_ode, std::uint64_t seed) {
+  const bool ffjord = cfg.kind() == ModelKind::FFJORD;
+  const PointNll p = point_nll(be, cfg, st, PointsView::of(raw), trajectories, ode_substeps, !ffjord, with_ode || ffjord, seed);
   auto mean_se = [&](const std::vector<double>& v, double& mean, double& se) {
     double s = 0, s2 = 0;
     for (double x : v) s += x;
@@ -113,24 +120,24 @@ EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const
     se = v.size() > 1 ? std::sqrt(s2 / double(v.size() - 1) / double(v.size())) : 0.0;
   };
   EvalResult r;
-  r.n = n;
-  r.steps = grid.N();
-  r.nfe = nfe;
+  r.n = raw.rows;
+  r.steps = eval_grid(cfg, 0).N();
+  r.nfe = p.nfe;
   const double per_bit = cfg.shape.d * std::log(2.0);
   r.nll_bound = r.nll_bound_se = r.bpd_bound = NAN;
   r.nll_ode = r.nll_ode_se = r.bpd_ode = NAN;
   r.nll_exact = r.nll_exact_se = r.bpd_exact = NAN;
   if (ffjord) {
-    mean_se(ode, r.nll_exact, r.nll_exact_se);
+    mean_se(p.ode, r.nll_exact, r.nll_exact_se);
     r.bpd_exact = r.nll_exact / per_bit;
     return r;
   }
   r.trajectories = trajectories;
-  mean_se(bound, r.nll_bound, r.nll_bound_se);
+  mean_se(p.bound, r.nll_bound, r.nll_bound_se);
   r.bpd_bound = r.nll_bound / per_bit;
   if (with_ode) {
     r.ode_substeps = ode_substeps;
-    mean_se(ode, r.nll_ode, r.nll_ode_se);
+    mean_se(p.ode, r.nll_ode, r.nll_ode_se);
     r.bpd_ode = r.nll_ode / per_bit;
   }
   return r;

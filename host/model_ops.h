@@ -7,6 +7,7 @@
 
 #include "engine/backend.h"
 #include "host/matrix.h"
+#include "host/points_view.h"
 #include "host/run_state.h"
 
 namespace df {
@@ -37,6 +38,18 @@ struct EvalResult {
   long nfe = 0;                            // function evaluations of the ODE solve (per point)
   int trajectories = 0, steps = 0, ode_substeps = 0;
 };
+
+// Per-point negative log-likelihoods in nats, in raw coordinates, of the n×d points `raw`: the
+// bound (−ELBO, the mean over `trajectories` diffuse trajectories; DiffFlow and DDPM) when
+// with_bound, and the ODE's (DiffFlow, DDPM: the probability flow, RK4 with ode_substeps per grid
+// cell; FFJORD: Dormand–Prince) when with_ode. A vector not asked for is empty; nfe is the ODE
+// solve's function evaluations. evaluate() averages these.
+struct PointNll {
+  std::vector<double> bound, ode;
+  long nfe = 0;
+};
+PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const PointsView& raw, int trajectories,
+                   int ode_substeps, bool with_bound, bool with_ode, std::uint64_t seed);
 
 // raw: n×d evaluation points. K trajectories per point for the bound; ODE with RK4.
 EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,

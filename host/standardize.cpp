@@ -1,28 +1,52 @@
 // Rescale-then-standardize map; see host/standardize.h.
 #include "host/standardize.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "host/errors.h"
 
 namespace df {
 
-Standardizer Standardizer::fit(const Matrix& raw) {
+namespace {
+
+// f(v, m) on column k of the points, in blocks of m <= buf.size() doubles: the sums below then run
+// the same instructions for every layout (a file's matrix, a float32 array in Fortran order, ...),
+// so they give the same bits (the compiler contracts and vectorizes a loop per layout otherwise).
+template <class F>
+void column_blocks(const PointsView& raw, std::size_t k, std::vector<double>& buf, F f) {
+  for (std::size_t r0 = 0; r0 < raw.rows; r0 += buf.size()) {
+    const std::size_t m = std::min(buf.size(), raw.rows - r0);
+    for (std::size_t i = 0; i < m; ++i) buf[i] = raw(r0 + i, k);
+    f(buf.data(), m);
+  }
+}
+
+}  // namespace
+
+Standardizer Standardizer::fit(const PointsView& raw) {
   if (raw.rows < 2) throw InputError("need at least 2 data points to standardize");
   double maxabs = 0;
-  for (double v : raw.data) maxabs = std::max(maxabs, std::fabs(v));
+  for (std::size_t r = 0; r < raw.rows; ++r)
+    for (std::size_t k = 0; k < raw.cols; ++k) maxabs = std::max(maxabs, std::fabs(raw(r, k)));
   if (!(maxabs > 0)) throw InputError("the data are all zero");
   const double c = 0.85 / maxabs;
   Standardizer s;
+  std::vector<double> buf(std::min<std::size_t>(raw.rows, 4096));
   for (std::size_t k = 0; k < raw.cols; ++k) {
     double mean = 0, sq = 0;
-    for (std::size_t r = 0; r < raw.rows; ++r) mean += raw(r, k) * c;
+    column_blocks(raw, k, buf, [&](const double* v, std::size_t m) {
+      for (std::size_t i = 0; i < m; ++i) mean += v[i] * c;
+    });
     mean /= double(raw.rows);
-    for (std::size_t r = 0; r < raw.rows; ++r) {
-      double u = raw(r, k) * c - mean;
-      sq += u * u;
-    }
+    column_blocks(raw, k, buf, [&](const double* v, std::size_t m) {
+      for (std::size_t i = 0; i < m; ++i) {
+        double u = v[i] * c - mean;
+        sq += u * u;
+      }
+    });
     double sd = std::sqrt(sq / double(raw.rows));
     if (!(sd > 1e-12)) throw InputError("dimension " + std::to_string(k + 1) + " of the data is constant");
     s.a.push_back(c / sd);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "host/matrix.h"
+#include "host/points_view.h"
 
 namespace df {
 
@@ -17,7 +18,8 @@ struct Standardizer {
   std::vector<double> a, b;  // per dimension
   double logit = 0;          // λ of the logit map taken first; 0: none
 
-  static Standardizer fit(const Matrix& raw);  // throws InputError on constant columns
+  static Standardizer fit(const PointsView& raw);  // throws InputError on constant columns
+  static Standardizer fit(const Matrix& raw) { return fit(PointsView::of(raw)); }
   int dim() const { return int(a.size()); }
   // with the logit map taken first (λ in (0, 0.5)); InputError for data outside [0, 1]
   static Standardizer fit(const Matrix& raw, double logit);

@@ -17,7 +17,7 @@ namespace df {
 
 RunState new_run_state(const RunConfig& cfg, const DataSource& data) {
   RunState st;
-  st.stdz = Standardizer::fit(data.fit_sample(cfg.seed));
+  st.stdz = data.fit_standardizer(cfg.seed);
   const std::size_t n = cfg.shape.n_params();
   for (auto [ns, id] : {std::pair<NetState*, std::uint32_t>{&st.f, 0u}, {&st.s, 1u}}) {
     ns->p.assign(n, 0.f);
@@ -134,6 +134,7 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     bar.update(st.iteration, status);
     if (st.iteration % cfg.save_every == 0 || st.iteration == cfg.iters) save();
     if (opt.budget_seconds > 0 && secs >= opt.budget_seconds) break;
+    if (opt.on_iteration && !opt.on_iteration(st.iteration, loss)) break;
   }
   char status[64];
   std::snprintf(status, sizeof status, "loss %.4f", loss_ema);

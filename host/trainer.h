@@ -3,6 +3,8 @@
 // checkpoints every save_every iterations and at the end, DIR/log.csv, progress display.
 // A non-finite loss or gradient stops the run and keeps the last good checkpoint.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "engine/backend.h"
@@ -16,6 +18,10 @@ struct TrainOptions {
   bool quiet = false;  // no progress display
   double budget_seconds = 0;  // > 0: stop (and checkpoint) once this much wall time has passed
   std::string label = "train";  // progress line label
+  // Called after every iteration with the iterations done and that iteration's loss; returning
+  // false stops the run there (checkpointed, as at the end). The Python module's callbacks and
+  // Ctrl-C come through here.
+  std::function<bool(std::int64_t done, double loss)> on_iteration;
 };
 
 // A fresh state: initialized parameters, zero Adam moments, EMA = parameters, and the
