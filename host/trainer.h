@@ -21,7 +21,7 @@ struct TrainOptions {
   // Called after every iteration with the iterations done and that iteration's loss; returning
   // false stops the run there (checkpointed, as at the end). The Python module's callbacks and
   // Ctrl-C come through here.
-  std::function<bool(std::int64_t done, double loss)> on_iteration;
+  std::function<bool(std::int64_t done, double loss)> on_iteration = {};
 };
 
 // A fresh state: initialized parameters, zero Adam moments, EMA = parameters, and the

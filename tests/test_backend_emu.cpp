@@ -131,7 +131,7 @@ TEST_CASE("emu: DDPM on the layer-wise path equals the CPU reference", "[emu][ba
 }
 
 TEST_CASE("emu: the fused and the layer-wise paths agree, and W > 128 takes the layer-wise path", "[emu][backend]") {
-  const std::size_t before = emu::mma_count();
+  const long before = emu::mma_count();
   for (const NetShape s : {NetShape{3, 16, 2}, NetShape{2, 136, 1}}) {
     DYNAMIC_SECTION(s.str()) {
       test::SweepSetup su(s.d, s.W, s.L, 21, 3, 4, 9, NoiseKey{3, 1});
