@@ -90,7 +90,7 @@ void save_checkpoint(const std::string& dir, const RunConfig& c, const RunState&
      << "\niters=" << c.iters << "\nlr_f=" << c.lr_f << "\nlr_s=" << c.lr_s << "\nclip=" << c.clip
      << "\nema=" << c.ema << "\ndecay_every=" << c.decay_every << "\ndecay_rate=" << c.decay_rate
      << "\nseed=" << c.seed << "\nsave_every=" << c.save_every << "\niteration=" << st.iteration
-     << "\nstd_a=" << join(st.stdz.a) << "\nstd_b=" << join(st.stdz.b) << "\n\n";
+     << "\nstd_a=" << join(st.stdz.a) << "\nstd_b=" << join(st.stdz.b) << "\nstd_logit=" << st.stdz.logit << "\n\n";
   std::string payload = kv.str();
   const std::pair<const char*, const NetState*> nets[] = {{"f", &st.f}, {"s", &st.s}};
   for (auto& [name, ns] : nets) {
@@ -169,6 +169,9 @@ void load_checkpoint(const std::string& dir, RunConfig& c, RunState& st) {
     st.iteration = std::stoll(get("iteration"));
     st.stdz.a = split(get("std_a"));
     st.stdz.b = split(get("std_b"));
+    // the logit map of image data (host/standardize.h); absent in checkpoints written before it
+    st.stdz.logit = kv.count("std_logit") ? std::stod(kv["std_logit"]) : 0.0;
+    if (!(st.stdz.logit >= 0 && st.stdz.logit < 0.5)) throw bad("std_logit must be in [0, 0.5)");
   } catch (const InputError&) {
     throw;
   } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 // Where training and evaluation data come from: a named 2-D set (host/datasets.h, drawn fresh
-// every iteration) or a user file (.csv/.npy, minibatches drawn with replacement). Every draw is
+// every iteration), a real set beyond 2-D (host/real_data.h: batches from its training split,
+// dequantized afresh every draw; evaluation on its test split) or a user file (.csv/.npy,
+// minibatches drawn with replacement). Every draw is
 // a pure function of (seed, iteration), so a resumed run sees the same batches. Points in memory
 // (the Python module's NumPy arrays) are read in place, as a file's rows are.
 #pragma once
@@ -9,13 +11,15 @@
 
 #include "host/matrix.h"
 #include "host/points_view.h"
+#include "host/real_data.h"
 #include "host/standardize.h"
 
 namespace df {
 
 class DataSource {
  public:
-  // spec: a data set name (e.g. olympic, carpet:3, text:Hi) or a .csv/.npy path.
+  // spec: a data set name (e.g. olympic, carpet:3, text:Hi), a real set's name (fashion-mnist,
+  // digits, letter, shuttle, patches; installed on first use) or a .csv/.npy path.
   explicit DataSource(const std::string& spec);
   // Points in memory, drawn from like a file's rows; `points` must outlive this source. label
   // stands for them in messages and checkpoints. InputError on fewer than 2 rows or a non-finite
@@ -23,20 +27,31 @@ class DataSource {
   DataSource(const std::string& label, const PointsView& points);
   const std::string& spec() const { return spec_; }
   bool is_named() const { return named_; }
+  const RealData* real() const { return real_; }  // null unless a real set
+  // Grey levels of dequantized image data (x = (b + u)/levels), 0 otherwise: bits per dimension
+  // are then the discrete ones (host/model_ops.h).
+  double levels() const;
   int dim() const { return dim_; }
   // A training batch of B raw points for this iteration.
   Matrix batch(int B, std::uint64_t seed, std::int64_t iteration) const;
-  // The standardization fitted on these data (named: 100,000 draws; a file or memory: all rows,
-  // read in place).
+  // The standardization fitted on these data (named: 100,000 draws; a real set: the first 20,000
+  // rows of its training split, with the logit map first for images; a file or memory: all
+  // rows, read in place).
   Standardizer fit_standardizer(std::uint64_t seed) const;
   // Held-out evaluation points: named sets draw n fresh points with a seed no training batch
-  // uses; files give their first n rows (all rows when n is 0 or larger).
+  // uses; a real set gives the first n rows of its test split; files give their first n rows
+  // (all rows when n is 0 or larger).
   Matrix eval_sample(std::size_t n, std::uint64_t seed) const;
+  // Validation points for early stopping: a real set's validation split (its first n rows);
+  // named sets draw n points with a seed neither training nor eval_sample uses; files and
+  // memory have none (an empty matrix).
+  Matrix valid_sample(std::size_t n, std::uint64_t seed) const;
 
  private:
   PointsView points() const { return in_memory_ ? memory_ : PointsView::of(file_); }
   std::string spec_;
   bool named_ = false, in_memory_ = false;
+  const RealData* real_ = nullptr;
   int dim_ = 2;
   Matrix file_;
   PointsView memory_;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <iostream>
 #include <sstream>
 
@@ -18,6 +19,7 @@
 #include "host/datasets.h"
 #include "host/errors.h"
 #include "host/eval_metrics.h"
+#include "host/gaussian_baseline.h"
 #include "host/io.h"
 #include "host/model_ops.h"
 #include "host/plot.h"
@@ -28,6 +30,7 @@
 #include "host/train_config.h"
 #include "host/train_log.h"
 #include "host/trainer.h"
+#include "host/validation.h"
 
 using namespace df;
 
@@ -39,7 +42,8 @@ const char* kUsage =
     "  data    draw points from a built-in 2-D set, or write a split of a real data set, into a .csv or .npy file\n"
     "  train   train a DiffFlow model (or continue one with --resume)\n"
     "  sample  draw samples from a trained model\n"
-    "  eval    likelihoods of a trained model on data (--json for one JSON object)\n";
+    "  eval    likelihoods of a trained model on data (--json for one JSON object)\n"
+    "  baseline  a full-covariance Gaussian's likelihood of a real set's held-out split (the floor to beat)\n";
 
 void ensure_dir(const std::string& dir) {
   struct stat sb;
@@ -143,6 +147,19 @@ int cmd_data(int argc, char** argv) {
   return 0;
 }
 
+// The memory a run will take, before it starts: both networks' parameters, gradients, Adam
+// moments and EMA (5 copies each), a batch of data, and the backend's working memory
+// (Backend::train_bytes: exact for the device plans, an estimate on the CPU).
+void print_memory_estimate(const Backend& be, const RunConfig& cfg) {
+  const double params = 2.0 * 5 * double(cfg.shape.n_params()) * sizeof(float);
+  const double batch = double(cfg.batch) * cfg.shape.d * (sizeof(float) + sizeof(double));
+  const int N = cfg.grid.steps_at(cfg.iters);
+  const double work = double(be.train_bytes(cfg.desc(), cfg.batch, N, cfg.k_for(N)));
+  std::fprintf(stderr, "memory: about %.1f MB (parameters and optimizer %.1f MB, batch %.1f MB, %s working memory %.1f MB%s)\n",
+               (params + batch + work) / 1e6, params / 1e6, batch / 1e6, be.name().c_str(), work / 1e6,
+               work > 0 ? "" : ": not known");
+}
+
 int cmd_train(int argc, char** argv) {
   Args a("train",
          "diffflow train --data NAME|FILE [--iters K] [--batch B] [--steps N] [--width W] [--layers L] [--lr X]\n"
@@ -179,6 +196,13 @@ int cmd_train(int argc, char** argv) {
                        std::to_string(cfg.shape.d));
     cfg.shape.d = data.dim();
   }
+  // validation (and its errors) before the run directory exists
+  ValidationOptions vo;
+  vo.n = std::size_t(a.integer("valid", 0, 10000000));
+  vo.patience = int(a.integer("patience", 0, 1000000));
+  if (vo.patience > 0 && vo.n == 0) throw InputError("train: --patience needs --valid N");
+  std::unique_ptr<Validator> val;
+  if (vo.n > 0) val = std::make_unique<Validator>(*be, cfg, st, data, dir, vo, a.on("quiet"));
   ensure_dir(dir);
   if (!a.has("resume")) {
     struct stat sb;
@@ -190,22 +214,32 @@ int cmd_train(int argc, char** argv) {
   if (cpu_defaults && !a.on("quiet"))
   {
     const ModelFamily& f = family(cfg.kind());
-    std::fprintf(stderr,
-                 "CPU defaults for flags not given: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g (the GPU default "
-                 "is the reference: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g)\n",
-                 f.cpu.width, f.cpu.batch, f.cpu.steps, (long long)f.cpu.iters, f.cpu.ema, f.gpu.width, f.gpu.batch,
-                 f.gpu.steps, (long long)f.gpu.iters, f.gpu.ema);
+    if (const RealSetInfo* rs = find_real_set(cfg.data))
+      std::fprintf(stderr,
+                   "defaults for flags not given: %s's network and batch W=%d L=%d B=%d; the CPU's N=%d, %lld "
+                   "iterations, EMA %g\n",
+                   rs->name.c_str(), rs->width, rs->layers, rs->batch, f.cpu.steps, (long long)f.cpu.iters, f.cpu.ema);
+    else
+      std::fprintf(stderr,
+                   "CPU defaults for flags not given: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g (the GPU default "
+                   "is the reference: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g)\n",
+                   f.cpu.width, f.cpu.batch, f.cpu.steps, (long long)f.cpu.iters, f.cpu.ema, f.gpu.width, f.gpu.batch,
+                   f.gpu.steps, (long long)f.gpu.iters, f.gpu.ema);
   }
   if (!a.on("quiet"))
     std::fprintf(stderr, "training %s on %s: %s, B=%d, N=%d, %lld iterations, lr %g/%g, seed %llu -> %s\n",
                  cfg.model.c_str(), cfg.data.c_str(), cfg.shape.str().c_str(), cfg.batch, cfg.grid.steps_at(cfg.iters),
                  (long long)cfg.iters, cfg.lr_f, cfg.lr_s, (unsigned long long)cfg.seed, dir.c_str());
+  if (!a.on("quiet")) print_memory_estimate(*be, cfg);
   TrainOptions opt;
   opt.dir = dir;
   opt.quiet = a.on("quiet");
+  opt.budget_seconds = a.real("budget-seconds", 0, 1e9);
+  if (val) opt.on_iteration = val->hook();
   const std::int64_t start_iteration = st.iteration;
   const auto t0 = std::chrono::steady_clock::now();
   int rc = train(*be, cfg, st, data, opt);
+  if (rc == 0 && val) val->finish();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (rc != 0) return rc;
   std::vector<std::string> files{"checkpoint.bin", "log.csv"};
@@ -262,11 +296,40 @@ int cmd_sample(int argc, char** argv) {
   return 0;
 }
 
+// The full-covariance Gaussian after the data map (host/gaussian_baseline.h) on a real set: the
+// floor a model of the set has to beat.
+int cmd_baseline(int argc, char** argv) {
+  Args a("baseline", "diffflow baseline --data NAME [--split test|valid] [--json]");
+  a.option("data", "NAME", "a real set (diffflow data --list)");
+  a.option("split", "S", "the held-out split, test | valid", "test");
+  a.flag("json", "print one JSON object");
+  if (!a.parse(argc, argv, 2)) return 0;
+  const std::string name = a.required("data");
+  if (!find_real_set(name)) throw InputError("baseline: --data '" + name + "' is not a real set (diffflow data --list)");
+  const Split split = parse_split(a.str("split"));
+  if (split == Split::Train) throw InputError("baseline: --split: the training split is not held out (test | valid)");
+  DataSource data(name);
+  const RealData& rd = *data.real();
+  const Standardizer map = data.fit_standardizer(0);
+  const GaussianFit g = gaussian_baseline(map, real_split(rd, Split::Train), real_split(rd, split), data.levels());
+  if (a.on("json"))
+    std::printf("{\"data\": \"%s\", \"split\": \"%s\", \"n_train\": %zu, \"n\": %zu, \"nll\": %s, \"nll_se\": %s, "
+                "\"bpd\": %s, \"min_eigenvalue\": %s}\n",
+                name.c_str(), split_name(split), g.n_train, g.n_test, format_double(g.nll).c_str(),
+                format_double(g.nll_se).c_str(), format_double(g.bpd).c_str(), format_double(g.min_eigenvalue).c_str());
+  else
+    std::printf("full-covariance Gaussian on %s (fitted on %zu training points after the data map; %zu %s points):\n"
+                "  NLL %.4f ± %.4f nats   (%.4f bits/dim)\n",
+                name.c_str(), g.n_train, g.n_test, split_name(split), g.nll, g.nll_se, g.bpd);
+  return 0;
+}
+
 int cmd_eval(int argc, char** argv) {
   Args a("eval", "diffflow eval --model DIR --data NAME|FILE [--n N] [--json]");
   a.option("model", "DIR", "run directory of a trained model");
   a.option("data", "NAME|FILE", "held-out data: a built-in set (fresh draws) or a .csv/.npy file");
-  a.option("n", "N", "number of points (files: the first N rows; 0 = all)", "5000");
+  a.option("n", "N", "number of points (files and real sets: the first N rows; 0 = all)", "5000");
+  a.option("split", "S", "real sets: the split evaluated, test | valid", "test");
   a.option("trajectories", "K", "diffuse trajectories per point for the bound", "4");
   a.option("ode-substeps", "M", "RK4 steps per grid cell for the ODE likelihood", "2");
   a.option("tol", "TOL", "FFJORD: Dormand-Prince tolerance", "1e-5");
@@ -283,15 +346,18 @@ int cmd_eval(int argc, char** argv) {
   load_checkpoint(dir, cfg, st);
   cfg.ode_tol = a.real("tol", 0, 1, true);
   DataSource data(a.required("data"));
+  const Split split = parse_split(a.str("split"));
+  if (split == Split::Train) throw InputError("eval: --split: the training split is not held out (test | valid)");
+  if (a.has("split") && !data.real()) throw InputError("eval: --split is for real sets (diffflow data --list)");
   if (data.dim() != cfg.shape.d)
     throw InputError("eval: --data '" + data.spec() + "' has d = " + std::to_string(data.dim()) + ", the model in " + dir +
                      " has d = " + std::to_string(cfg.shape.d));
   auto n = std::size_t(a.integer("n", 0, 100000000));
   auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
-  Matrix x = data.eval_sample(n == 0 && data.is_named() ? 5000 : n, seed);
+  Matrix x = split == Split::Valid ? data.valid_sample(n, seed) : data.eval_sample(n == 0 && data.is_named() ? 5000 : n, seed);
   auto be = pick_backend(a);
   EvalResult r = evaluate(*be, cfg, st, x, int(a.integer("trajectories", 1, 10000)), int(a.integer("ode-substeps", 1, 1000)),
-                          !a.on("no-ode"), seed);
+                          !a.on("no-ode"), seed, data.levels());
   auto num = [](double v) {
     if (!std::isfinite(v)) return std::string("null");
     return format_double(v);
@@ -318,7 +384,8 @@ int cmd_eval(int argc, char** argv) {
                 num(kl_nll).c_str(), num(sm.sw2).c_str(), num(sm.sw2_floor).c_str(), num(sm.tv).c_str(),
                 num(sm.tv_floor).c_str(), num(sm.leakage).c_str(), sm.n, be->name().c_str());
   } else {
-    std::printf("%s on %s (n = %zu, N = %d)\n", cfg.model.c_str(), data.spec().c_str(), r.n, r.steps);
+    std::printf("%s on %s%s (n = %zu, N = %d)\n", cfg.model.c_str(), data.spec().c_str(),
+                data.real() ? (std::string(", ") + split_name(split) + " split").c_str() : "", r.n, r.steps);
     if (std::isfinite(r.nll_bound))
       std::printf("  NLL bound (-ELBO): %.4f ± %.4f nats   (%.4f bits/dim)\n", r.nll_bound, r.nll_bound_se, r.bpd_bound);
     if (std::isfinite(r.nll_ode))
@@ -350,7 +417,8 @@ int main(int argc, char** argv) {
     if (cmd == "train") return cmd_train(argc, argv);
     if (cmd == "sample") return cmd_sample(argc, argv);
     if (cmd == "eval") return cmd_eval(argc, argv);
-    std::fprintf(stderr, "diffflow: error: unknown command '%s' (commands: data train sample eval)\n", cmd.c_str());
+    if (cmd == "baseline") return cmd_baseline(argc, argv);
+    std::fprintf(stderr, "diffflow: error: unknown command '%s' (commands: data train sample eval baseline)\n", cmd.c_str());
     return 2;
   } catch (const InputError& e) {
     std::fprintf(stderr, "diffflow: error: %s\n", e.what());

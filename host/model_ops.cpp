@@ -1,6 +1,7 @@
 // Sampling and likelihood evaluation; see host/model_ops.h.
 #include "host/model_ops.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/noise.h"
@@ -42,7 +43,9 @@ struct EmaBufs {
     be.release(s);
   }
 };
-constexpr std::size_t kChunk = 20000;
+// Points per backend call: 20,000 in 2-D, fewer in high dimensions so a chunk's states stay
+// near 16 MB (d = 784: 5,102 points).
+std::size_t chunk_rows(int d) { return std::clamp<std::size_t>(std::size_t(4000000 / std::max(d, 1)), 500, 20000); }
 }  // namespace
 
 Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::size_t n, int steps,
@@ -51,8 +54,9 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
   TimeGrid grid = eval_grid(cfg, steps);
   EmaBufs w(be, st);
   Matrix out(n, std::size_t(d));
-  for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += kChunk, ++chunk) {
-    const int B = int(std::min(kChunk, n - c0));
+  const std::size_t rows = chunk_rows(d);
+  for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += rows, ++chunk) {
+    const int B = int(std::min(rows, n - c0));
     const NoiseKey key{seed, std::uint32_t(chunk)};
     MatX<double> z;
     PhiloxNoise(key, kStreamReverse).fill(z, 0x7fffffff, d, B);  // x_N ~ N(0, I)
@@ -62,8 +66,12 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
     be.sample(x, w.f, w.s, cfg.desc(), B, grid, key, smp);
     be.download(xf.data(), x, xf.size());
     be.release(x);
+    Matrix y(static_cast<std::size_t>(B), static_cast<std::size_t>(d));
     for (int b = 0; b < B; ++b)
-      for (int k = 0; k < d; ++k) out(c0 + std::size_t(b), std::size_t(k)) = (xf[std::size_t(b) * d + k] - st.stdz.b[k]) / st.stdz.a[k];
+      for (int k = 0; k < d; ++k) y(std::size_t(b), std::size_t(k)) = xf[std::size_t(b) * d + k];
+    const Matrix xr = st.stdz.inverse(y);  // the affine map undone, then the logit map's
+    for (int b = 0; b < B; ++b)
+      for (int k = 0; k < d; ++k) out(c0 + std::size_t(b), std::size_t(k)) = xr(std::size_t(b), std::size_t(k));
   }
   return out;
 }
@@ -79,20 +87,25 @@ PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const 
   const ModelDesc desc = cfg.desc();
   TimeGrid grid = eval_grid(cfg, 0);
   EmaBufs w(be, st);
-  const double logdet = st.stdz.log_det();
   PointNll r;
   if (with_bound) r.bound.assign(n, 0.0);
   if (with_ode) r.ode.assign(n, 0.0);
-  std::vector<double> part;
-  for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += kChunk, ++chunk) {
-    const int B = int(std::min(kChunk, n - c0));
-    std::vector<float> xf = st.stdz.to_model_floats(raw.rows_matrix(c0, std::size_t(B)));
+  std::vector<double> part, logdet;
+  const std::size_t rows = chunk_rows(cfg.shape.d);
+  for (std::size_t c0 = 0, chunk = 0; c0 < n; c0 += rows, ++chunk) {
+    const int B = int(std::min(rows, n - c0));
+    const Matrix xr = raw.rows_matrix(c0, std::size_t(B));
+    // the data map's log-determinant per point (constant without the logit map)
+    logdet.assign(std::size_t(B), st.stdz.log_det());
+    if (st.stdz.logit > 0)
+      for (int b = 0; b < B; ++b) logdet[b] = st.stdz.log_det_at(xr.row(std::size_t(b)));
+    std::vector<float> xf = st.stdz.to_model_floats(xr);
     Buf x = be.alloc(xf.size());
     be.upload(x, xf.data(), xf.size());
     if (with_bound)
       for (int k = 0; k < trajectories; ++k) {
         be.bound(part, w.f, w.s, desc, x, B, grid, NoiseKey{mix_seed(seed, chunk), std::uint32_t(k)});
-        for (int b = 0; b < B; ++b) r.bound[c0 + b] += (part[b] - logdet) / trajectories;
+        for (int b = 0; b < B; ++b) r.bound[c0 + b] += (part[b] - logdet[b]) / trajectories;
       }
     if (with_ode) {
       OdeOptions opt;
@@ -101,7 +114,7 @@ PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const 
       long ev = 0;
       be.loglik(part, &ev, w.f, w.s, desc, x, B, grid, cfg.g, opt);
       r.nfe = std::max(r.nfe, ev);
-      for (int b = 0; b < B; ++b) r.ode[c0 + b] = -(part[b] + logdet);
+      for (int b = 0; b < B; ++b) r.ode[c0 + b] = -(part[b] + logdet[b]);
     }
     be.release(x);
   }
@@ -109,7 +122,7 @@ PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const 
 }
 
 EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
-                    int ode_substeps, bool with_ode, std::uint64_t seed) {
+                    int ode_substeps, bool with_ode, std::uint64_t seed, double levels) {
   const bool ffjord = cfg.kind() == ModelKind::FFJORD;
   const PointNll p = point_nll(be, cfg, st, PointsView::of(raw), trajectories, ode_substeps, !ffjord, with_ode || ffjord, seed);
   auto mean_se = [&](const std::vector<double>& v, double& mean, double& se) {
@@ -124,21 +137,22 @@ EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const
   r.steps = eval_grid(cfg, 0).N();
   r.nfe = p.nfe;
   const double per_bit = cfg.shape.d * std::log(2.0);
+  const double shift = levels > 0 ? cfg.shape.d * std::log(levels) : 0.0;
   r.nll_bound = r.nll_bound_se = r.bpd_bound = NAN;
   r.nll_ode = r.nll_ode_se = r.bpd_ode = NAN;
   r.nll_exact = r.nll_exact_se = r.bpd_exact = NAN;
   if (ffjord) {
     mean_se(p.ode, r.nll_exact, r.nll_exact_se);
-    r.bpd_exact = r.nll_exact / per_bit;
+    r.bpd_exact = (r.nll_exact + shift) / per_bit;
     return r;
   }
   r.trajectories = trajectories;
   mean_se(p.bound, r.nll_bound, r.nll_bound_se);
-  r.bpd_bound = r.nll_bound / per_bit;
+  r.bpd_bound = (r.nll_bound + shift) / per_bit;
   if (with_ode) {
     r.ode_substeps = ode_substeps;
     mean_se(p.ode, r.nll_ode, r.nll_ode_se);
-    r.bpd_ode = r.nll_ode / per_bit;
+    r.bpd_ode = (r.nll_ode + shift) / per_bit;
   }
   return r;
 }

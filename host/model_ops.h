@@ -51,8 +51,10 @@ struct PointNll {
 PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const PointsView& raw, int trajectories,
                    int ode_substeps, bool with_bound, bool with_ode, std::uint64_t seed);
 
-// raw: n×d evaluation points. K trajectories per point for the bound; ODE with RK4.
+// raw: n×d evaluation points. K trajectories per point for the bound; ODE with RK4. Bits per
+// dimension: NLL/(d ln 2), or for dequantized images x = (b + u)/levels (levels > 0) the discrete
+// (NLL + d ln levels)/(d ln 2) of the integer pixels.
 EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
-                    int ode_substeps, bool with_ode, std::uint64_t seed);
+                    int ode_substeps, bool with_ode, std::uint64_t seed, double levels = 0);
 
 }  // namespace df

@@ -8,6 +8,7 @@
 
 #include "host/model_ops.h"
 #include "host/plot.h"
+#include "host/plot_images.h"
 #include "host/plot_lines.h"
 
 namespace df {
@@ -41,6 +42,29 @@ void write_samples_png(Backend& be, const RunConfig& cfg, const RunState& st, co
     panels.push_back(panel("samples (probability-flow ODE)", det));
   }
   write_scatter_png(path, panels, 400, title);
+}
+
+// Image data (a real set of square grey images): 100 test images beside 100 samples of each
+// sampler, as grids of tiles.
+void write_image_samples_png(Backend& be, const RunConfig& cfg, const RunState& st, const DataSource& data,
+                             const std::string& path, int side) {
+  const std::size_t n = 100;
+  auto panel = [&](const std::string& title, const Matrix& m) { return ImagePanel{title, m, side, side, 10}; };
+  std::vector<ImagePanel> panels{panel("test images: " + cfg.data, data.eval_sample(n, cfg.seed))};
+  if (cfg.model != "ffjord") panels.push_back(panel("samples (SDE)", sample_model(be, cfg, st, n, 0, false, cfg.seed + 1)));
+  panels.push_back(panel(cfg.model == "ffjord" ? "samples (ODE)" : "samples (probability-flow ODE)",
+                         sample_model(be, cfg, st, n, 0, true, cfg.seed + 1)));
+  char title[160];
+  std::snprintf(title, sizeof title, "%s after %lld iterations, N = %d", cfg.model.c_str(), (long long)st.iteration,
+                eval_grid(cfg, 0).N());
+  write_image_grid_png(path, panels, title);
+}
+
+// The side of the square images a real set holds, 0 when it holds none.
+int image_side(const DataSource& data) {
+  if (data.levels() <= 0) return 0;
+  const int side = int(std::lround(std::sqrt(double(data.dim()))));
+  return side * side == data.dim() ? side : 0;
 }
 
 }  // namespace
@@ -105,7 +129,10 @@ std::vector<std::string> write_run_figures(Backend& be, const RunConfig& cfg, co
     return {};
   }
   std::vector<std::string> wrote;
-  if (cfg.shape.d >= 2) {
+  if (const int side = image_side(data)) {
+    write_image_samples_png(be, cfg, st, data, dir + "/samples.png", side);
+    wrote.push_back("samples.png");
+  } else if (cfg.shape.d >= 2) {
     write_samples_png(be, cfg, st, data, dir + "/samples.png", n);
     wrote.push_back("samples.png");
   }

@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "host/errors.h"
+#include "host/real_data.h"
 
 namespace df {
 
 void declare_train_flags(Args& a) {
-  a.option("data", "NAME|FILE", "a built-in 2-D set or a .csv/.npy file", "olympic");
+  a.option("data", "NAME|FILE", "a built-in 2-D set, a real set (diffflow data --list) or a .csv/.npy file", "olympic");
   a.option("model", "NAME", "model family: diffflow | ddpm | ffjord", "diffflow");
   a.option("iters", "K", "training iterations in all");
   a.option("batch", "B", "batch size");
@@ -42,6 +43,9 @@ void declare_train_flags(Args& a) {
   a.option("decay-rate", "R", "learning-rate decay factor", "0.95");
   a.option("save-every", "K", "write the checkpoint every K iterations", "100");
   a.option("samples", "N", "samples drawn for the figure at the end", "5000");
+  a.option("valid", "N", "validate on N held-out points at every checkpoint; the best model goes to DIR/best", "0");
+  a.option("patience", "P", "with --valid: stop after P validations without a better NLL (0 = never)", "0");
+  a.option("budget-seconds", "S", "stop (and checkpoint) after S seconds of training (0 = no limit)", "0");
   a.flag("quiet", "no progress display");
 }
 
@@ -91,12 +95,18 @@ RunConfig new_run_config(const Args& a, bool gpu) {
   cfg.beta_max = a.real("beta-max", 0, 1e6);
   if (!(cfg.beta_max > cfg.beta_min)) throw InputError("train: --beta-max must exceed --beta-min");
   cfg.data = a.str("data");
+  // a real set's own default network and batch (host/real_data.cpp), where the flags give none
+  const RealSetInfo* real = find_real_set(cfg.data);
+  if (real) {
+    cfg.shape.W = real->width;
+    cfg.batch = real->batch;
+  }
   if (a.has("iters")) cfg.iters = a.integer("iters", 0, 100000000);
   if (a.has("batch")) cfg.batch = int(a.integer("batch", 1, 10000000));
   // FFJORD's N is its fixed RK4 steps for training (4 evaluations each)
   if (a.has("steps")) cfg.grid.N = int(a.integer("steps", 1, 100000));
   if (a.has("width")) cfg.shape.W = int(a.integer("width", 1, 4096));
-  cfg.shape.L = int(a.has("layers") ? a.integer("layers", 0, 64) : 3);
+  cfg.shape.L = int(a.has("layers") ? a.integer("layers", 0, 64) : real ? real->layers : 3);
   double lr = a.real("lr", 0, 10, true);
   cfg.lr_f = a.has("lr-drift") ? a.real("lr-drift", 0, 10, true) : lr;
   cfg.lr_s = a.has("lr-score") ? a.real("lr-score", 0, 10, true) : lr;

@@ -1,0 +1,103 @@
+// Validation and early stopping; see host/validation.h.
+#include "host/validation.h"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "host/checkpoint.h"
+#include "host/errors.h"
+#include "host/io.h"
+#include "host/model_ops.h"
+
+namespace df {
+
+namespace {
+const char* kHeader = "iter,valid_nll,valid_se,best_nll,best_iter,stale,seconds\n";
+constexpr std::uint64_t kValidSeed = 0x7A11D5EEDull;  // the fixed noise of every validation
+}  // namespace
+
+Validator::Validator(Backend& be, const RunConfig& cfg, const RunState& st, const DataSource& data,
+                     const std::string& dir, const ValidationOptions& opt, bool quiet)
+    : be_(be), cfg_(cfg), st_(st), dir_(dir), opt_(opt), quiet_(quiet) {
+  points_ = data.valid_sample(opt.n, cfg.seed);
+  if (points_.rows < 1)
+    throw InputError("train: --valid: '" + data.spec() +
+                     "' has no validation split (a file: split it yourself; built-in and real sets have one)");
+  // resume: the rows up to the checkpoint's iteration, and the best and count they reached
+  std::ifstream in(dir + "/valid.csv");
+  std::string line;
+  if (in && std::getline(in, line))
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      std::stringstream ss(line);
+      std::string cell[7];
+      for (std::string& c : cell) std::getline(ss, c, ',');
+      if (std::atoll(cell[0].c_str()) > st.iteration) break;
+      rows_ += line + "\n";
+      best_ = std::atof(cell[3].c_str());
+      best_iter_ = std::atoll(cell[4].c_str());
+      stale_ = std::atoi(cell[5].c_str());
+      seconds_ = std::atof(cell[6].c_str());
+      last_ = std::atoll(cell[0].c_str());
+    }
+}
+
+bool Validator::validate(std::int64_t it) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool ffjord = cfg_.kind() == ModelKind::FFJORD;
+  const PointNll p = point_nll(be_, cfg_, st_, PointsView::of(points_), 1, 1, !ffjord, ffjord, kValidSeed);
+  const std::vector<double>& v = ffjord ? p.ode : p.bound;
+  double s = 0, s2 = 0;
+  for (double x : v) s += x;
+  const double mean = s / double(v.size());
+  for (double x : v) s2 += (x - mean) * (x - mean);
+  const double se = v.size() > 1 ? std::sqrt(s2 / double(v.size() - 1) / double(v.size())) : 0.0;
+  const bool better = std::isfinite(mean) && (best_iter_ < 0 || mean < best_);
+  if (better) {
+    best_ = mean;
+    best_iter_ = it;
+    stale_ = 0;
+    const std::string best_dir = dir_ + "/best";
+    ::mkdir(best_dir.c_str(), 0777);  // exists already: fine; otherwise the write below says why
+    atomic_write_file(checkpoint_path(best_dir), read_file(checkpoint_path(dir_)));
+  } else {
+    ++stale_;
+  }
+  last_ = it;
+  seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  char row[256];
+  std::snprintf(row, sizeof row, "%lld,%.9g,%.6g,%.9g,%lld,%d,%.3f\n", (long long)it, mean, se, best_,
+                (long long)best_iter_, stale_, seconds_);
+  rows_ += row;
+  atomic_write_file(dir_ + "/valid.csv", kHeader + rows_);
+  if (!quiet_)
+    std::fprintf(stderr, "\nvalidation at %lld: NLL %.4f ± %.4f nats on %zu points%s\n", (long long)it, mean, se,
+                 points_.rows, better ? " (best so far, saved to best/)" : "");
+  if (opt_.patience > 0 && stale_ >= opt_.patience) {
+    stopped_ = true;
+    if (!quiet_)
+      std::fprintf(stderr, "early stop: %d validations without improvement; best NLL %.4f at iteration %lld (%s/best)\n",
+                   stale_, best_, (long long)best_iter_, dir_.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::function<bool(std::int64_t, double)> Validator::hook() {
+  return [this](std::int64_t done, double) {
+    if (done % cfg_.save_every != 0 && done != cfg_.iters) return true;  // st holds the saved weights only then
+    return validate(done);
+  };
+}
+
+void Validator::finish() {
+  if (!stopped_ && last_ != st_.iteration) validate(st_.iteration);
+}
+
+}  // namespace df
