@@ -122,9 +122,25 @@ PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const 
 }
 
 EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
-                    int ode_substeps, bool with_ode, std::uint64_t seed, double levels) {
+                    int ode_substeps, bool with_ode, std::uint64_t seed, double levels, int probe_repeats) {
   const bool ffjord = cfg.kind() == ModelKind::FFJORD;
-  const PointNll p = point_nll(be, cfg, st, PointsView::of(raw), trajectories, ode_substeps, !ffjord, with_ode || ffjord, seed);
+  PointNll p = point_nll(be, cfg, st, PointsView::of(raw), trajectories, ode_substeps, !ffjord, with_ode || ffjord, seed);
+  // Hutchinson's estimator (d above OdeOptions::exact_max_d): further solves with other probes
+  const bool hutchinson = (with_ode || ffjord) && cfg.shape.d > OdeOptions{}.exact_max_d;
+  const int repeats = hutchinson ? std::max(1, probe_repeats) : 0;
+  std::vector<double> repeat_means;
+  auto mean_of = [](const std::vector<double>& v) {
+    double s = 0;
+    for (double x : v) s += x;
+    return s / double(v.size());
+  };
+  if (hutchinson) repeat_means.push_back(mean_of(p.ode));
+  for (int rep = 1; rep < repeats; ++rep) {
+    const PointNll q = point_nll(be, cfg, st, PointsView::of(raw), 0, ode_substeps, false, true,
+                                 mix_seed(seed, 0x9B0BE000ull + std::uint64_t(rep)));
+    repeat_means.push_back(mean_of(q.ode));
+    for (std::size_t i = 0; i < p.ode.size(); ++i) p.ode[i] += (q.ode[i] - p.ode[i]) / (rep + 1);  // running mean
+  }
   auto mean_se = [&](const std::vector<double>& v, double& mean, double& se) {
     double s = 0, s2 = 0;
     for (double x : v) s += x;
@@ -136,6 +152,14 @@ EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const
   r.n = raw.rows;
   r.steps = eval_grid(cfg, 0).N();
   r.nfe = p.nfe;
+  r.probe_repeats = repeats;
+  r.probe_sd = NAN;
+  if (repeat_means.size() > 1) {
+    const double m = mean_of(repeat_means);
+    double s2 = 0;
+    for (double x : repeat_means) s2 += (x - m) * (x - m);
+    r.probe_sd = std::sqrt(s2 / double(repeat_means.size() - 1));
+  }
   const double per_bit = cfg.shape.d * std::log(2.0);
   const double shift = levels > 0 ? cfg.shape.d * std::log(levels) : 0.0;
   r.nll_bound = r.nll_bound_se = r.bpd_bound = NAN;

@@ -36,6 +36,11 @@ struct EvalResult {
   double nll_exact = 0, nll_exact_se = 0;  // FFJORD: Dormand–Prince at the model's tolerance
   double bpd_bound = 0, bpd_ode = 0, bpd_exact = 0;
   long nfe = 0;                            // function evaluations of the ODE solve (per point)
+  // d > 16 (Hutchinson's trace estimator): the ODE NLL is the mean over probe_repeats solves
+  // with independent probes, and probe_sd the standard deviation of the repeats' mean NLLs (the
+  // estimator's spread; NaN with one repeat or with the exact trace)
+  int probe_repeats = 0;
+  double probe_sd = 0;
   int trajectories = 0, steps = 0, ode_substeps = 0;
 };
 
@@ -55,6 +60,6 @@ PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const 
 // dimension: NLL/(d ln 2), or for dequantized images x = (b + u)/levels (levels > 0) the discrete
 // (NLL + d ln levels)/(d ln 2) of the integer pixels.
 EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const Matrix& raw, int trajectories,
-                    int ode_substeps, bool with_ode, std::uint64_t seed, double levels = 0);
+                    int ode_substeps, bool with_ode, std::uint64_t seed, double levels = 0, int probe_repeats = 1);
 
 }  // namespace df

@@ -74,6 +74,17 @@ assert math.isfinite(o["nll_bound"]) and o["nll_ode"] is None
 assert abs(o["bpd_bound"] - (o["nll_bound"] + 64 * math.log(17)) / (64 * math.log(2))) < 1e-9
 PY
 done
+# the ODE likelihood at d = 64 takes Hutchinson's estimator: repeats and their spread
+for R in 1 3; do
+  "$BIN" eval --model "$T/run" --data digits --n 20 --probe-repeats $R --trajectories 1 --device cpu --json \
+    >"$T/ode.json" 2>"$T/err" || bad "eval --probe-repeats $R: $(cat "$T/err")"
+  $PY - "$T/ode.json" $R <<'PY' && ok || bad "probe repeats $R: $(cat "$T/ode.json")"
+import json, math, sys
+o = json.load(open(sys.argv[1])); R = int(sys.argv[2])
+assert o["probe_repeats"] == R and math.isfinite(o["nll_ode"])
+assert (o["probe_sd"] is None) if R == 1 else (o["probe_sd"] > 0)
+PY
+done
 "$BIN" sample --model "$T/run/best" --n 20 --out "$T/s.csv" --device cpu 2>"$T/err" && ok || bad "sample best: $(cat "$T/err")"
 $PY - "$T/s.csv" <<'PY' && ok || bad "samples of an image set are not in [0, 1] (the logit map undone)"
 import csv, sys
