@@ -91,6 +91,7 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
   Progress bar(opt.label, st.iteration, cfg.iters, opt.quiet);
   const auto t_start = std::chrono::steady_clock::now();
   double loss_ema = NAN;
+  double hook_seconds = 0;  // spent in opt.on_iteration (validation, callbacks): not training time
   while (st.iteration < cfg.iters) {
     const std::int64_t it = st.iteration;
     Matrix raw = data.batch(B, cfg.seed, it);
@@ -123,7 +124,7 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
       be.ema_update(nb[k].ema.buf(), nb[k].p.buf(), float(cfg.ema));
     }
     st.iteration = it + 1;
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() - hook_seconds;
     char row[256];
     std::snprintf(row, sizeof row, "%lld,%.9g,%.6g,%.6g,%.6g,%.6g,%d,%.3f\n", (long long)st.iteration, loss, gn[0],
                   gn[1], lrf, lrs, N, secs);
@@ -134,7 +135,12 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     bar.update(st.iteration, status);
     if (st.iteration % cfg.save_every == 0 || st.iteration == cfg.iters) save();
     if (opt.budget_seconds > 0 && secs >= opt.budget_seconds) break;
-    if (opt.on_iteration && !opt.on_iteration(st.iteration, loss)) break;
+    if (opt.on_iteration) {
+      const auto h0 = std::chrono::steady_clock::now();
+      const bool go_on = opt.on_iteration(st.iteration, loss);
+      hook_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - h0).count();
+      if (!go_on) break;
+    }
   }
   char status[64];
   std::snprintf(status, sizeof status, "loss %.4f", loss_ema);

@@ -16,11 +16,12 @@ namespace df {
 struct TrainOptions {
   std::string dir;     // run directory (checkpoint.bin, log.csv)
   bool quiet = false;  // no progress display
-  double budget_seconds = 0;  // > 0: stop (and checkpoint) once this much wall time has passed
+  double budget_seconds = 0;  // > 0: stop (and checkpoint) once this much training time has passed
   std::string label = "train";  // progress line label
   // Called after every iteration with the iterations done and that iteration's loss; returning
   // false stops the run there (checkpointed, as at the end). The Python module's callbacks and
-  // Ctrl-C come through here.
+  // Ctrl-C come through here. Its time is not training time: it is left out of the budget and of
+  // log.csv's seconds.
   std::function<bool(std::int64_t done, double loss)> on_iteration = {};
 };
 

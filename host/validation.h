@@ -2,14 +2,16 @@
 // At every checkpoint save (every --save-every iterations, and at the end) the EMA model's
 // likelihood of N validation points is measured in the data's own units: the bound (−ELBO,
 // one diffuse trajectory per point with a fixed noise key, so that successive values differ only
-// by the weights) for DiffFlow and DDPM, the exact likelihood for FFJORD. The points: a real
+// by the weights) for DiffFlow and DDPM, the exact likelihood for FFJORD (Dormand–Prince at a
+// tolerance of 1e-3 or the model's, whichever is looser). The points: a real
 // set's validation split, or for a built-in 2-D set N draws no training batch or `eval` uses.
 //   DIR/valid.csv      iter,valid_nll,valid_se,best_nll,best_iter,stale,seconds (one row each)
 //   DIR/best/          a run directory holding the checkpoint of the best validation NLL so far
 //                      (`eval --model DIR/best`, `sample --model DIR/best`)
 // With patience P > 0 training stops after P validations in a row without a new best. Resume
 // restores the best value and the count from valid.csv (rows past the checkpoint dropped).
-// The validation's seconds count against a --budget-seconds budget: they are training cost.
+// The validation's seconds (valid.csv's last column, cumulative) are not training time: the
+// trainer leaves them out of --budget-seconds and of log.csv's seconds.
 #pragma once
 #include <cstdint>
 #include <functional>
