@@ -294,7 +294,7 @@ int cmd_speed(int argc, char** argv) {
 }  // namespace
 
 #ifdef DF_BENCH_HAVE_COMPARE
-int cmd_compare(int argc, char** argv);  // bench/compare.cpp
+int cmd_compare(int argc, char** argv);  // bench/compare_main.cpp
 #endif
 int cmd_gemm(int argc, char** argv);    // bench/gemm_bench.cpp
 int cmd_shapes(int argc, char** argv);  // bench/shapes.cpp

@@ -1,7 +1,7 @@
 // The three model families the engine runs on the same networks (MATH.md §9), each described
 // once: what it learns, how its drift and score enter the shared sweeps, its time grid and g, its
 // training defaults. The CPU reference (engine/diffflow.h NetPair::kind), the device paths
-// (engine/device_consts.h), the command (host/) and bench/compare.cpp read these; only host/
+// (engine/device_consts.h), the command (host/) and bench/compare_*.cpp read these; only host/
 // turns names into families.
 //   DiffFlow  learned drift f and score s, g from the user's schedule on the exponent grid
 //   DDPM      the fixed variance-preserving drift f = −½ β(t) x, g = √β(t), an ε-prediction
