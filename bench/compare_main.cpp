@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "bench/bench.h"
 #include "bench/compare.h"
@@ -122,21 +121,18 @@ int cmd_compare(int argc, char** argv) {
   o.sweep_n = std::size_t(a.integer("sweep-samples", 0, 10000000));
   o.sweep_eval_n = std::size_t(a.integer("sweep-eval-n", 0, 10000000));
   o.val_n = std::size_t(a.integer("val-n", 2, 10000000));
-  for (std::int64_t n : a.integers("sample-steps", 1, 100000)) o.sweep_steps.push_back(int(n));
+  o.sweep_steps = a.integers("sample-steps", 1, 100000);
   o.lambdas = a.reals("lambdas", 0, 100);
   o.tune_fraction = a.real("tune-fraction", 0, 1, true);
   o.tune_lrs = a.reals("tune-lrs", 0, 10, true);
-  for (std::int64_t n : a.integers("tune-ffjord-steps", 1, 100000)) o.tune_ffjord_steps.push_back(int(n));
+  o.tune_ffjord_steps = a.integers("tune-ffjord-steps", 1, 100000);
   const double lr = a.real("lr", 0, 10, true);
   std::vector<std::string> models;
-  {
-    std::stringstream ss(a.str("models"));
-    for (std::string m; std::getline(ss, m, ',');) {
-      df::parse_model_kind(m);
-      if (std::find(models.begin(), models.end(), m) != models.end())
-        throw df::InputError("compare: --models lists " + m + " twice");
-      models.push_back(m);
-    }
+  for (const std::string& m : a.list("models")) {
+    df::parse_model_kind(m);
+    if (std::find(models.begin(), models.end(), m) != models.end())
+      throw df::InputError("compare: --models lists " + m + " twice");
+    models.push_back(m);
   }
   std::string why;
   auto be = df::open_backend(a.str("device"), "fp32", &why);

@@ -126,7 +126,7 @@ double Args::real_value(const std::string& name, const std::string& v, double lo
   return x;
 }
 
-std::vector<std::string> Args::items(const std::string& name) const {
+std::vector<std::string> Args::list(const std::string& name) const {
   const std::string text = str(name);
   std::vector<std::string> out;
   std::size_t pos = 0;
@@ -139,15 +139,15 @@ std::vector<std::string> Args::items(const std::string& name) const {
   return out;
 }
 
-std::vector<std::int64_t> Args::integers(const std::string& name, std::int64_t lo, std::int64_t hi) const {
-  std::vector<std::int64_t> out;
-  for (const std::string& v : items(name)) out.push_back(int_value(name, v, lo, hi));
+std::vector<int> Args::integers(const std::string& name, int lo, int hi) const {
+  std::vector<int> out;
+  for (const std::string& v : list(name)) out.push_back(int(int_value(name, v, lo, hi)));
   return out;
 }
 
 std::vector<double> Args::reals(const std::string& name, double lo, double hi, bool lo_open) const {
   std::vector<double> out;
-  for (const std::string& v : items(name)) out.push_back(real_value(name, v, lo, hi, lo_open));
+  for (const std::string& v : list(name)) out.push_back(real_value(name, v, lo, hi, lo_open));
   return out;
 }
 
