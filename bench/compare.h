@@ -61,8 +61,9 @@ struct Options {
   std::vector<int> tune_ffjord_steps;
 };
 
-// Held-out draws of a named set, never used for training: test and validation come from
-// different seeds (DataSource::eval_sample), the figure's points from a third.
+// Held-out draws, never used for training: test (DataSource::eval_sample: fresh draws of a
+// named set, a real set's test split), validation (DataSource::valid_sample: other draws, a real
+// set's validation split) and, for the figures, a third seed's test draws.
 constexpr std::uint64_t kTestSeed = 11, kFigureSeed = 12, kValidationSeed = 1011;
 constexpr std::uint64_t kTuneSeedOffset = 1000;  // tuning runs train with seed0 + this
 

@@ -30,7 +30,7 @@ df::RunConfig with_settings(const df::RunConfig& base, const Settings& s) {
 namespace {
 
 void declare(df::Args& a) {
-  a.option("data", "NAME|FILE", "data: a built-in 2-D set (sample metrics and --tune need one) or a file");
+  a.option("data", "NAME|FILE", "data: a built-in 2-D set (sample metrics need one), a real set or a file (no --tune)");
   a.option("models", "LIST", "comma-separated subset of diffflow,ddpm,ffjord", "diffflow,ddpm,ffjord");
   a.option("budget-seconds", "S", "budget: S seconds of training per model and seed (the default budget; 300 on a GPU, 60 on a CPU)");
   a.option("iters", "K", "budget: K training iterations per model and seed instead");
@@ -142,19 +142,22 @@ int cmd_compare(int argc, char** argv) {
   o.budget = parse_budget(a, o.gpu);
   for (const std::string& m : models) o.base.push_back(model_config(m, a, o.gpu));
   df::DataSource data(o.data);
-  if (o.tune && !data.is_named())
-    throw df::InputError("compare: --tune needs a built-in data set (a file has no separate validation split)");
+  if (o.tune && !data.is_named() && !data.real())
+    throw df::InputError("compare: --tune needs a built-in or a real data set (a file has no separate validation split)");
   for (df::RunConfig& c : o.base) c.shape.d = data.dim();
+  const df::Matrix test_pts = data.eval_sample(o.eval_n, dfc::kTestSeed);
+  const df::Matrix val_pts = o.tune ? data.valid_sample(o.val_n, dfc::kValidationSeed) : df::Matrix{};
+  const df::Matrix curve_pts = data.eval_sample(std::max<std::size_t>(1, o.curve_eval_n), dfc::kTestSeed);
+  const df::Matrix sweep_pts = data.eval_sample(std::max<std::size_t>(1, o.sweep_eval_n), dfc::kTestSeed);
+  o.eval_n = test_pts.rows;  // a file or a real set's split may hold fewer rows than asked for
+  if (o.tune) o.val_n = val_pts.rows;
+  if (o.tune && val_pts.rows < 2) throw df::InputError("compare: --tune: the validation split of '" + o.data + "' has fewer than 2 rows");
   std::error_code ec;
   std::filesystem::create_directories(o.out, ec);
   if (ec) throw df::InputError("compare: cannot create '" + o.out + "': " + ec.message());
   std::fprintf(stderr, "compare on %s, device %s; %s, %d seed%s%s\n", data.spec().c_str(), why.c_str(),
                o.budget.text().c_str(), o.seeds, o.seeds == 1 ? "" : "s", o.tune ? ", tuned first" : "");
 
-  const df::Matrix test_pts = data.eval_sample(o.eval_n, dfc::kTestSeed);
-  const df::Matrix val_pts = data.eval_sample(o.val_n, dfc::kValidationSeed);
-  const df::Matrix curve_pts = data.eval_sample(std::max<std::size_t>(1, o.curve_eval_n), dfc::kTestSeed);
-  const df::Matrix sweep_pts = data.eval_sample(std::max<std::size_t>(1, o.sweep_eval_n), dfc::kTestSeed);
   std::vector<dfc::ModelResult> res;
   for (const df::RunConfig& base : o.base) {
     dfc::ModelResult mr;

@@ -1,13 +1,13 @@
 // --tune (bench/compare.h): per model a small sweep, every candidate trained once (seed
 // seed0 + 1000, not one of the real runs' seeds) on --tune-fraction of the budget, then judged on
-// the validation split (DataSource::eval_sample with kValidationSeed, never the test draws).
+// the validation split (DataSource::valid_sample with kValidationSeed, never the test draws).
 //   candidates  every learning rate of --tune-lrs; FFJORD: × every RK4 step count of
 //               --tune-ffjord-steps; DiffFlow and DDPM keep their grid N
 //   rejected    the trainer stopped it (non-finite loss or gradient); the training loss did not
 //               fall (mean of the last tenth of the iterations not below that of the first
 //               tenth: exploding or stuck); non-finite samples; FFJORD: the exact
 //               (Dormand–Prince) validation NLL exceeds its fixed-step training loss by more
-//               than 1 nat (standardized coordinates) — the RK4 log-determinant it was trained
+//               than 1 nat (model coordinates) — the RK4 log-determinant it was trained
 //               on no longer describes the flow (the divergence of docs/results.md)
 //   chosen      the accepted candidate with the lowest validation SW2 (val-n model samples at
 //               the training N by the default sampler, against val-n validation draws)
@@ -52,11 +52,13 @@ void judge_candidate(df::Backend& be, const Options& o, const TrainResult& tr, c
   std::copy(val_pts.data.begin(), val_pts.data.begin() + long(sub.data.size()), sub.data.begin());
   const df::EvalResult ev = df::evaluate(be, tr.cfg, tr.st, sub, 1, 2, false, tr.cfg.seed + 5);
   c.val_nll = kind == df::ModelKind::FFJORD ? ev.nll_exact : ev.nll_bound;
-  if (kind == df::ModelKind::FFJORD) {
-    const double model_coords = c.val_nll + tr.st.stdz.log_det();
+  if (kind == df::ModelKind::FFJORD) {  // back to model coordinates: add the data map's mean log-determinant
+    double log_det = 0;
+    for (std::size_t i = 0; i < sub.rows; ++i) log_det += tr.st.stdz.log_det_at(&sub.data[i * sub.cols]);
+    const double model_coords = c.val_nll + log_det / double(sub.rows);
     if (!(model_coords <= tr.loss_end + kExactGapNats))
       c.rejected = "exact validation NLL " + fmt(model_coords) + " exceeds the fixed-step training loss " +
-                   fmt(tr.loss_end) + " by more than 1 nat (standardized coordinates)";
+                   fmt(tr.loss_end) + " by more than 1 nat (model coordinates)";
   }
 }
 

@@ -15,6 +15,7 @@
 #     likelihood's standard error), win only beyond both the spread and the floor
 #   - --tune rejects a candidate that diverges (FFJORD at learning rate 3) and takes another
 #   - runs the trainer stops are reported (iterations, no test metrics) and left out of the means
+#   - a real set beyond 2-D, tuned on its validation split: likelihoods, curves, sweep, no scatter
 #   - bad flags: exit 2, one line, nothing written
 # Run by ctest as `bash cli_compare.sh <diffflow>`; the benchmark sits next to it in bench/.
 set -u
@@ -210,7 +211,39 @@ PY
 then ok; else bad "stopped runs JSON"; fi
 grep -q "^| ffjord (2 stopped) | 3 | 2 | " "$T/stop/compare.md" && ok || bad "compare.md does not mark the stopped runs"
 
-# 6. bad flags: exit 2, one line, nothing written
+# 6. a real set beyond 2-D (the stand-in files of tests/real_data_fixture.h), tuned on its
+#    validation split: likelihoods only (no sample metrics, no scatter figures)
+if "$(dirname "$1")/tests/make_real_fixture" "$T/real" >/dev/null 2>&1 && DF_DATA_DIR="$T/real" DF_DATA_INSTALL=0 timeout 120 \
+     "$BIN" compare --data digits --device cpu --width 8 --layers 1 --batch 16 --steps 3 --iters 10 --seeds 2 --eval-n 50 \
+     --val-n 50 --metric-samples 100 --sample-steps 5 --lambdas 0,1 --sweep-samples 100 --sweep-eval-n 20 --curve-points 2 \
+     --curve-samples 0 --curve-eval-n 20 --tune --tune-lrs 0.003,0.01 --tune-ffjord-steps 2 --quiet --out "$T/digits" \
+     >"$T/out" 2>"$T/err"; then ok; else bad "real set: $(tail -3 "$T/err")"; fi
+for split in valid test; do
+  DF_DATA_DIR="$T/real" DF_DATA_INSTALL=0 "$(dirname "$1")/diffflow" data --name digits --split $split --out "$T/$split.csv" 2>/dev/null
+done
+# the stand-in's splits are smaller than asked for: the sizes tell which split each came from
+if "$PY" - "$T/digits/compare.json" "$(wc -l <"$T/valid.csv")" "$(wc -l <"$T/test.csv")" <<'PY'
+import json, math, sys
+o = json.load(open(sys.argv[1]))
+nvalid, ntest = int(sys.argv[2]), int(sys.argv[3])
+assert nvalid != ntest and nvalid < 50 and ntest < 50, (nvalid, ntest)
+assert o["data"] == "digits" and o["entropy"] is None, o
+assert o["sizes"]["validation_points"] == nvalid and o["sizes"]["test_points"] == ntest, o["sizes"]
+assert sorted(f["file"] for f in o["figures"]) == ["curves.png", "steps.png", "steps_seconds.png"], o["figures"]
+for m in o["models"]:
+    assert len(m["tuning"]["candidates"]) == 2
+    for r in m["runs"]:
+        assert r["sw2"] is None and r["leakage"] is None and r["iterations"] == 10
+        assert math.isfinite(r["nll_exact"] if m["model"] == "ffjord" else r["nll_ode"]), r
+        assert [c["iterations"] for c in r["curve"]] == [5, 10] and all(math.isfinite(c["nll"]) for c in r["curve"])
+    if m["model"] != "ffjord":
+        assert [(p["steps"], p["lambda"]) for p in m["runs"][0]["sweep"]] == [(5, 0), (5, 1)]
+        assert all(math.isfinite(p["nll"]) for p in m["runs"][0]["sweep"])
+assert any(v["metric"] == "NLL" for v in o["verdicts"]) and not any(v["metric"] == "SW2" for v in o["verdicts"] if v["a_stat"]["n"])
+PY
+then ok; else bad "real set JSON"; fi
+
+# 7. bad flags: exit 2, one line, nothing written
 printf 'x,y\n0,1\n1,0\n2,2\n' >"$T/pts.csv"
 for args in "--iters 5 --budget-seconds 3" "--tune --lr 0.01" "--sample-steps 10,x" "--lambdas -1" "--seeds 0" \
             "--tune-fraction 0" "--models ddpm,bogus" "--models ddpm,ddpm" "--curve-points 0" "--tune-lrs 0.01,,0.1" "--budget-evals 0"; do
