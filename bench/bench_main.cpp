@@ -42,38 +42,6 @@ const char* kUsage =
     "       diffflow-bench gemm [--width W] [--chunks 64,128,..] --out DIR   (the CPU products)\n"
     ;
 
-std::vector<int> parse_list(const std::string& flag, const std::string& text, long hi) {
-  std::vector<int> out;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', pos), text.size());
-    const std::string item = text.substr(pos, comma - pos);
-    std::size_t used = 0;
-    long v = 0;
-    try {
-      v = std::stol(item, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (item.empty() || used != item.size() || v < 1 || v > hi)
-      throw df::InputError("speed: --" + flag + ": '" + item + "' is not a whole number in [1, " + std::to_string(hi) + "]");
-    out.push_back(int(v));
-    pos = comma + 1;
-  }
-  return out;
-}
-
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> out;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    const std::size_t comma = std::min(text.find(',', pos), text.size());
-    out.push_back(text.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  return out;
-}
-
 std::string json_version(const std::string& js) {
   for (const char* k : {"torch_version", "jax_version"}) {
     const std::string v = dfb::json_string(js, k);
@@ -124,7 +92,7 @@ int cmd_speed(int argc, char** argv) {
 
   dfb::Config c;
   c.out = a.required("out");
-  if (a.has("threads")) c.thread_list = parse_list("threads", a.str("threads"), 1024);
+  if (a.has("threads")) c.thread_list = a.integers("threads", 1, 1024);
   c.shape.W = int(a.integer("width", 1, 4096));
   c.shape.L = int(a.integer("layers", 0, 64));
   c.N = int(a.integer("steps", 1, 100000));
@@ -134,8 +102,8 @@ int cmd_speed(int argc, char** argv) {
   if (a.has("iters")) iters = int(a.integer("iters", 1, 100000));
   if (a.has("warmup")) warmup = int(a.integer("warmup", 0, 100000));
   if (a.has("sample-batch")) sample_B = int(a.integer("sample-batch", 1, 10000000));
-  if (a.has("batches")) c.batches = parse_list("batches", a.str("batches"), 10000000);
-  if (a.str("dims") != "none") c.dims = parse_list("dims", a.str("dims"), 100000);
+  if (a.has("batches")) c.batches = a.integers("batches", 1, 10000000);
+  if (a.str("dims") != "none") c.dims = a.integers("dims", 1, 100000);
   c.python = a.str("python");
   c.script_dir = a.str("scripts");
   c.device_req = a.str("device");
@@ -151,7 +119,7 @@ int cmd_speed(int argc, char** argv) {
   if (a.on("no-torch") || (a.has("peers") && a.str("peers") == "none")) {
     c.peer_keys.clear();
   } else if (a.has("peers")) {
-    c.peer_keys = split_commas(a.str("peers"));
+    c.peer_keys = a.list("peers");
   } else {
     c.peer_keys = dfb::known_peers(gpu);
   }
@@ -294,7 +262,7 @@ int cmd_speed(int argc, char** argv) {
 }  // namespace
 
 #ifdef DF_BENCH_HAVE_COMPARE
-int cmd_compare(int argc, char** argv);  // bench/compare.cpp
+int cmd_compare(int argc, char** argv);  // bench/compare_main.cpp
 #endif
 int cmd_gemm(int argc, char** argv);    // bench/gemm_bench.cpp
 int cmd_shapes(int argc, char** argv);  // bench/shapes.cpp

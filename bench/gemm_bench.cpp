@@ -62,17 +62,7 @@ int cmd_gemm(int argc, char** argv) {
   if (!a.parse(argc, argv, 2)) return 0;
   const std::string out = a.required("out");
   const int W = int(a.integer("width", 1, 4096));
-  std::vector<int> chunks;
-  {
-    std::stringstream ss(a.str("chunks"));
-    for (std::string item; std::getline(ss, item, ',');) {
-      char* end = nullptr;
-      const long v = std::strtol(item.c_str(), &end, 10);
-      if (item.empty() || *end || v < 1 || v > 100000)
-        throw df::InputError("gemm: --chunks: '" + item + "' is not a whole number in [1, 100000]");
-      chunks.push_back(int(v));
-    }
-  }
+  const std::vector<int> chunks = a.integers("chunks", 1, 100000);
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
   if (!std::filesystem::is_directory(out)) throw df::InputError("gemm: --out: cannot create directory '" + out + "'");

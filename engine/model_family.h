@@ -1,7 +1,7 @@
 // The three model families the engine runs on the same networks (MATH.md §9), each described
 // once: what it learns, how its drift and score enter the shared sweeps, its time grid and g, its
 // training defaults. The CPU reference (engine/diffflow.h NetPair::kind), the device paths
-// (engine/device_consts.h), the command (host/) and bench/compare.cpp read these; only host/
+// (engine/device_consts.h), the command (host/) and bench/compare_*.cpp read these; only host/
 // turns names into families.
 //   DiffFlow  learned drift f and score s, g from the user's schedule on the exponent grid
 //   DDPM      the fixed variance-preserving drift f = −½ β(t) x, g = √β(t), an ε-prediction
@@ -47,6 +47,24 @@ struct Tweedie {
 };
 
 inline const ModelFamily& family(ModelKind k);
+
+// Network evaluations of one training iteration, per sample: the forward passes of the objective
+// the gradient is taken through, each pass one network on one sample (its time embedding
+// included). N = the training grid's steps (FFJORD: its fixed RK4 steps).
+//   DiffFlow  2N + 1: the diffuse sweep's N + 1 drift and N score evaluations (docs/math.md)
+//   DDPM      1: one ε-prediction at one random time
+//   FFJORD    4N: four velocity evaluations per RK4 step, each with its exact trace
+// The gradient pass (DiffFlow's adjoint, backpropagation) is not counted: it costs a few times
+// its forward passes in every family, more for FFJORD (the trace's gradient is second order),
+// which is why equal wall time, not equal evaluations, is the comparison's default budget.
+inline long train_passes_per_sample(ModelKind k, int N) {
+  switch (k) {
+    case ModelKind::DiffFlow: return 2L * N + 1;
+    case ModelKind::DDPM: return 1;
+    case ModelKind::FFJORD: return 4L * N;
+  }
+  return 0;
+}
 
 inline bool tweedie_at_start(ModelKind k, const VpSchedule& vp, double t0, double g0, Tweedie* out) {
   if (k == ModelKind::FFJORD) return false;

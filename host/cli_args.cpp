@@ -85,7 +85,10 @@ std::string Args::required(const std::string& name) const {
 }
 
 std::int64_t Args::integer(const std::string& name, std::int64_t lo, std::int64_t hi) const {
-  std::string v = str(name);
+  return int_value(name, str(name), lo, hi);
+}
+
+std::int64_t Args::int_value(const std::string& name, const std::string& v, std::int64_t lo, std::int64_t hi) const {
   std::size_t used = 0;
   long long x = 0;
   try {
@@ -102,7 +105,10 @@ std::int64_t Args::integer(const std::string& name, std::int64_t lo, std::int64_
 }
 
 double Args::real(const std::string& name, double lo, double hi, bool lo_open) const {
-  std::string v = str(name);
+  return real_value(name, str(name), lo, hi, lo_open);
+}
+
+double Args::real_value(const std::string& name, const std::string& v, double lo, double hi, bool lo_open) const {
   std::size_t used = 0;
   double x = 0;
   try {
@@ -118,6 +124,31 @@ double Args::real(const std::string& name, double lo, double hi, bool lo_open) c
     throw InputError(os.str());
   }
   return x;
+}
+
+std::vector<std::string> Args::list(const std::string& name) const {
+  const std::string text = str(name);
+  std::vector<std::string> out;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', pos);
+    out.push_back(text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+std::vector<int> Args::integers(const std::string& name, int lo, int hi) const {
+  std::vector<int> out;
+  for (const std::string& v : list(name)) out.push_back(int(int_value(name, v, lo, hi)));
+  return out;
+}
+
+std::vector<double> Args::reals(const std::string& name, double lo, double hi, bool lo_open) const {
+  std::vector<double> out;
+  for (const std::string& v : list(name)) out.push_back(real_value(name, v, lo, hi, lo_open));
+  return out;
 }
 
 }  // namespace df

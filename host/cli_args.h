@@ -25,8 +25,15 @@ class Args {
   std::int64_t integer(const std::string& name, std::int64_t lo, std::int64_t hi) const;
   double real(const std::string& name, double lo, double hi, bool lo_open = false) const;
   bool on(const std::string& name) const { return values_.count(name) > 0; }
+  // A comma-separated list ("5,10,20"): its items as given (an empty item stays, "" for ",,"),
+  // or each checked as integer() / real() check one value.
+  std::vector<std::string> list(const std::string& name) const;
+  std::vector<int> integers(const std::string& name, int lo, int hi) const;
+  std::vector<double> reals(const std::string& name, double lo, double hi, bool lo_open = false) const;
 
  private:
+  std::int64_t int_value(const std::string& name, const std::string& v, std::int64_t lo, std::int64_t hi) const;
+  double real_value(const std::string& name, const std::string& v, double lo, double hi, bool lo_open) const;
   struct Spec {
     std::string meta, help, def;
     bool is_flag = false;
