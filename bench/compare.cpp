@@ -114,6 +114,9 @@ int cmd_compare(int argc, char** argv) {
   for (const std::string& model : models) {
     df::RunConfig cfg = model_config(model, a, gpu);
     cfg.shape.d = data.dim();
+    cfg.data = data.spec();  // the data's identity, as `diffflow train` records it
+    cfg.data_size = data.file_size();
+    cfg.data_sha256 = data.sha256();
     const std::string dir = out + "/" + model;
     mkdir(dir.c_str(), 0755);
     df::RunState st = df::new_run_state(cfg, data);
