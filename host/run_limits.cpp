@@ -71,6 +71,11 @@ void validate_config(const RunConfig& c, const FieldNames& names) {
     fail(e.what());
   }
   if (c.data.empty()) fail("the data are not named");
+  // a file's identity: its absolute path with its size and SHA-256; a set's (or points in
+  // memory): the name alone
+  if ((c.data_size != 0) != !c.data_sha256.empty() || (!c.data_sha256.empty() && c.data[0] != '/'))
+    fail("data_size and data_sha256 (" + std::to_string(c.data_size) + ", '" + c.data_sha256.substr(0, 12) +
+         "') do not belong to data = '" + c.data.substr(0, 60) + "' (a file's absolute path has both, a set neither)");
   const std::pair<const Limit*, double> fields[] = {
       {&limits::iters, double(c.iters)},        {&limits::batch, double(c.batch)},
       {&limits::steps, double(c.grid.N)},       {&limits::width, double(c.shape.W)},

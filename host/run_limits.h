@@ -41,7 +41,7 @@ void check_limit(const Limit& l, double v, const FieldNames& names);
 // Every field of `c` against its limit, and the checks across fields: beta_max > beta_min,
 // t_end > t_start, t_start > 0 for DDPM, the g schedule (positive finite values, ascending
 // knots), the progressive schedule (ascending thresholds, N within the steps limit, its last N
-// the configured N), the model and the data named.
+// the configured N), the model and the data named, a file with its size and hash (a set without).
 void validate_config(const RunConfig& c, const FieldNames& names);
 
 // The run's state against its configuration: 0 <= iteration <= iters, parameter arrays of the

@@ -69,6 +69,8 @@ std::int64_t restore_log_file(const std::string& path, const std::string& rows) 
     atomic_write_file(path, want);
     return count_rows(rows) - (count_rows(have) - 1);
   }
+  if (have.size() > want.size() && want.compare(0, std::string::npos, have, 0, want.size()) == 0)
+    return 0;  // a later state of the same log (resumed from an older state): the next save rewrites it
   throw InputError("'" + path + "' does not match the run's checkpoint (edited, or another run's log); move it away "
                    "and it is rewritten from the checkpoint");
 }

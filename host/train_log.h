@@ -24,8 +24,10 @@ std::vector<double> log_losses(const std::string& rows);
 
 // Makes `path` hold kLogHeader + rows. Returns the number of rows written back: 0 when the file
 // already holds them, all of them when it is missing, the lost tail when it holds an earlier
-// state of the same log (a crash after the checkpoint, before log.csv). Throws InputError when it
-// holds anything else (edited, or another run's log): that file is never overwritten.
+// state of the same log (a crash after the checkpoint, before log.csv). A later state of the same
+// log (the rows continue past `rows`: a run resumed from an older state, as the Python module's
+// models in memory are) is left as it is, 0, for the next save to rewrite. Throws InputError when
+// it holds anything else (edited, or another run's log): that file is never overwritten.
 std::int64_t restore_log_file(const std::string& path, const std::string& rows);
 
 // The rows of an existing log.csv up to iteration `upto`, for a checkpoint of the earlier format

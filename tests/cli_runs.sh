@@ -4,7 +4,8 @@
 # never overwritten, --resume taking only the flags that do not change the run, the data's
 # identity (resume from any directory, a changed file refused), exit codes 2/3/4, the outlier
 # warning, the memory estimate and its refusal, a failing --png before any data file is written,
-# an upper-case .CSV output, a UTF-8 BOM, unreadable inputs (FIFO, /dev/zero, sparse file).
+# an upper-case .CSV output, a UTF-8 BOM, unreadable inputs (FIFO, /dev/zero, a directory, a
+# sparse file), hand-edited checkpoint fields (CRC made valid again) refused by name.
 set -u
 BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 T=$(mktemp -d)
@@ -13,12 +14,12 @@ holder=
 fail=0; pass=0
 ok() { pass=$((pass+1)); }
 bad() { echo "FAIL: $*"; fail=$((fail+1)); }
-# expect RC "description" "needle in the one-line message" -- args...
+# expect RC "description" "needle in the one-line message (a fixed string)" -- args...
 expect() {
   local want="$1" what="$2" needle="$3"; shift 4
   "$BIN" "$@" >"$T/out" 2>"$T/err"
   local rc=$?
-  if [ $rc -ne "$want" ] || [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q -- "$needle" "$T/err"; then
+  if [ $rc -ne "$want" ] || [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q -F -- "$needle" "$T/err"; then
     bad "$what: rc=$rc (want $want): $(cat "$T/err")"
   else ok; fi
 }
@@ -64,6 +65,12 @@ expect 2 "constant data" "constant" -- train --data "$T/const.csv" --iters 2 "${
 # exit code 3: an exploding loss (DDPM, lr 10, no clipping) stops at once, the checkpoint kept
 expect 3 "exploding loss" "the last good checkpoint (iteration 0) is kept in $T/boom/checkpoint.bin" -- \
   train --model ddpm --data moons --iters 300 --batch 64 --steps 5 --width 16 --lr 10 --clip 0 --device cpu --quiet --samples 0 --out "$T/boom"
+grep -q "training diverged at iteration 2: the loss [0-9.e+]* exploded" "$T/err" && ok || bad "not the guard: $(cat "$T/err")"
+[ "$(wc -l <"$T/boom/log.csv")" -eq 1 ] && [ -e "$T/boom/checkpoint.bin" ] && ok || bad "the kept run holds more than iteration 0"
+# the same run with the guard off explodes to its end: only a non-finite loss would stop it
+"$BIN" train --model ddpm --data moons --iters 30 --batch 64 --steps 5 --width 16 --lr 10 --clip 0 --diverge 0 \
+  --device cpu --quiet --samples 0 --out "$T/boom0" 2>"$T/err" && ok || bad "--diverge 0: $(cat "$T/err")"
+awk -F, 'NR > 1 && $2 > 1e6 { big = 1 } END { exit !big }' "$T/boom0/log.csv" && ok || bad "--diverge 0: no explosion logged"
 expect 2 "bad --diverge" "--diverge must be in" -- train --diverge -1 --out "$T/x"
 
 # memory: estimated up front, refused beyond the budget with 4
@@ -85,6 +92,9 @@ mkfifo "$T/fifo.csv"
 expect 2 "a FIFO" "not a regular file (a FIFO)" -- train --data "$T/fifo.csv" --iters 1 "${SMALL[@]}" --out "$T/x"
 ln -s /dev/zero "$T/zero.csv"
 expect 2 "/dev/zero" "not a regular file (a character device)" -- train --data "$T/zero.csv" --iters 1 "${SMALL[@]}" --out "$T/x"
+mkdir "$T/dir.csv"
+expect 2 "a directory" "cannot read '$T/dir.csv': Is a directory" -- train --data "$T/dir.csv" --iters 1 "${SMALL[@]}" --out "$T/x"
+[ ! -e "$T/x" ] && ok || bad "a refused --data left $T/x"
 truncate -s 2G "$T/sparse.csv"
 expect 2 "a 2 GiB sparse file" "above the limit of 1073741824 bytes" -- train --data "$T/sparse.csv" --iters 1 "${SMALL[@]}" --out "$T/x"
 rm -f "$T/sparse.csv"
@@ -95,6 +105,45 @@ expect 2 "sample --png into a missing directory" "--png" -- sample --model "$T/m
 "$BIN" sample --model "$T/mem" --n 5 --device cpu --out "$T/s.CSV" 2>"$T/err" && [ "$(wc -l <"$T/s.CSV")" -eq 5 ] && ok ||
   bad "sample --out .CSV: $(cat "$T/err")"
 expect 2 "hex float flag" "--lr: '0x1p-7' is not a finite decimal number" -- train --lr 0x1p-7 --out "$T/x"
+
+# hand-edited checkpoints: a field set out of its range, with the CRC made valid again, is refused
+# by `sample` and by `train --resume` with exit 2 and one line naming the file and the field
+edit() {  # edit SRC DST KEY=VALUE...: DST = SRC with these header lines (KEY= alone removes KEY)
+  python3 - "$@" <<'PY'
+import struct, sys, zlib
+src, dst, edits = sys.argv[1], sys.argv[2], sys.argv[3:]
+b = open(src, "rb").read()
+head, sep, rest = b[20:].partition(b"\n\n")
+lines = head.split(b"\n")
+for e in edits:
+    k, v = e.encode().split(b"=", 1)
+    at = [i for i, l in enumerate(lines) if l.split(b"=", 1)[0] == k]
+    if v == b"" and at: del lines[at[0]]
+    elif at: lines[at[0]] = k + b"=" + v
+    else: lines.append(k + b"=" + v)
+payload = b"\n".join(lines) + sep + rest
+open(dst, "wb").write(b[:8] + struct.pack("<QI", len(payload), zlib.crc32(payload)) + payload)
+PY
+}
+if command -v python3 >/dev/null 2>&1; then
+  "$BIN" train --data moons --iters 4 "${SMALL[@]}" --out "$T/e" 2>"$T/err" || bad "train for the edits: $(cat "$T/err")"
+  mkdir -p "$T/same"; cp "$T/e/log.csv" "$T/same/"; edit "$T/e/checkpoint.bin" "$T/same/checkpoint.bin"
+  "$BIN" sample --model "$T/same" --n 3 --device cpu --out "$T/same/s.csv" 2>"$T/err" && ok || bad "the unedited rewrite: $(cat "$T/err")"
+  for e in "save_every=0|save_every must be in [1, 100000000] (got 0)" "batch=-1|batch must be in [1, 10000000] (got -1)" \
+           "batch=0|batch must be in" "iters=-1|iters must be in" "ema=5|ema must be in [0, 1) (got 5)" \
+           "adjoint_k=-3|adjoint_k must be in" "decay_every=-1|decay_every must be in" "beta_min=nan|beta_min" \
+           "iteration=-5|iteration = -5 is outside" "batch=0x40|batch" "W=4097|W must be in" "seed=-1|seed" \
+           "save_every=|missing key 'save_every'" "bogus=1|unknown key 'bogus'" "std_a=0,1|standardization" "data_size=7|data_size"; do
+    kv="${e%%|*}" needle="${e#*|}"
+    rm -rf "$T/ed"; mkdir "$T/ed"; cp "$T/e/log.csv" "$T/ed/"; edit "$T/e/checkpoint.bin" "$T/ed/checkpoint.bin" "$kv"
+    expect 2 "sample, checkpoint with $kv" "checkpoint '$T/ed/checkpoint.bin': $needle" -- sample --model "$T/ed" --n 3 --device cpu --out "$T/ed/s.csv"
+    [ ! -e "$T/ed/s.csv" ] && ok || bad "sample wrote samples from a checkpoint with $kv"
+    expect 2 "resume, checkpoint with $kv" "checkpoint '$T/ed/checkpoint.bin': $needle" -- train --resume "$T/ed" --iters 8 --device cpu --quiet --samples 0
+  done
+  cmp -s "$T/e/log.csv" "$T/ed/log.csv" && ok || bad "a refused resume touched log.csv"
+else
+  echo "cli_runs: no python3, the checkpoint edits are skipped"
+fi
 
 echo "cli_runs: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -239,6 +239,11 @@ TEST_CASE("log.csv follows the checkpoint: a crash between the two is repaired, 
   atomic_write_file(path, kLogHeader + std::string("1,2.5,a\n"));
   CHECK(restore_log_file(path, rows) == 2);  // an earlier state of the same log: its tail restored
   CHECK(read_file(path) == kLogHeader + rows);
+  atomic_write_file(path, kLogHeader + rows + "4,2.2,d\n");
+  CHECK(restore_log_file(path, rows) == 0);  // a later state of the same log: left for the next save
+  CHECK(read_file(path) == kLogHeader + rows + "4,2.2,d\n");
+  atomic_write_file(path, kLogHeader + std::string("1,2.5,a\n2,2.4,b\n3,2.3,x\n4,2.2,d\n"));
+  CHECK_THROWS_AS(restore_log_file(path, rows), InputError);  // differs within the rows: not this run's
   atomic_write_file(path, kLogHeader + std::string("1,9.9,z\n"));
   CHECK_THROWS_AS(restore_log_file(path, rows), InputError);  // another log: never overwritten
   CHECK(read_file(path) == kLogHeader + std::string("1,9.9,z\n"));
