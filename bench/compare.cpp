@@ -21,6 +21,7 @@
 #include "host/io.h"
 #include "host/model_ops.h"
 #include "host/plot.h"
+#include "host/train_config.h"
 #include "host/trainer.h"
 #include "host/trajectories.h"
 
@@ -113,10 +114,7 @@ int cmd_compare(int argc, char** argv) {
   const std::vector<int> labels = df::mode_labels(data.spec(), fig_pts);
   for (const std::string& model : models) {
     df::RunConfig cfg = model_config(model, a, gpu);
-    cfg.shape.d = data.dim();
-    cfg.data = data.spec();  // the data's identity, as `diffflow train` records it
-    cfg.data_size = data.file_size();
-    cfg.data_sha256 = data.sha256();
+    df::attach_data(cfg, data);  // d and the data's identity, as `diffflow train` records them
     const std::string dir = out + "/" + model;
     mkdir(dir.c_str(), 0755);
     df::RunState st = df::new_run_state(cfg, data);

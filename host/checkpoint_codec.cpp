@@ -186,8 +186,6 @@ int decode_checkpoint(const std::string& path, std::string_view bytes, RunConfig
     if (c.data_sha256.find_first_not_of("0123456789abcdef") != std::string::npos ||
         (c.data_sha256.size() != 64 && !c.data_sha256.empty()))
       throw bad("data_sha256 is not 64 hexadecimal digits");
-    if (!c.data.empty() && c.data[0] == '/' && c.data_sha256.empty())
-      throw bad("data = '" + c.data.substr(0, 60) + "' is a file, but its size and SHA-256 are missing");
     c.diverge = h.real(limits::diverge);
   }
   c.shape = NetShape{int(h.integer(limits::dim)), int(h.integer(limits::width)), int(h.integer(limits::layers))};

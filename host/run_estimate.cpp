@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -29,8 +30,13 @@ std::uint64_t memory_budget_bytes() {
   return bytes;
 }
 
-MemoryEstimate estimate_train_memory(const RunConfig& cfg) {
+MemoryEstimate estimate_train_memory(const RunConfig& cfg, const Backend* be) {
   MemoryEstimate e;
+  if (be != nullptr) {
+    int N = cfg.grid.N;
+    for (const auto& stage : cfg.grid.progressive) N = std::max(N, stage.second);
+    e.working = be->train_bytes(cfg.desc(), cfg.batch, N, cfg.k_for(N));
+  }
   e.params = cfg.shape.n_params();
   const double n = double(e.params), batch = double(cfg.batch) * cfg.shape.d;
   // host: 2 networks x 4 arrays, the encoded checkpoint (8 arrays), the raw batch in doubles and
@@ -40,9 +46,9 @@ MemoryEstimate estimate_train_memory(const RunConfig& cfg) {
   return e;
 }
 
-void check_train_memory(const RunConfig& cfg, bool device_in_host_memory) {
-  const MemoryEstimate e = estimate_train_memory(cfg);
-  const std::uint64_t need = e.host + (device_in_host_memory ? e.device : 0), budget = memory_budget_bytes();
+void check_train_memory(const RunConfig& cfg, bool device_in_host_memory, const Backend* be) {
+  const MemoryEstimate e = estimate_train_memory(cfg, be);
+  const std::uint64_t need = device_in_host_memory ? e.total() : e.host, budget = memory_budget_bytes();
   if (need <= budget) return;
   char buf[160];
   std::snprintf(buf, sizeof buf, "%.3g parameters per network, B=%d", double(e.params), cfg.batch);

@@ -55,12 +55,12 @@ int cmd_train(int argc, char** argv) {
     attach_data(cfg, *data);
     const std::string outliers = data->outlier_warning();
     if (!outliers.empty()) std::fprintf(stderr, "diffflow: warning: %s\n", outliers.c_str());
-    check_train_memory(cfg, !gpu);
+    check_train_memory(cfg, !gpu, be.get());
     st = new_run_state(cfg, *data);  // before the directory exists: a failure leaves nothing
     run = std::make_unique<RunDir>(dir, RunDir::Mode::Fresh);
   }
   const std::string& dir = run->path();
-  if (resume) check_train_memory(cfg, !gpu);
+  if (resume) check_train_memory(cfg, !gpu, be.get());
   if (!quiet) {
     std::fprintf(stderr, "device: %s\n", device_why.c_str());
     if (run->removed_temporaries() > 0)
@@ -74,12 +74,12 @@ int cmd_train(int argc, char** argv) {
                    f.cpu.width, f.cpu.batch, f.cpu.steps, (long long)f.cpu.iters, f.cpu.ema, f.gpu.width,
                    f.gpu.batch, f.gpu.steps, (long long)f.gpu.iters, f.gpu.ema);
     }
-    const MemoryEstimate mem = estimate_train_memory(cfg);
+    const MemoryEstimate mem = estimate_train_memory(cfg, be.get());
     std::fprintf(stderr,
                  "training %s on %s: %s, B=%d, N=%d, %lld iterations, lr %g/%g, seed %llu, about %s of memory -> %s\n",
                  cfg.model.c_str(), cfg.data.c_str(), cfg.shape.str().c_str(), cfg.batch, cfg.grid.steps_at(cfg.iters),
                  (long long)cfg.iters, cfg.lr_f, cfg.lr_s, (unsigned long long)cfg.seed,
-                 format_bytes(double(mem.host + mem.device)).c_str(), dir.c_str());
+                 format_bytes(double(mem.total())).c_str(), dir.c_str());
   }
   TrainOptions opt;
   opt.dir = dir;

@@ -11,6 +11,8 @@
 //   threads        the work runs without the GIL; training checks for Ctrl-C after every
 //                  iteration and stops there (checkpointed), then raises KeyboardInterrupt.
 //                  One call at a time per run: a second, concurrent one raises RuntimeError.
+//                  Training holds the run directory's lock (host/run_dir.h), as `train` does:
+//                  another process or model training there meanwhile raises OSError.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
@@ -30,6 +32,7 @@
 #include "host/errors.h"
 #include "host/model_ops.h"
 #include "host/points_view.h"
+#include "host/run_dir.h"
 #include "host/train_config.h"
 #include "host/trainer.h"
 
@@ -212,6 +215,7 @@ class Run {
     opt.diverged = &diverged;
     int rc;
     {
+      const RunDir held(dir, RunDir::Mode::Resume);  // the command's lock: one writer per run directory
       nb::gil_scoped_release nogil;
       rc = train(*be_, cfg_, st_, data, opt);
     }
