@@ -15,6 +15,7 @@
 #include "host/backend_flags.h"
 #include "host/cli_args.h"
 #include "host/errors.h"
+#include "host/train_config.h"
 
 namespace dfc {
 
@@ -144,7 +145,7 @@ int cmd_compare(int argc, char** argv) {
   df::DataSource data(o.data);
   if (o.tune && !data.is_named() && !data.real())
     throw df::InputError("compare: --tune needs a built-in or a real data set (a file has no separate validation split)");
-  for (df::RunConfig& c : o.base) c.shape.d = data.dim();
+  for (df::RunConfig& c : o.base) df::attach_data(c, data);  // d and the data's identity, as `diffflow train` records them
   const df::Matrix test_pts = data.eval_sample(o.eval_n, dfc::kTestSeed);
   const df::Matrix val_pts = o.tune ? data.valid_sample(o.val_n, dfc::kValidationSeed) : df::Matrix{};
   const df::Matrix curve_pts = data.eval_sample(std::max<std::size_t>(1, o.curve_eval_n), dfc::kTestSeed);

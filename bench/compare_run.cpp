@@ -53,7 +53,7 @@ double evals_per_iter(const df::RunConfig& cfg) { return double(passes_per_sampl
 namespace {
 
 constexpr double kDecays = 7.5;             // the family defaults: 1,500 iterations, decay every 200
-constexpr std::int64_t kNoLimit = 1000000000;  // iterations when time is the limit
+constexpr std::int64_t kNoLimit = 100000000;  // iterations when time is the limit (the most a run may set)
 
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "host/errors.h"
+#include "host/number_parse.h"
 
 namespace df {
 
@@ -71,6 +72,12 @@ bool Args::parse(int argc, char** argv, int first) {
   return true;
 }
 
+std::vector<std::string> Args::given() const {
+  std::vector<std::string> out;
+  for (const auto& kv : values_) out.push_back(kv.first);
+  return out;
+}
+
 std::string Args::str(const std::string& name) const {
   auto it = values_.find(name);
   if (it != values_.end()) return it->second;
@@ -89,14 +96,8 @@ std::int64_t Args::integer(const std::string& name, std::int64_t lo, std::int64_
 }
 
 std::int64_t Args::int_value(const std::string& name, const std::string& v, std::int64_t lo, std::int64_t hi) const {
-  std::size_t used = 0;
-  long long x = 0;
-  try {
-    x = std::stoll(v, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (v.empty() || used != v.size())
+  std::int64_t x = 0;
+  if (!parse_int(v, x))
     throw InputError(command_ + ": --" + name + ": '" + v + "' is not an integer");
   if (x < lo || x > hi)
     throw InputError(command_ + ": --" + name + " must be in [" + std::to_string(lo) + ", " + std::to_string(hi) +
@@ -104,23 +105,19 @@ std::int64_t Args::int_value(const std::string& name, const std::string& v, std:
   return x;
 }
 
-double Args::real(const std::string& name, double lo, double hi, bool lo_open) const {
-  return real_value(name, str(name), lo, hi, lo_open);
+double Args::real(const std::string& name, double lo, double hi, bool lo_open, bool hi_open) const {
+  return real_value(name, str(name), lo, hi, lo_open, hi_open);
 }
 
-double Args::real_value(const std::string& name, const std::string& v, double lo, double hi, bool lo_open) const {
-  std::size_t used = 0;
+double Args::real_value(const std::string& name, const std::string& v, double lo, double hi, bool lo_open,
+                        bool hi_open) const {
   double x = 0;
-  try {
-    x = std::stod(v, &used);
-  } catch (...) {
-    used = 0;
-  }
-  if (v.empty() || used != v.size() || !std::isfinite(x))
-    throw InputError(command_ + ": --" + name + ": '" + v + "' is not a finite number");
-  if (x < lo || x > hi || (lo_open && x == lo)) {
+  if (!parse_real(v, x) || !std::isfinite(x))
+    throw InputError(command_ + ": --" + name + ": '" + v + "' is not a finite decimal number");
+  if (x < lo || x > hi || (lo_open && x == lo) || (hi_open && x == hi)) {
     std::ostringstream os;
-    os << command_ << ": --" << name << " must be in " << (lo_open ? "(" : "[") << lo << ", " << hi << "] (got " << v << ")";
+    os << command_ << ": --" << name << " must be in " << (lo_open ? "(" : "[") << lo << ", " << hi
+       << (hi_open ? ")" : "]") << " (got " << v << ")";
     throw InputError(os.str());
   }
   return x;

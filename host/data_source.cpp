@@ -1,6 +1,11 @@
 // Named sets and user files behind one batch interface; see host/data_source.h.
 #include "host/data_source.h"
 
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
 #include <random>
 
 #include "host/datasets.h"
@@ -25,21 +30,26 @@ DataSource::DataSource(const std::string& spec) : spec_(spec) {
   }
   auto dot = spec.rfind('.');
   std::string ext = dot == std::string::npos ? "" : spec.substr(dot);
-  if (ext == ".csv" || ext == ".npy" || ext == ".CSV" || ext == ".NPY" || spec.find('/') != std::string::npos) {
-    file_ = read_matrix(spec);
-    if (file_.rows < 2) throw InputError("'" + spec + "': need at least 2 rows of data");
+  for (char& ch : ext) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+  if (ext == ".csv" || ext == ".npy" || spec.find('/') != std::string::npos) {
+    if (spec.find('\n') != std::string::npos) throw InputError("data file names with a line break are not supported");
+    std::error_code ec;
+    const std::filesystem::path abs = std::filesystem::absolute(spec, ec);
+    if (!ec) spec_ = abs.lexically_normal().string();
+    FileDigest digest;
+    file_ = read_matrix(spec_, &digest);
+    if (file_.rows < 2) throw InputError("'" + spec_ + "': need at least 2 rows of data");
     dim_ = int(file_.cols);
+    size_ = digest.size;
+    sha256_ = digest.sha256;
   } else {
-    if (!is_dataset_name(spec)) {
-      std::string real;
+    try {
+      spec_ = canonical_dataset_name(spec);  // throws the helpful "unknown data set" error
+    } catch (const InputError& e) {  // ... to which the real sets are added
+      std::string real, msg = e.what();
       for (const RealSetInfo& i : real_sets()) real += (real.empty() ? "" : ", ") + i.name;
-      try {
-        sample_dataset(spec, 1, 0);  // throws the helpful "unknown data set" error
-      } catch (const InputError& e) {
-        std::string msg = e.what();
-        if (!msg.empty() && msg.back() == ')') msg.pop_back();
-        throw InputError(msg + "; real sets: " + real + ", diffflow data --list; or a .csv/.npy file)");
-      }
+      if (!msg.empty() && msg.back() == ')') msg.pop_back();
+      throw InputError(msg + "; real sets: " + real + ", diffflow data --list; or a .csv/.npy file)");
     }
     named_ = true;
     dim_ = 2;
@@ -50,6 +60,42 @@ DataSource::DataSource(const std::string& label, const PointsView& points)
     : spec_(label), in_memory_(true), dim_(int(points.cols)), memory_(points) {
   if (points.rows < 2) throw InputError("'" + label + "': need at least 2 rows of data");
   require_finite(points, "'" + label + "'");
+}
+
+std::string DataSource::differs_from(std::uint64_t size, const std::string& sha256) const {
+  if (size == size_ && sha256 == sha256_) return "";
+  if (named_) return "the data set '" + spec_ + "' is not the file the run was trained on";
+  return "'" + spec_ + "' changed since the run began (now " + std::to_string(size_) + " bytes, SHA-256 " +
+         sha256_.substr(0, 12) + "...; the run was trained on " + std::to_string(size) + " bytes, SHA-256 " +
+         sha256.substr(0, 12) + "...)";
+}
+
+std::string DataSource::outlier_warning() const {
+  if (named_) return "";
+  const PointsView pts = points();
+  std::vector<double> col(pts.rows);
+  for (std::size_t k = 0; k < pts.cols; ++k) {
+    for (std::size_t r = 0; r < pts.rows; ++r) col[r] = pts(r, k);
+    std::vector<double> s = col;
+    const auto at = [&](double q) {
+      auto it = s.begin() + long(q * double(s.size() - 1));
+      std::nth_element(s.begin(), it, s.end());
+      return *it;
+    };
+    const double q10 = at(0.1), q50 = at(0.5), q90 = at(0.9), reach = 1e4 * (q90 - q10);
+    if (!(reach > 0)) continue;
+    std::size_t count = 0, first = 0;
+    for (std::size_t r = 0; r < pts.rows; ++r)
+      if (std::fabs(col[r] - q50) > reach && count++ == 0) first = r;
+    if (count == 0) continue;
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "'%s': %zu value(s) in column %zu lie more than 10^4 times the 10-90%% range from the median (row %zu: "
+                  "%g); rescaling to them squeezes the rest of the data, remove or clip them",
+                  spec_.c_str(), count, k + 1, first + 1, col[first]);
+    return buf;
+  }
+  return "";
 }
 
 Matrix DataSource::batch(int B, std::uint64_t seed, std::int64_t iteration) const {

@@ -3,7 +3,9 @@
 // dequantized afresh every draw; evaluation on its test split) or a user file (.csv/.npy,
 // minibatches drawn with replacement). Every draw is
 // a pure function of (seed, iteration), so a resumed run sees the same batches. Points in memory
-// (the Python module's NumPy arrays) are read in place, as a file's rows are.
+// (the Python module's NumPy arrays) are read in place, as a file's rows are. Its identity,
+// which a checkpoint records: a set's name with its parameters (carpet:3), or a file's absolute
+// path, size and SHA-256, so a run resumes from any directory and refuses a file that changed.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -25,7 +27,17 @@ class DataSource {
   // stands for them in messages and checkpoints. InputError on fewer than 2 rows or a non-finite
   // element.
   DataSource(const std::string& label, const PointsView& points);
+  // The identity: canonical set name, or the file's absolute path; a file's size and SHA-256
+  // (0 and "" for a set or points in memory).
   const std::string& spec() const { return spec_; }
+  std::uint64_t file_size() const { return size_; }
+  const std::string& sha256() const { return sha256_; }
+  // "" when these are the data a run recorded (size and hash; both empty/0 for a set), else
+  // what differs.
+  std::string differs_from(std::uint64_t size, const std::string& sha256) const;
+  // A file whose values lie far out from the bulk (more than 10^4 times the 10-90% range from
+  // the median in some column) is squeezed by the rescaling; "" when there is no such value.
+  std::string outlier_warning() const;
   bool is_named() const { return named_; }
   const RealData* real() const { return real_; }  // null unless a real set
   // Grey levels of dequantized image data (x = (b + u)/levels), 0 otherwise: bits per dimension
@@ -49,7 +61,8 @@ class DataSource {
 
  private:
   PointsView points() const { return in_memory_ ? memory_ : PointsView::of(file_); }
-  std::string spec_;
+  std::string spec_, sha256_;
+  std::uint64_t size_ = 0;
   bool named_ = false, in_memory_ = false;
   const RealData* real_ = nullptr;
   int dim_ = 2;

@@ -181,6 +181,14 @@ bool is_dataset_name(const std::string& name) {
   try { parse(name); return true; } catch (const InputError&) { return false; }
 }
 
+std::string canonical_dataset_name(const std::string& name) {
+  const Spec s = parse(name);
+  const std::string base = kNames[static_cast<int>(s.kind)];
+  if (s.kind == Kind::carpet) return base + ":" + std::to_string(s.level);
+  if (s.kind == Kind::text) return base + ":" + s.word;
+  return base;
+}
+
 Matrix sample_dataset(const std::string& name, std::size_t n, std::uint64_t seed) {
   const Spec s = parse(name);
   Matrix out(n, 2);

@@ -36,6 +36,10 @@ std::vector<std::string> dataset_names();
 // True if `name` is a base name, optionally with a valid parameter (carpet:L, text:WORD).
 bool is_dataset_name(const std::string& name);
 
+// The name with every parameter spelled out (carpet -> carpet:3, text -> text:DiffFlow), as a
+// checkpoint records it; InputError for an unknown name.
+std::string canonical_dataset_name(const std::string& name);
+
 // n×2 samples in raw coordinates; a pure function of (name, n, seed).
 Matrix sample_dataset(const std::string& name, std::size_t n, std::uint64_t seed);
 

@@ -1,10 +1,13 @@
-// File I/O for the host layer: whole-file reads, crash-safe (atomic) writes, and matrices in
-// .csv or .npy form. Every problem caused by the user's files (missing, unreadable, malformed,
-// non-finite values, unknown extension) is reported as a one-line df::InputError that names the
-// file and the problem; writes never leave a partial file at the destination.
+// File I/O for the host layer: crash-safe (atomic) writes, and matrices in .csv or .npy form.
+// Every problem caused by the user's files (missing, not a regular file, too large, malformed,
+// non-finite values, unknown extension) is a one-line df::InputError that names the file and the
+// problem; a refusal of the system (disk full, permission) is a df::EnvironmentError; writes never
+// leave a partial file at the destination. Reads are bounded (host/file_read.h).
 #pragma once
+#include <cstdint>
 #include <string>
 
+#include "host/file_read.h"
 #include "host/matrix.h"
 
 namespace df {
@@ -12,20 +15,29 @@ namespace df {
 // Writes `bytes` to `path` atomically: a temporary file path + ".tmp.<pid>" in the same directory
 // is written, fsync'ed and renamed over `path`, then the directory is fsync'ed (best effort). On
 // any failure the temporary file is removed, `path` keeps its old content (or stays absent), and
-// InputError("cannot write 'path': <strerror>") is thrown.
+// "cannot write 'path': <strerror>" is thrown (host/file_read.h throw_file_error picks the type).
 void atomic_write_file(const std::string& path, const std::string& bytes);
 
-// The whole content of `path`. InputError("cannot read 'path': <strerror>") when it is missing,
-// unreadable or a directory.
-std::string read_file(const std::string& path);
+// True for a temporary file name atomic_write_file makes for `target` (target.tmp.<digits>).
+bool is_temporary_of(const std::string& name, const std::string& target);
 
-// Reads a matrix, chosen by extension (case-insensitive):
-//   .csv  comma separated numbers, one row per line; an optional first header line whose cells
-//         are all non-numeric; '#' comment lines and blank lines are skipped.
-//   .npy  NumPy format versions 1.0/2.0/3.0, dtype '<f4', '<f8', '<i4' or '<i8', C or Fortran
-//         order, shape (n,) (read as n x 1) or (n, d).
-// Values must be finite. At least one data row is required.
-Matrix read_matrix(const std::string& path);
+// The size and SHA-256 (host/sha256.h) of the bytes a matrix was read from.
+struct FileDigest {
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+
+// Reads a matrix, chosen by extension (case-insensitive; formats in host/matrix_formats.h):
+// .csv or .npy. The file must be a regular file of at most input_limit_bytes(); its header (or,
+// for a .csv, its first 64 KiB) is checked before the rest is read. Memory: the file's bytes plus
+// 8 bytes per number. With `digest`, also the file's size and content hash.
+Matrix read_matrix(const std::string& path, FileDigest* digest = nullptr);
+
+// Refuses, before any work, an output name write_matrix would refuse (extension not .csv/.npy,
+// any case) or whose directory does not exist.
+void check_matrix_output(const std::string& path);
+// Refuses an output path whose directory does not exist or is not a directory.
+void check_output_dir(const std::string& path);
 
 // Writes `m` as .csv (no header, shortest text that reads back to the same double) or .npy
 // ('<f8', version 1.0, C order, shape (rows, cols)), atomically. Unknown extension: InputError,

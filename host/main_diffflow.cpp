@@ -1,14 +1,13 @@
-// The `diffflow` command: data | train | sample | eval. Each subcommand has --help.
-// Bad input: one line "diffflow: error: ..." on stderr and exit code 2; nothing partial is
-// written (all outputs go through atomic writes).
-#include <sys/stat.h>
-
-#include <chrono>
+// The `diffflow` command: data | train (host/train_command.h) | sample | eval. Each subcommand
+// has --help. An error is one line "diffflow: error: ..." on stderr and an exit code: 2 bad input,
+// 3 training diverged, 4 environment (disk full, permission, a locked run directory, not enough
+// memory), 1 an internal error; nothing partial is written (all outputs go through atomic
+// writes, and every output name is checked before the work).
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <memory>
-#include <iostream>
+#include <new>
 #include <sstream>
 
 #include "engine/backend.h"
@@ -26,11 +25,7 @@
 #include "host/plot_images.h"
 #include "host/real_data.h"
 #include "host/run_figures.h"
-#include "host/run_summary.h"
-#include "host/train_config.h"
-#include "host/train_log.h"
-#include "host/trainer.h"
-#include "host/validation.h"
+#include "host/train_command.h"
 
 using namespace df;
 
@@ -45,21 +40,20 @@ const char* kUsage =
     "  eval    likelihoods of a trained model on data (--json for one JSON object)\n"
     "  baseline  a full-covariance Gaussian's likelihood of a real set's held-out split (the floor to beat)\n";
 
-void ensure_dir(const std::string& dir) {
-  struct stat sb;
-  if (stat(dir.c_str(), &sb) == 0) {
-    if (!S_ISDIR(sb.st_mode)) throw InputError("--out: '" + dir + "' exists and is not a directory");
-    return;
+// Fails on a bad output name (extension, missing or unwritable directory) or an unavailable
+// --png before the work, so a failing --png never follows a written data file.
+void check_outputs(const Args& a, const std::string& out) {
+  try {
+    check_matrix_output(out);
+  } catch (const InputError& e) {
+    throw InputError(a.command() + ": --out: " + e.what());
   }
-  std::string partial;
-  std::stringstream ss(dir);
-  std::string part;
-  if (!dir.empty() && dir[0] == '/') partial = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    partial += part + "/";
-    if (mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST)
-      throw InputError("--out: cannot create '" + dir + "': " + std::strerror(errno));
+  if (!a.has("png")) return;
+  if (!png_available()) throw InputError("this build has no libpng (--png unavailable)");
+  try {
+    check_output_dir(a.str("png"));
+  } catch (const InputError& e) {
+    throw InputError(a.command() + ": --png: " + e.what());
   }
 }
 
@@ -94,8 +88,7 @@ int data_real(const Args& a, const std::string& name, const std::string& out) {
   const Split split = parse_split(a.str("split"));
   const std::size_t n = a.has("n") ? std::size_t(a.integer("n", 1, 100000000)) : 0;
   Matrix m = real_split(rd, split, n);
-  write_matrix(out, m);
-  if (a.has("png")) {
+  if (a.has("png")) {  // the picture first: a failing --png leaves no data file
     if (rd.info->levels > 0) {
       const int side = int(std::lround(std::sqrt(double(rd.d))));
       Matrix first(std::min<std::size_t>(m.rows, 100), m.cols);
@@ -107,6 +100,7 @@ int data_real(const Args& a, const std::string& name, const std::string& out) {
       write_scatter_png(a.str("png"), {p});
     }
   }
+  write_matrix(out, m);
   std::fprintf(stderr, "wrote the %s split of %s (%zu of %zu rows, d = %d, %s) to %s\n", split_name(split), name.c_str(),
                m.rows, rd.n(split), rd.d, rd.info->levels > 0 ? "dequantized, in [0, 1]" : "data units", out.c_str());
   return 0;
@@ -134,121 +128,16 @@ int cmd_data(int argc, char** argv) {
     return 0;
   }
   std::string name = a.required("name"), out = a.required("out");
-  if (a.has("png") && !png_available()) throw InputError("this build has no libpng (--png unavailable)");
+  check_outputs(a, out);
   if (find_real_set(name)) return data_real(a, name, out);
   if (a.has("split")) throw InputError("data: --split is for the real data sets (" + real_set_names() + ")");
   auto n = a.integer("n", 1, 100000000);
   auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
   if (!is_dataset_name(name)) sample_dataset(name, 1, 0);  // throws the "unknown data set" error
   Matrix m = sample_dataset(name, std::size_t(n), seed);
-  write_matrix(out, m);
-  if (a.has("png")) write_scatter_png(a.str("png"), {Panel{name, m, {}, 0, 0, 0, 0}});
+  if (a.has("png")) write_scatter_png(a.str("png"), {Panel{name, m, {}, 0, 0, 0, 0}});  // the picture first: a
+  write_matrix(out, m);                                                                // failure leaves no data
   std::fprintf(stderr, "wrote %lld points of %s to %s\n", (long long)n, name.c_str(), out.c_str());
-  return 0;
-}
-
-// The memory a run will take, before it starts: both networks' parameters, gradients, Adam
-// moments and EMA (5 copies each), a batch of data, and the backend's working memory
-// (Backend::train_bytes: exact for the device plans, an estimate on the CPU).
-void print_memory_estimate(const Backend& be, const RunConfig& cfg) {
-  const double params = 2.0 * 5 * double(cfg.shape.n_params()) * sizeof(float);
-  const double batch = double(cfg.batch) * cfg.shape.d * (sizeof(float) + sizeof(double));
-  const int N = cfg.grid.steps_at(cfg.iters);
-  const double work = double(be.train_bytes(cfg.desc(), cfg.batch, N, cfg.k_for(N)));
-  std::fprintf(stderr, "memory: about %.1f MB (parameters and optimizer %.1f MB, batch %.1f MB, %s working memory %.1f MB%s)\n",
-               (params + batch + work) / 1e6, params / 1e6, batch / 1e6, be.name().c_str(), work / 1e6,
-               work > 0 ? "" : ": not known");
-}
-
-int cmd_train(int argc, char** argv) {
-  Args a("train",
-         "diffflow train --data NAME|FILE [--iters K] [--batch B] [--steps N] [--width W] [--layers L] [--lr X]\n"
-         "                      [--seed S] [--device cpu|cuda|auto] --out DIR\n"
-         "       diffflow train --resume DIR --iters K");
-  declare_train_flags(a);
-  if (!a.parse(argc, argv, 2)) return 0;
-  std::string device_why;
-  auto be = pick_backend(a, &device_why);
-  const bool gpu = be->name() == "cuda";  // the emulated device takes the CPU defaults (it is slow)
-  RunConfig cfg;
-  RunState st;
-  std::string dir;
-  if (a.has("resume")) {
-    dir = a.str("resume");
-    for (const char* f : {"data", "model", "batch", "steps", "width", "layers", "lr", "lr-drift", "lr-score", "seed",
-                          "out", "grid", "t-start", "t-end", "grid-p", "g", "progressive", "randomize-grid"})
-      if (a.has(f)) throw InputError(std::string("train: --") + f + " cannot be changed on --resume (the run keeps its settings)");
-    load_checkpoint(dir, cfg, st);
-    cfg.iters = a.integer("iters", 0, 100000000);
-    if (cfg.iters < st.iteration)
-      throw InputError("train: --iters " + std::to_string(cfg.iters) + " is below the " +
-                       std::to_string(st.iteration) + " iterations the run in " + dir + " has done");
-  } else {
-    dir = a.required("out");
-    cfg = new_run_config(a, gpu);
-  }
-  const bool cpu_defaults = !a.has("resume") && !gpu;
-  const auto n_fig = std::size_t(a.integer("samples", 0, 10000000));
-  DataSource data(cfg.data);
-  if (data.dim() != cfg.shape.d) {
-    if (a.has("resume"))
-      throw InputError("train: the data of " + dir + " have d = " + std::to_string(data.dim()) + ", the model has d = " +
-                       std::to_string(cfg.shape.d));
-    cfg.shape.d = data.dim();
-  }
-  // validation (and its errors) before the run directory exists
-  ValidationOptions vo;
-  vo.n = std::size_t(a.integer("valid", 0, 10000000));
-  vo.patience = int(a.integer("patience", 0, 1000000));
-  if (vo.patience > 0 && vo.n == 0) throw InputError("train: --patience needs --valid N");
-  std::unique_ptr<Validator> val;
-  if (vo.n > 0) val = std::make_unique<Validator>(*be, cfg, st, data, dir, vo, a.on("quiet"));
-  ensure_dir(dir);
-  if (!a.has("resume")) {
-    struct stat sb;
-    if (stat(checkpoint_path(dir).c_str(), &sb) == 0)
-      throw InputError("train: " + dir + " already holds a run (use --resume " + dir + " --iters K, or another --out)");
-    st = new_run_state(cfg, data);
-  }
-  if (!a.on("quiet")) std::fprintf(stderr, "device: %s\n", device_why.c_str());
-  if (cpu_defaults && !a.on("quiet"))
-  {
-    const ModelFamily& f = family(cfg.kind());
-    if (const RealSetInfo* rs = find_real_set(cfg.data))
-      std::fprintf(stderr,
-                   "defaults for flags not given: %s's network and batch W=%d L=%d B=%d; the CPU's N=%d, %lld "
-                   "iterations, EMA %g\n",
-                   rs->name.c_str(), rs->width, rs->layers, rs->batch, f.cpu.steps, (long long)f.cpu.iters, f.cpu.ema);
-    else
-      std::fprintf(stderr,
-                   "CPU defaults for flags not given: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g (the GPU default "
-                   "is the reference: W=%d L=3 B=%d N=%d, %lld iterations, EMA %g)\n",
-                   f.cpu.width, f.cpu.batch, f.cpu.steps, (long long)f.cpu.iters, f.cpu.ema, f.gpu.width, f.gpu.batch,
-                   f.gpu.steps, (long long)f.gpu.iters, f.gpu.ema);
-  }
-  if (!a.on("quiet"))
-    std::fprintf(stderr, "training %s on %s: %s, B=%d, N=%d, %lld iterations, lr %g/%g, seed %llu -> %s\n",
-                 cfg.model.c_str(), cfg.data.c_str(), cfg.shape.str().c_str(), cfg.batch, cfg.grid.steps_at(cfg.iters),
-                 (long long)cfg.iters, cfg.lr_f, cfg.lr_s, (unsigned long long)cfg.seed, dir.c_str());
-  if (!a.on("quiet")) print_memory_estimate(*be, cfg);
-  TrainOptions opt;
-  opt.dir = dir;
-  opt.quiet = a.on("quiet");
-  opt.budget_seconds = a.real("budget-seconds", 0, 1e9);
-  if (val) opt.on_iteration = val->hook();
-  const std::int64_t start_iteration = st.iteration;
-  const auto t0 = std::chrono::steady_clock::now();
-  int rc = train(*be, cfg, st, data, opt);
-  if (rc == 0 && val) val->finish();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (rc != 0) return rc;
-  std::vector<std::string> files{"checkpoint.bin", "log.csv"};
-  if (n_fig > 0)
-    for (const std::string& f : write_run_figures(*be, cfg, st, data, dir, n_fig)) files.push_back(f);  // none without libpng
-  const RunSummary sum = summarize_run(read_train_log(dir + "/log.csv"), cfg, start_iteration, st.iteration, seconds,
-                                       be->name(), dir, files);
-  write_summary_json(sum);
-  if (!a.on("quiet")) std::fputs(summary_text(sum).c_str(), stderr);
   return 0;
 }
 
@@ -269,15 +158,10 @@ int cmd_sample(int argc, char** argv) {
   a.option("precision", "P", "matrix operands on a device backend: fp32 | tf32 | bf16", "fp32");
   if (!a.parse(argc, argv, 2)) return 0;
   std::string dir = a.required("model"), out = a.required("out");
-  if (a.has("png") && !png_available()) throw InputError("this build has no libpng (--png unavailable)");
+  check_outputs(a, out);
   auto n = std::size_t(a.integer("n", 1, 100000000));
   int steps = int(a.integer("steps", 0, 100000));
   auto seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
-  {  // fail on a bad output name before the work
-    auto dot = out.rfind('.');
-    std::string ext = dot == std::string::npos ? "" : out.substr(dot);
-    if (ext != ".csv" && ext != ".npy") throw InputError("sample: --out '" + out + "': expected a .csv or .npy file name");
-  }
   RunConfig cfg;
   RunState st;
   load_checkpoint(dir, cfg, st);
@@ -290,8 +174,8 @@ int cmd_sample(int argc, char** argv) {
   } catch (const InputError& e) {
     throw InputError(std::string("sample: ") + e.what());
   }
+  if (a.has("png")) write_scatter_png(a.str("png"), {Panel{"samples", m, {}, 0, 0, 0, 0}});  // the picture first
   write_matrix(out, m);
-  if (a.has("png")) write_scatter_png(a.str("png"), {Panel{"samples", m, {}, 0, 0, 0, 0}});
   std::fprintf(stderr, "wrote %zu samples to %s\n", n, out.c_str());
   return 0;
 }
@@ -418,7 +302,7 @@ int main(int argc, char** argv) {
   std::string cmd = argv[1];
   try {
     if (cmd == "data") return cmd_data(argc, argv);
-    if (cmd == "train") return cmd_train(argc, argv);
+    if (cmd == "train") return df::cmd_train(argc, argv);
     if (cmd == "sample") return cmd_sample(argc, argv);
     if (cmd == "eval") return cmd_eval(argc, argv);
     if (cmd == "baseline") return cmd_baseline(argc, argv);
@@ -427,6 +311,12 @@ int main(int argc, char** argv) {
   } catch (const InputError& e) {
     std::fprintf(stderr, "diffflow: error: %s\n", e.what());
     return 2;
+  } catch (const EnvironmentError& e) {
+    std::fprintf(stderr, "diffflow: error: %s\n", e.what());
+    return 4;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "diffflow: error: out of memory (DF_MAX_MEMORY_MB and docs/user-guide.md, \"Limits\")\n");
+    return 4;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "diffflow: internal error: %s\n", e.what());
     return 1;

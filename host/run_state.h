@@ -19,7 +19,9 @@ struct RunConfig {
   double beta_min = 0.1, beta_max = 20.0;  // DDPM's linear β(t) on t ∈ [0, 1]
   double ddpm_t_min = 1e-3;                // DDPM: training times t ~ U(t_min, 1)
   double ode_tol = 1e-5;                   // FFJORD evaluation tolerance (not stored: an eval flag)
-  std::string data = "olympic";  // a data set name or a file path
+  std::string data = "olympic";  // a built-in set with its parameters (carpet:3) or a file's absolute path
+  std::uint64_t data_size = 0;   // a file's size in bytes and SHA-256 (empty for a built-in set):
+  std::string data_sha256;       // resume refuses a file that changed
   NetShape shape;
   GridSpec grid;
   GSchedule g = GSchedule::constant(0.2);
@@ -33,6 +35,7 @@ struct RunConfig {
   double decay_rate = 0.95;
   std::uint64_t seed = 0;
   int save_every = 100;       // checkpoint interval in iterations
+  double diverge = 100;       // divergence guard (host/divergence.h); 0 = only non-finite losses stop
 
   int k_for(int N) const;     // adjoint checkpoint interval for N steps
   ModelDesc desc() const;     // the model family with its fixed parts
@@ -54,6 +57,7 @@ struct RunState {
   std::int64_t iteration = 0;  // iterations done
   NetState f, s;
   Standardizer stdz;
+  std::string log_rows;  // the rows of DIR/log.csv for iterations 1..iteration (no header)
 };
 
 }  // namespace df

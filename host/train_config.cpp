@@ -1,13 +1,15 @@
-// The `train` flags and a new run's configuration; see host/train_config.h.
+// The `train` flags and a run's configuration; see host/train_config.h.
 #include "host/train_config.h"
 
-#include <cmath>
+#include <cstdio>
+#include <set>
 #include <sstream>
-#include <string>
 #include <vector>
 
 #include "host/errors.h"
 #include "host/real_data.h"
+#include "host/number_parse.h"
+#include "host/run_limits.h"
 
 namespace df {
 
@@ -42,6 +44,9 @@ void declare_train_flags(Args& a) {
   a.option("decay-every", "K", "multiply the learning rates by --decay-rate every K iterations", "200");
   a.option("decay-rate", "R", "learning-rate decay factor", "0.95");
   a.option("save-every", "K", "write the checkpoint every K iterations", "100");
+  a.option("diverge", "X",
+           "stop (exit 3) when the loss exceeds the 90% quantile of the last 100 losses by X times their 10-90% "
+           "spread (0 = only a non-finite loss stops)", "100");
   a.option("samples", "N", "samples drawn for the figure at the end", "5000");
   a.option("valid", "N", "validate on N held-out points at every checkpoint; the best model goes to DIR/best", "0");
   a.option("patience", "P", "with --valid: stop after P validations without a better NLL (0 = never)", "0");
@@ -51,20 +56,33 @@ void declare_train_flags(Args& a) {
 
 namespace {
 
+// The flags --resume takes: none of them changes the numbers of the run.
+const std::set<std::string> kResumeFlags{"resume", "iters", "save-every", "diverge", "adjoint-k",
+                                         "samples", "quiet", "device", "precision", "valid", "patience",
+                                         "budget-seconds"};
+
+std::int64_t int_flag(const Args& a, const Limit& l) {
+  const std::int64_t hi = l.hi >= 9.2e18 ? INT64_MAX : std::int64_t(l.hi);
+  return a.integer(l.flag, std::int64_t(l.lo), hi);
+}
+double real_flag(const Args& a, const Limit& l) { return a.real(l.flag, l.lo, l.hi, l.lo_open, l.hi_open); }
+template <class F>
+auto flag_named(const char* flag, F parse) {  // a parser's InputError, with the flag named
+  try {
+    return parse();
+  } catch (const InputError& e) {
+    throw InputError(std::string("train: --") + flag + ": " + e.what());
+  }
+}
+
 GSchedule parse_g(const std::string& text, const GridSpec& spec) {
   std::vector<double> vals;
   std::stringstream ss(text);
   std::string item;
   while (std::getline(ss, item, ',')) {
-    std::size_t used = 0;
     double v = 0;
-    try {
-      v = std::stod(item, &used);
-    } catch (...) {
-      used = 0;
-    }
-    if (used != item.size() || !(v > 0) || !std::isfinite(v))
-      throw InputError("train: --g: '" + item + "' is not a positive number");
+    if (!parse_real(item, v) || !limits::g.contains(v))
+      throw InputError("train: --g: '" + item + "' is not a number in " + limits::g.range());
     vals.push_back(v);
   }
   if (vals.empty()) throw InputError("train: --g: empty");
@@ -81,19 +99,12 @@ GSchedule parse_g(const std::string& text, const GridSpec& spec) {
 }  // namespace
 
 RunConfig new_run_config(const Args& a, bool gpu) {
-  ModelKind kind;
-  try {
-    kind = parse_model_kind(a.str("model"));
-  } catch (const InputError& e) {
-    throw InputError(std::string("train: --model: ") + e.what());
-  }
+  const ModelKind kind = flag_named("model", [&] { return parse_model_kind(a.str("model")); });
   // the family's defaults (engine/model_family.h): the reference settings (MATH.md §7) on a
   // GPU, a run of under a minute on 2 CPU cores elsewhere (docs/user-guide.md); flags override
   RunConfig cfg = default_config(kind, gpu);
-  const ModelFamily& fam = family(kind);
-  cfg.beta_min = a.real("beta-min", 0, 1e6);
-  cfg.beta_max = a.real("beta-max", 0, 1e6);
-  if (!(cfg.beta_max > cfg.beta_min)) throw InputError("train: --beta-max must exceed --beta-min");
+  cfg.beta_min = real_flag(a, limits::beta_min);
+  cfg.beta_max = real_flag(a, limits::beta_max);
   cfg.data = a.str("data");
   // a real set's own default network and batch (host/real_data.cpp), where the flags give none
   const RealSetInfo* real = find_real_set(cfg.data);
@@ -101,47 +112,72 @@ RunConfig new_run_config(const Args& a, bool gpu) {
     cfg.shape.W = real->width;
     cfg.batch = real->batch;
   }
-  if (a.has("iters")) cfg.iters = a.integer("iters", 0, 100000000);
-  if (a.has("batch")) cfg.batch = int(a.integer("batch", 1, 10000000));
+  if (a.has("iters")) cfg.iters = int_flag(a, limits::iters);
+  if (a.has("batch")) cfg.batch = int(int_flag(a, limits::batch));
   // FFJORD's N is its fixed RK4 steps for training (4 evaluations each)
-  if (a.has("steps")) cfg.grid.N = int(a.integer("steps", 1, 100000));
-  if (a.has("width")) cfg.shape.W = int(a.integer("width", 1, 4096));
-  cfg.shape.L = int(a.has("layers") ? a.integer("layers", 0, 64) : real ? real->layers : 3);
-  double lr = a.real("lr", 0, 10, true);
-  cfg.lr_f = a.has("lr-drift") ? a.real("lr-drift", 0, 10, true) : lr;
-  cfg.lr_s = a.has("lr-score") ? a.real("lr-score", 0, 10, true) : lr;
-  cfg.seed = std::uint64_t(a.integer("seed", 0, INT64_MAX));
-  if (a.has("grid")) {
-    try {
-      cfg.grid.kind = parse_grid_kind(a.str("grid"));
-    } catch (const InputError& e) {
-      throw InputError(std::string("train: --grid: ") + e.what());
-    }
-  }
-  if (a.has("t-start")) cfg.grid.t_start = a.real("t-start", 0, 1e6);
-  if (a.has("t-end")) cfg.grid.t_end = a.real("t-end", 0, 1e6, true);
-  if (fam.g_from_vp && cfg.grid.t_start <= 0) throw InputError("train: --t-start must be > 0 for DDPM (σ_0 = 0)");
-  if (!(cfg.grid.t_end > cfg.grid.t_start)) throw InputError("train: --t-end must be greater than --t-start");
-  cfg.grid.p = a.real("grid-p", 0, 100, true);
+  if (a.has("steps")) cfg.grid.N = int(int_flag(a, limits::steps));
+  if (a.has("width")) cfg.shape.W = int(int_flag(a, limits::width));
+  cfg.shape.L = int(a.has("layers") ? int_flag(a, limits::layers) : real ? real->layers : 3);
+  const double lr = real_flag(a, limits::lr);
+  cfg.lr_f = a.has("lr-drift") ? real_flag(a, limits::lr_drift) : lr;
+  cfg.lr_s = a.has("lr-score") ? real_flag(a, limits::lr_score) : lr;
+  cfg.seed = std::uint64_t(int_flag(a, limits::seed));
+  if (a.has("grid")) cfg.grid.kind = flag_named("grid", [&] { return parse_grid_kind(a.str("grid")); });
+  if (a.has("t-start")) cfg.grid.t_start = real_flag(a, limits::t_start);
+  if (a.has("t-end")) cfg.grid.t_end = real_flag(a, limits::t_end);
+  cfg.grid.p = real_flag(a, limits::grid_p);
   cfg.grid.randomize = a.on("randomize-grid");
   if (a.has("progressive")) {
-    try {
-      cfg.grid.progressive = parse_progressive(a.str("progressive"));
-    } catch (const InputError& e) {
-      throw InputError(std::string("train: --progressive: ") + e.what());
-    }
+    cfg.grid.progressive = flag_named("progressive", [&] { return parse_progressive(a.str("progressive")); });
     cfg.grid.N = cfg.grid.progressive.back().second;
   }
   cfg.g = parse_g(a.str("g"), cfg.grid);
-  cfg.adjoint_k = int(a.integer("adjoint-k", 0, 100000));
-  cfg.clip = a.real("clip", 0, 1e9);
+  cfg.adjoint_k = int(int_flag(a, limits::adjoint_k));
+  cfg.clip = real_flag(a, limits::clip);
   // the EMA's horizon (1/(1 − decay) iterations) must be short against a short CPU run
-  if (a.has("ema")) cfg.ema = a.real("ema", 0, 1);
-  if (cfg.ema >= 1) throw InputError("train: --ema must be below 1");
-  cfg.decay_every = int(a.integer("decay-every", 0, 100000000));
-  cfg.decay_rate = a.real("decay-rate", 0, 1, true);
-  cfg.save_every = int(a.integer("save-every", 1, 100000000));
+  if (a.has("ema")) cfg.ema = real_flag(a, limits::ema);
+  cfg.decay_every = int(int_flag(a, limits::decay_every));
+  cfg.decay_rate = real_flag(a, limits::decay_rate);
+  cfg.save_every = int(int_flag(a, limits::save_every));
+  cfg.diverge = real_flag(a, limits::diverge);
   return cfg;
+}
+
+void attach_data(RunConfig& cfg, const DataSource& data) {
+  cfg.data = data.spec();
+  cfg.data_size = data.file_size();
+  cfg.data_sha256 = data.sha256();
+  cfg.shape.d = data.dim();
+  validate_config(cfg, FieldNames{"train: ", true});
+}
+
+void apply_resume_flags(const Args& a, RunConfig& cfg, const std::int64_t done, const std::string& dir) {
+  for (const std::string& f : a.given())
+    if (!kResumeFlags.count(f))
+      throw InputError("train: --" + f + " cannot be changed on --resume (the run keeps its settings)");
+  if (!a.has("iters")) throw InputError("train: --resume needs --iters K (the iterations in all)");
+  cfg.iters = int_flag(a, limits::iters);
+  if (cfg.iters < done)
+    throw InputError("train: --iters " + std::to_string(cfg.iters) + " is below the " + std::to_string(done) +
+                     " iterations the run in " + dir + " has done");
+  if (a.has("save-every")) cfg.save_every = int(int_flag(a, limits::save_every));
+  if (a.has("diverge")) cfg.diverge = real_flag(a, limits::diverge);
+  if (a.has("adjoint-k")) cfg.adjoint_k = int(int_flag(a, limits::adjoint_k));  // same numbers for every K
+}
+
+void check_resume_data(RunConfig& cfg, const DataSource& data, const std::string& dir) {
+  if (cfg.data_sha256.empty() && !data.sha256().empty()) {  // a format-01 checkpoint: no identity yet
+    std::fprintf(stderr, "diffflow: warning: the checkpoint in %s predates data identities; '%s' is not checked\n",
+                 dir.c_str(), data.spec().c_str());
+    cfg.data_size = data.file_size();
+    cfg.data_sha256 = data.sha256();
+  }
+  const std::string differs = data.differs_from(cfg.data_size, cfg.data_sha256);
+  if (!differs.empty()) throw InputError("train: cannot resume " + dir + ": " + differs);
+  cfg.data = data.spec();  // a format-01 checkpoint's relative path, absolute from here on
+  if (data.dim() != cfg.shape.d)
+    throw InputError("train: the data of " + dir + " have d = " + std::to_string(data.dim()) + ", the model has d = " +
+                     std::to_string(cfg.shape.d));
 }
 
 }  // namespace df

@@ -1,17 +1,21 @@
 // Training loop; see host/trainer.h.
 #include "host/trainer.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "engine/device_buffer.h"
 #include "host/checkpoint.h"
+#include "host/divergence.h"
 #include "host/errors.h"
 #include "host/io.h"
 #include "host/model_ops.h"
 #include "host/progress.h"
+#include "host/run_estimate.h"
+#include "host/run_limits.h"
+#include "host/train_log.h"
 
 namespace df {
 
@@ -31,29 +35,18 @@ RunState new_run_state(const RunConfig& cfg, const DataSource& data) {
 
 namespace {
 
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
 struct NetBufs {  // owned: released on every way out of train(), a throw included
   DeviceBuffer p, g, m, v, ema;
 };
 
-// log.csv keeps exactly the rows up to the checkpointed iteration.
-std::string read_log_upto(const std::string& path, std::int64_t upto) {
-  std::ifstream in(path);
-  std::string line, out;
-  if (!in) return out;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    std::int64_t it = std::atoll(line.c_str());
-    if (it <= upto) out += line + "\n";
-  }
-  return out;
-}
-
-const char* kLogHeader = "iter,loss,grad_norm_f,grad_norm_s,lr_f,lr_s,N,seconds\n";
-
 }  // namespace
 
 int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& data, const TrainOptions& opt) {
+  validate_config(cfg, FieldNames{"train: ", false});  // what a checkpoint could not hold is never trained
   const std::size_t n = cfg.shape.n_params();
   const int d = cfg.shape.d, B = cfg.batch;
   const ModelDesc desc = cfg.desc();
@@ -77,19 +70,45 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     }
   };
 
-  const std::string log_path = opt.dir + "/log.csv";
-  std::string log_rows = read_log_upto(log_path, st.iteration);
+  // One commit point per save: the checkpoint holds the log rows; log.csv is rewritten from them
+  // after it, so a crash between the two loses nothing (restore_log_file repairs it on resume).
+  const std::string log_path = opt.dir + "/log.csv", ckpt = checkpoint_path(opt.dir);
   std::int64_t last_saved = st.iteration;
+  bool have_checkpoint = ::access(ckpt.c_str(), F_OK) == 0;
+  const auto kept = [&] {
+    return have_checkpoint ? "the last good checkpoint (iteration " + std::to_string(last_saved) + ") is kept in " + ckpt
+                           : std::string("no checkpoint was written");
+  };
   auto save = [&]() {
     download_state();
-    save_checkpoint(opt.dir, cfg, st);
-    atomic_write_file(log_path, kLogHeader + log_rows);
+    try {
+      save_checkpoint(opt.dir, cfg, st);
+    } catch (const EnvironmentError& e) {
+      throw EnvironmentError(std::string(e.what()) + "; training stopped at iteration " + std::to_string(st.iteration) +
+                             ", " + kept());
+    }
     last_saved = st.iteration;
+    have_checkpoint = true;
+    try {
+      atomic_write_file(log_path, kLogHeader + st.log_rows);
+    } catch (const EnvironmentError& e) {
+      throw EnvironmentError(std::string(e.what()) + "; training stopped, the checkpoint " + ckpt + " (iteration " +
+                             std::to_string(last_saved) + ") holds every log row and --resume restores log.csv");
+    }
   };
-  if (st.iteration == 0) save();  // a run directory always holds a loadable checkpoint
+  if (st.iteration == 0) {
+    save();  // a run directory always holds a loadable checkpoint
+  } else {
+    const std::int64_t restored = restore_log_file(log_path, st.log_rows);
+    if (restored > 0 && !opt.quiet)
+      std::fprintf(stderr, "diffflow: note: %s lacked its last %lld rows; restored them from the checkpoint\n",
+                   log_path.c_str(), (long long)restored);
+  }
+  DivergenceGuard guard(cfg.diverge, log_losses(st.log_rows));
 
   Progress bar(opt.label, st.iteration, cfg.iters, opt.quiet);
   const auto t_start = std::chrono::steady_clock::now();
+  const std::int64_t first_iteration = st.iteration;
   double loss_ema = NAN;
   double hook_seconds = 0;  // spent in opt.on_iteration (validation, callbacks): not training time
   while (st.iteration < cfg.iters) {
@@ -107,13 +126,20 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
       gn[k] = std::sqrt(be.grad_sq_norm(nb[k].g.buf()));
       scale[k] = (cfg.clip > 0 && gn[k] > cfg.clip) ? cfg.clip / gn[k] : 1.0;
     }
-    if (!std::isfinite(loss) || !std::isfinite(gn[0]) || !std::isfinite(gn[1])) {
+    std::string why = guard.check(loss);
+    if (why.empty() && (!std::isfinite(gn[0]) || !std::isfinite(gn[1]))) why = "the gradient is not finite";
+    if (!why.empty()) {
       bar.finish("stopped");
-      std::fprintf(stderr,
-                   "diffflow: error: non-finite loss or gradient at iteration %lld (loss %g); training stopped, "
-                   "the last good checkpoint (iteration %lld) is kept in %s\n",
-                   (long long)it, loss, (long long)last_saved, opt.dir.c_str());
+      const std::string msg = "training diverged at iteration " + std::to_string(it + 1) + ": " + why +
+                              "; training stopped, " + kept();
+      if (opt.diverged) *opt.diverged = msg;
+      else std::fprintf(stderr, "diffflow: error: %s\n", msg.c_str());
       return 3;
+    }
+    guard.add(loss);
+    if (it == first_iteration && !opt.quiet) {
+      const std::string eta = time_projection(seconds_since(t_start), cfg.iters - it - 1);
+      if (!eta.empty()) std::fprintf(stderr, "diffflow: %s\n", eta.c_str());
     }
     const double lrf = cfg.lr_f * cfg.lr_factor(it), lrs = cfg.lr_s * cfg.lr_factor(it);
     for (int k = 0; k < 2; ++k) {
@@ -124,11 +150,8 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
       be.ema_update(nb[k].ema.buf(), nb[k].p.buf(), float(cfg.ema));
     }
     st.iteration = it + 1;
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count() - hook_seconds;
-    char row[256];
-    std::snprintf(row, sizeof row, "%lld,%.9g,%.6g,%.6g,%.6g,%.6g,%d,%.3f\n", (long long)st.iteration, loss, gn[0],
-                  gn[1], lrf, lrs, N, secs);
-    log_rows += row;
+    const double secs = seconds_since(t_start) - hook_seconds;
+    st.log_rows += format_log_row(st.iteration, loss, gn[0], gn[1], lrf, lrs, N, secs);
     loss_ema = std::isnan(loss_ema) ? loss : 0.95 * loss_ema + 0.05 * loss;
     char status[64];
     std::snprintf(status, sizeof status, "loss %.4f", loss_ema);

@@ -27,7 +27,7 @@ nvalid=$(wc -l <"$T/valid.csv")
 # training with validation at every checkpoint; the best checkpoint in DIR/best
 if "$BIN" train --data digits --iters 30 --save-every 10 --valid 1000 "${small[@]}" --out "$T/run" 2>"$T/err"; then ok
 else bad "train --valid: $(tail -3 "$T/err")"; fi
-grep -q "^memory: about .* MB" "$T/err" && ok || bad "no memory estimate: $(head -5 "$T/err")"
+grep -q "about .* of memory -> " "$T/err" && ok || bad "no memory estimate: $(head -5 "$T/err")"
 grep -q "digits's network and batch" "$T/err" && ok || bad "no real-set defaults line: $(head -3 "$T/err")"
 check_valid() {  # valid.csv: one row per checkpoint, best = running minimum, stale counts
   $PY - "$1" "$2" <<'PY'

@@ -1,6 +1,7 @@
 // Tests for host/io: exact .csv/.npy round trips, hand-crafted .npy files (float32, int, 1-D,
 // Fortran order, versions 2.0/3.0), every malformed-input error (InputError naming the file and
 // the problem), and atomic_write_file's guarantees (old content kept, no temp file left).
+// Bounded reads, system errors and output names: tests/test_file_read.cpp.
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,66 +16,13 @@
 
 #include "host/errors.h"
 #include "host/io.h"
+#include "io_test_util.h"
 
 namespace fs = std::filesystem;
+using namespace io_test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-struct TempDir {
-  fs::path dir;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "df_test_io_XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    dir = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(dir, ec);
-  }
-  std::string operator/(const std::string& name) const { return (dir / name).string(); }
-  std::size_t entries() const { return static_cast<std::size_t>(std::distance(fs::directory_iterator(dir), {})); }
-};
-
-void put(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-// A .npy file with the given version and header dict (padded like numpy does).
-std::string npy(int major, const std::string& dict, const std::string& data) {
-  const std::size_t pre = major == 1 ? 10 : 12;
-  std::string h = dict;
-  while ((pre + h.size() + 1) % 64) h += ' ';
-  h += '\n';
-  std::string out("\x93NUMPY", 6);
-  out += static_cast<char>(major);
-  out += '\0';
-  for (std::size_t i = 0; i < pre - 8; ++i) out += static_cast<char>((h.size() >> (8 * i)) & 0xff);
-  return out + h + data;
-}
-
-template <class T>
-std::string raw(std::initializer_list<T> values) {  // little-endian host (checked below)
-  std::string out;
-  for (T v : values) out.append(reinterpret_cast<const char*>(&v), sizeof v);
-  return out;
-}
-
-// The message of the InputError thrown by f (fails the test if none is thrown).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const df::InputError& e) {
-    const std::string msg = e.what();
-    CHECK(msg.find('\n') == std::string::npos);
-    return msg;
-  }
-  FAIL("no InputError thrown");
-  return "";
-}
 
 df::Matrix sample_matrix() {
   df::Matrix m(50, 3);

@@ -87,13 +87,14 @@ TEST_CASE("a non-finite loss stops training and keeps the last good checkpoint",
   REQUIRE(std::system(("rm -rf " + dir + " && mkdir -p " + dir).c_str()) == 0);
   RunConfig cfg;
   cfg.data = "moons";
-  cfg.shape = NetShape{2, 8, 1};
-  cfg.grid.N = 3;
+  cfg.shape = NetShape{2, 16, 3};
+  cfg.grid.N = 5;
   cfg.batch = 64;
   cfg.iters = 200;
   cfg.save_every = 2;
   cfg.clip = 0;
-  cfg.lr_f = cfg.lr_s = 1e30;  // diverges within a few steps
+  cfg.diverge = 0;             // the guard off: only the non-finite loss stops it
+  cfg.lr_f = cfg.lr_s = 10;    // the largest rate allowed; diverges within a few steps
   DataSource data(cfg.data);
   RunState st = new_run_state(cfg, data);
   auto be = make_cpu_backend();

@@ -1,11 +1,14 @@
 // Host layer: checkpoints (round trip, checksum, atomic replacement), resume equals an
-// uninterrupted run, determinism, standardization, grids, the chunked CPU backend against the
-// single-pass reference.
+// uninterrupted run (also after a crash between the checkpoint and log.csv), the data's identity
+// and the outlier warning, log.csv restored from the checkpoint, determinism, standardization,
+// grids, the chunked CPU backend against the single-pass reference.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
 
 #include <cmath>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +17,7 @@
 #include "host/checkpoint.h"
 #include "host/errors.h"
 #include "host/io.h"
+#include "host/train_log.h"
 #include "host/trainer.h"
 
 using namespace df;
@@ -38,7 +42,7 @@ RunConfig small_config() {
   return c;
 }
 
-std::vector<std::string> log_losses(const std::string& dir) {
+std::vector<std::string> logged_losses(const std::string& dir) {
   std::ifstream in(dir + "/log.csv");
   std::string line;
   std::vector<std::string> out;
@@ -110,7 +114,7 @@ TEST_CASE("a resumed run gives the same losses as an uninterrupted one", "[resum
   c2.iters = 12;
   REQUIRE(train(*be, c2, s2, data, ob) == 0);
 
-  auto la = log_losses(a), lb = log_losses(b);
+  auto la = logged_losses(a), lb = logged_losses(b);
   REQUIRE(la.size() == 12);
   CHECK(la == lb);           // same iterations, bit-identical losses as printed
   CHECK(sa.f.p == s2.f.p);   // and identical parameters
@@ -200,4 +204,72 @@ TEST_CASE("time grids: exponent formula, randomized cells, progressive N", "[gri
   GSchedule gs{{0.0, 1.0}, {1.0, 3.0}};
   CHECK(gs(0.5) == Approx(2.0));
   CHECK(gs(2.0) == Approx(3.0));
+}
+
+TEST_CASE("the data's identity: absolute path, size, hash; a changed file is told apart", "[data]") {
+  std::string dir = temp_dir("ident");
+  atomic_write_file(dir + "/d.csv", "1,2\n3,4\n5,7\n");
+  const std::string rel = std::filesystem::relative(dir + "/d.csv").string();
+  DataSource a(rel);
+  CHECK(a.spec() == dir + "/d.csv");  // absolute, whatever the working directory was
+  CHECK(a.file_size() == 12);
+  CHECK(a.sha256().size() == 64);
+  CHECK(a.differs_from(12, a.sha256()).empty());
+  atomic_write_file(dir + "/d.csv", "1,2\n3,4\n5,8\n");  // same size, other content
+  DataSource b(dir + "/d.csv");
+  CHECK(b.differs_from(12, a.sha256()).find("changed since the run began") != std::string::npos);
+  DataSource carpet("carpet");
+  CHECK(carpet.spec() == "carpet:3");  // a set's parameters spelled out
+  CHECK(carpet.differs_from(0, "").empty());
+  CHECK(a.outlier_warning().empty());
+  std::string rows;
+  for (int i = 0; i < 200; ++i) rows += std::to_string(i % 7) + "," + std::to_string(i % 5) + "\n";
+  atomic_write_file(dir + "/outlier.csv", rows + "1e300,1\n");
+  DataSource o(dir + "/outlier.csv");
+  CHECK(o.outlier_warning().find("1 value(s) in column 1") != std::string::npos);
+  CHECK(o.outlier_warning().find("row 201: 1e+300") != std::string::npos);
+}
+
+TEST_CASE("log.csv follows the checkpoint: a crash between the two is repaired, a foreign log kept", "[log]") {
+  std::string dir = temp_dir("logfix");
+  const std::string path = dir + "/log.csv", rows = "1,2.5,a\n2,2.4,b\n3,2.3,c\n";
+  CHECK(restore_log_file(path, rows) == 3);  // missing: written whole
+  CHECK(read_file(path) == kLogHeader + rows);
+  CHECK(restore_log_file(path, rows) == 0);  // already right: untouched
+  atomic_write_file(path, kLogHeader + std::string("1,2.5,a\n"));
+  CHECK(restore_log_file(path, rows) == 2);  // an earlier state of the same log: its tail restored
+  CHECK(read_file(path) == kLogHeader + rows);
+  atomic_write_file(path, kLogHeader + rows + "4,2.2,d\n");
+  CHECK(restore_log_file(path, rows) == 0);  // a later state of the same log: left for the next save
+  CHECK(read_file(path) == kLogHeader + rows + "4,2.2,d\n");
+  atomic_write_file(path, kLogHeader + std::string("1,2.5,a\n2,2.4,b\n3,2.3,x\n4,2.2,d\n"));
+  CHECK_THROWS_AS(restore_log_file(path, rows), InputError);  // differs within the rows: not this run's
+  atomic_write_file(path, kLogHeader + std::string("1,9.9,z\n"));
+  CHECK_THROWS_AS(restore_log_file(path, rows), InputError);  // another log: never overwritten
+  CHECK(read_file(path) == kLogHeader + std::string("1,9.9,z\n"));
+  CHECK(log_losses(rows) == std::vector<double>{2.5, 2.4, 2.3});
+}
+
+TEST_CASE("a resume after a crash between checkpoint and log.csv gives the uninterrupted log", "[resume]") {
+  auto be = make_cpu_backend();
+  RunConfig c = small_config();
+  DataSource data(c.data);
+  std::string a = temp_dir("crash_full"), b = temp_dir("crash_cut");
+  RunState sa = new_run_state(c, data), sb = new_run_state(c, data);
+  REQUIRE(train(*be, c, sa, data, TrainOptions{a, true}) == 0);
+  REQUIRE(train(*be, c, sb, data, TrainOptions{b, true}) == 0);
+  // log.csv as a kill right after the last checkpoint's rename leaves it: the rows up to 10
+  const std::string full = read_file(b + "/log.csv");
+  std::size_t cut = 0;
+  for (int line = 0; line < 11; ++line) cut = full.find('\n', cut) + 1;
+  atomic_write_file(b + "/log.csv", full.substr(0, cut));
+  RunConfig c2;
+  RunState s2;
+  load_checkpoint(b, c2, s2);
+  REQUIRE(s2.iteration == 12);
+  REQUIRE(train(*be, c2, s2, data, TrainOptions{b, true}) == 0);
+  CHECK(log_losses(s2.log_rows).size() == 12);
+  CHECK(log_losses(read_file(b + "/log.csv").substr(std::strlen(kLogHeader))) == log_losses(sa.log_rows));
+  CHECK(log_losses(sa.log_rows).size() == 12);
+  CHECK(log_losses(read_file(a + "/log.csv").substr(std::strlen(kLogHeader))) == log_losses(sa.log_rows));
 }

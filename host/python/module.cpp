@@ -4,11 +4,15 @@
 // host/trainer.h, host/model_ops.h, host/checkpoint.h), so the numbers are the command's.
 //   input points   float32 or float64, 2-D, any strides: read in place (host/points_view.h)
 //   output arrays  float64, owning the engine's result (no copy)
-//   errors         InputError -> ValueError with the command's message; a non-finite loss ->
-//                  FloatingPointError (the state goes back to the last good checkpoint)
+//   errors         InputError -> ValueError with the command's message, EnvironmentError ->
+//                  OSError; training diverged (a non-finite or exploding loss) ->
+//                  FloatingPointError with the command's message (the state goes back to the
+//                  last good checkpoint)
 //   threads        the work runs without the GIL; training checks for Ctrl-C after every
 //                  iteration and stops there (checkpointed), then raises KeyboardInterrupt.
 //                  One call at a time per run: a second, concurrent one raises RuntimeError.
+//                  Training holds the run directory's lock (host/run_dir.h), as `train` does:
+//                  another process or model training there meanwhile raises OSError.
 #include <nanobind/nanobind.h>
 #include <nanobind/ndarray.h>
 #include <nanobind/stl/optional.h>
@@ -28,6 +32,7 @@
 #include "host/errors.h"
 #include "host/model_ops.h"
 #include "host/points_view.h"
+#include "host/run_dir.h"
 #include "host/train_config.h"
 #include "host/trainer.h"
 
@@ -95,8 +100,7 @@ class Run {
     std::optional<DataSource> data;
     if (X) data.emplace(array_label(view_of(*X)), view_of(*X));
     else data.emplace(spec);
-    cfg.data = data->spec();
-    cfg.shape.d = data->dim();
+    attach_data(cfg, *data);  // the data's identity and the checks across the settings
     RunState st;
     {
       nb::gil_scoped_release nogil;
@@ -122,6 +126,7 @@ class Run {
     if (iters < st_.iteration)
       throw InputError("train: iters " + std::to_string(iters) + " is below the " + std::to_string(st_.iteration) +
                        " iterations the run has done");
+    if (!X) check_resume_data(cfg_, *data, dir);  // a file that changed is refused, as by --resume
     cfg_.iters = iters;
     run_train(*data, dir, hook);
   }
@@ -206,19 +211,18 @@ class Run {
         return false;
       }
     };
+    std::string diverged;
+    opt.diverged = &diverged;
     int rc;
     {
+      const RunDir held(dir, RunDir::Mode::Resume);  // the command's lock: one writer per run directory
       nb::gil_scoped_release nogil;
       rc = train(*be_, cfg_, st_, data, opt);
     }
     if (python_error) throw nb::python_error();
-    if (rc != 0) {  // a non-finite loss: back to the last good checkpoint, whose iteration is the message's
-      const std::int64_t at = st_.iteration;
+    if (rc != 0) {  // diverged: back to the last good checkpoint, which the message names
       load_checkpoint(dir, cfg_, st_);
-      const std::string msg = "non-finite loss or gradient at iteration " + std::to_string(at) +
-                              "; training stopped, the last good checkpoint (iteration " +
-                              std::to_string(st_.iteration) + ") is kept in " + dir;
-      PyErr_SetString(PyExc_FloatingPointError, msg.c_str());
+      PyErr_SetString(PyExc_FloatingPointError, diverged.c_str());
       throw nb::python_error();
     }
   }
@@ -240,6 +244,8 @@ NB_MODULE(_core, m) {
       std::rethrow_exception(p);
     } catch (const InputError& e) {
       PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const EnvironmentError& e) {  // the command's exit 4: disk full, permission
+      PyErr_SetString(PyExc_OSError, e.what());
     }
   });
 #ifdef DF_HAVE_CUDA

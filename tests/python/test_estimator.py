@@ -146,6 +146,15 @@ def test_run_dir(X, tmp_path):
     assert again.iterations_ == 9 and len(open(d / "log.csv").read().splitlines()) == 10
     m.fit(X, iters=9, resume=True)
     assert np.array_equal(m.sample(20, seed=1), again.sample(20, seed=1))
+    # the run directory's lock, as the command's: held elsewhere, training there is refused
+    import fcntl
+    with open(d / ".lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(OSError, match="is in use by another diffflow process"):
+            m.fit(X, iters=12, resume=True)
+    assert m.iterations_ == 9
+    m.fit(X, iters=10, resume=True)
+    assert m.iterations_ == 10
 
 
 def test_callback_sees_every_iteration_and_can_stop(X):
