@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/device_buffer.h"
 #include "engine/noise.h"
 #include "host/data_source.h"
 #include "host/errors.h"
@@ -29,18 +30,13 @@ TimeGrid eval_grid(const RunConfig& cfg, int steps) {
 }
 
 namespace {
+// The EMA weights of both networks on the backend, owned (released on every way out, a throw
+// included: engine/device_buffer.h).
 struct EmaBufs {
-  Backend& be;
-  Buf f, s;
-  EmaBufs(Backend& b, const RunState& st) : be(b) {
-    f = be.alloc(st.f.ema.size());
-    s = be.alloc(st.s.ema.size());
-    be.upload(f, st.f.ema.data(), st.f.ema.size());
-    be.upload(s, st.s.ema.data(), st.s.ema.size());
-  }
-  ~EmaBufs() {
-    be.release(f);
-    be.release(s);
+  DeviceBuffer f, s;
+  EmaBufs(Backend& be, const RunState& st) : f(be, st.f.ema.size()), s(be, st.s.ema.size()) {
+    be.upload(f.buf(), st.f.ema.data(), st.f.ema.size());
+    be.upload(s.buf(), st.s.ema.data(), st.s.ema.size());
   }
 };
 // Points per backend call: 20,000 in 2-D, fewer in high dimensions so a chunk's states stay
@@ -61,11 +57,10 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
     MatX<double> z;
     PhiloxNoise(key, kStreamReverse).fill(z, 0x7fffffff, d, B);  // x_N ~ N(0, I)
     std::vector<float> xf(z.data(), z.data() + z.size());
-    Buf x = be.alloc(xf.size());
-    be.upload(x, xf.data(), xf.size());
-    be.sample(x, w.f, w.s, cfg.desc(), B, grid, key, smp);
-    be.download(xf.data(), x, xf.size());
-    be.release(x);
+    DeviceBuffer x(be, xf.size());
+    be.upload(x.buf(), xf.data(), xf.size());
+    be.sample(x.buf(), w.f.buf(), w.s.buf(), cfg.desc(), B, grid, key, smp);
+    be.download(xf.data(), x.buf(), xf.size());
     Matrix y(static_cast<std::size_t>(B), static_cast<std::size_t>(d));
     for (int b = 0; b < B; ++b)
       for (int k = 0; k < d; ++k) y(std::size_t(b), std::size_t(k)) = xf[std::size_t(b) * d + k];
@@ -100,11 +95,11 @@ PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const 
     if (st.stdz.logit > 0)
       for (int b = 0; b < B; ++b) logdet[b] = st.stdz.log_det_at(xr.row(std::size_t(b)));
     std::vector<float> xf = st.stdz.to_model_floats(xr);
-    Buf x = be.alloc(xf.size());
-    be.upload(x, xf.data(), xf.size());
+    DeviceBuffer x(be, xf.size());
+    be.upload(x.buf(), xf.data(), xf.size());
     if (with_bound)
       for (int k = 0; k < trajectories; ++k) {
-        be.bound(part, w.f, w.s, desc, x, B, grid, NoiseKey{mix_seed(seed, chunk), std::uint32_t(k)});
+        be.bound(part, w.f.buf(), w.s.buf(), desc, x.buf(), B, grid, NoiseKey{mix_seed(seed, chunk), std::uint32_t(k)});
         for (int b = 0; b < B; ++b) r.bound[c0 + b] += (part[b] - logdet[b]) / trajectories;
       }
     if (with_ode) {
@@ -112,11 +107,10 @@ PointNll point_nll(Backend& be, const RunConfig& cfg, const RunState& st, const 
       opt.substeps = ode_substeps;
       opt.probe_key = NoiseKey{seed, std::uint32_t(chunk)};
       long ev = 0;
-      be.loglik(part, &ev, w.f, w.s, desc, x, B, grid, cfg.g, opt);
+      be.loglik(part, &ev, w.f.buf(), w.s.buf(), desc, x.buf(), B, grid, cfg.g, opt);
       r.nfe = std::max(r.nfe, ev);
       for (int b = 0; b < B; ++b) r.ode[c0 + b] = -(part[b] + logdet[b]);
     }
-    be.release(x);
   }
   return r;
 }
