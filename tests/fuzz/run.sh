@@ -2,7 +2,7 @@
 # The fuzz tests of ctest (tests/CMakeLists.txt):
 #   run.sh build OUT          configure and build tests/fuzz/ with clang into OUT
 #   run.sh run OUT csv|npy|checkpoint
-#                             run that target for $DF_FUZZ_SECONDS (default 45) on the seed corpus
+#                             run that target for $DF_FUZZ_SECONDS (default 30) on the seed corpus
 #                             tests/fuzz/corpus/<target> (new inputs go to OUT/corpus-<target>);
 #                             a crash, a sanitizer report or a broken promise fails with the input
 #                             saved as OUT/crash-<target>-*
@@ -10,7 +10,7 @@
 set -u
 HERE="$(cd "$(dirname "$0")" && pwd)"
 mode="$1" out="$2"
-[ "${DF_FUZZ_SECONDS:-45}" = 0 ] && { echo "fuzz: DF_FUZZ_SECONDS=0: skipped"; exit 77; }
+[ "${DF_FUZZ_SECONDS:-30}" = 0 ] && { echo "fuzz: DF_FUZZ_SECONDS=0: skipped"; exit 77; }
 if [ "$mode" = build ]; then
   cxx="${DF_FUZZ_CXX:-}"
   if [ -z "$cxx" ]; then
@@ -32,7 +32,7 @@ t="$3"
 [ -x "$out/fuzz_$t" ] || { echo "fuzz: $out/fuzz_$t not built (no clang?): skipped"; exit 77; }
 mkdir -p "$out/corpus-$t"
 dict=(); [ -f "$HERE/$t.dict" ] && dict=(-dict="$HERE/$t.dict")
-"$out/fuzz_$t" -max_total_time="${DF_FUZZ_SECONDS:-45}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$out/fuzz_$t" -max_total_time="${DF_FUZZ_SECONDS:-30}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
   "${dict[@]}" -artifact_prefix="$out/crash-$t-" "$out/corpus-$t" "$HERE/corpus/$t" 2>"$out/log-$t.txt"
 rc=$?
 grep -E "^stat::number_of_executed_units|^stat::new_units_added|Done [0-9]+ runs" "$out/log-$t.txt"
