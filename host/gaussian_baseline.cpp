@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "host/errors.h"
+#include "host/stats.h"
 
 namespace df {
 
@@ -43,13 +44,10 @@ GaussianFit gaussian_baseline(const Standardizer& map, const Matrix& train_raw, 
     const Eigen::VectorXd z = L.triangularView<Eigen::Lower>().solve(u);
     nll[r] = 0.5 * z.squaredNorm() + c - map.log_det_at(test_raw.row(r));
   }
-  double s = 0, s2 = 0;
-  for (double v : nll) s += v;
-  g.nll = s / double(nll.size());
-  for (double v : nll) s2 += (v - g.nll) * (v - g.nll);
-  g.nll_se = nll.size() > 1 ? std::sqrt(s2 / double(nll.size() - 1) / double(nll.size())) : 0.0;
-  const double D = double(d);
-  g.bpd = levels > 0 ? (g.nll + D * std::log(levels)) / (D * std::log(2.0)) : g.nll / (D * std::log(2.0));
+  const MeanSe m = mean_se(nll);
+  g.nll = m.mean;
+  g.nll_se = m.se;
+  g.bpd = bits_per_dim(g.nll, int(d), levels);
   return g;
 }
 

@@ -8,6 +8,7 @@
 #include "engine/noise.h"
 #include "host/data_source.h"
 #include "host/errors.h"
+#include "host/stats.h"
 
 namespace df {
 
@@ -123,54 +124,37 @@ EvalResult evaluate(Backend& be, const RunConfig& cfg, const RunState& st, const
   const bool hutchinson = (with_ode || ffjord) && cfg.shape.d > OdeOptions{}.exact_max_d;
   const int repeats = hutchinson ? std::max(1, probe_repeats) : 0;
   std::vector<double> repeat_means;
-  auto mean_of = [](const std::vector<double>& v) {
-    double s = 0;
-    for (double x : v) s += x;
-    return s / double(v.size());
-  };
-  if (hutchinson) repeat_means.push_back(mean_of(p.ode));
+  if (hutchinson) repeat_means.push_back(mean_se(p.ode).mean);
   for (int rep = 1; rep < repeats; ++rep) {
     const PointNll q = point_nll(be, cfg, st, PointsView::of(raw), 0, ode_substeps, false, true,
                                  mix_seed(seed, 0x9B0BE000ull + std::uint64_t(rep)));
-    repeat_means.push_back(mean_of(q.ode));
+    repeat_means.push_back(mean_se(q.ode).mean);
     for (std::size_t i = 0; i < p.ode.size(); ++i) p.ode[i] += (q.ode[i] - p.ode[i]) / (rep + 1);  // running mean
   }
-  auto mean_se = [&](const std::vector<double>& v, double& mean, double& se) {
-    double s = 0, s2 = 0;
-    for (double x : v) s += x;
-    mean = s / double(v.size());
-    for (double x : v) s2 += (x - mean) * (x - mean);
-    se = v.size() > 1 ? std::sqrt(s2 / double(v.size() - 1) / double(v.size())) : 0.0;
-  };
   EvalResult r;
   r.n = raw.rows;
   r.steps = eval_grid(cfg, 0).N();
   r.nfe = p.nfe;
   r.probe_repeats = repeats;
-  r.probe_sd = NAN;
-  if (repeat_means.size() > 1) {
-    const double m = mean_of(repeat_means);
-    double s2 = 0;
-    for (double x : repeat_means) s2 += (x - m) * (x - m);
-    r.probe_sd = std::sqrt(s2 / double(repeat_means.size() - 1));
-  }
-  const double per_bit = cfg.shape.d * std::log(2.0);
-  const double shift = levels > 0 ? cfg.shape.d * std::log(levels) : 0.0;
+  r.probe_sd = repeat_means.size() > 1 ? mean_se(repeat_means).sd : NAN;
+  const int d = cfg.shape.d;
   r.nll_bound = r.nll_bound_se = r.bpd_bound = NAN;
   r.nll_ode = r.nll_ode_se = r.bpd_ode = NAN;
   r.nll_exact = r.nll_exact_se = r.bpd_exact = NAN;
+  // one column of figures: mean, its standard error, bits per dimension
+  auto fill = [&](const std::vector<double>& v, double& mean, double& se, double& bpd) {
+    const MeanSe m = mean_se(v);
+    mean = m.mean, se = m.se, bpd = bits_per_dim(m.mean, d, levels);
+  };
   if (ffjord) {
-    mean_se(p.ode, r.nll_exact, r.nll_exact_se);
-    r.bpd_exact = (r.nll_exact + shift) / per_bit;
+    fill(p.ode, r.nll_exact, r.nll_exact_se, r.bpd_exact);
     return r;
   }
   r.trajectories = trajectories;
-  mean_se(p.bound, r.nll_bound, r.nll_bound_se);
-  r.bpd_bound = (r.nll_bound + shift) / per_bit;
+  fill(p.bound, r.nll_bound, r.nll_bound_se, r.bpd_bound);
   if (with_ode) {
     r.ode_substeps = ode_substeps;
-    mean_se(p.ode, r.nll_ode, r.nll_ode_se);
-    r.bpd_ode = (r.nll_ode + shift) / per_bit;
+    fill(p.ode, r.nll_ode, r.nll_ode_se, r.bpd_ode);
   }
   return r;
 }

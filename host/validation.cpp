@@ -15,6 +15,7 @@
 #include "host/errors.h"
 #include "host/io.h"
 #include "host/model_ops.h"
+#include "host/stats.h"
 
 namespace df {
 
@@ -60,11 +61,8 @@ bool Validator::validate(std::int64_t it) {
   if (ffjord) cfg.ode_tol = std::max(cfg.ode_tol, kFfjordValidTol);
   const PointNll p = point_nll(be_, cfg, st_, PointsView::of(points_), 1, 1, !ffjord, ffjord, kValidSeed);
   const std::vector<double>& v = ffjord ? p.ode : p.bound;
-  double s = 0, s2 = 0;
-  for (double x : v) s += x;
-  const double mean = s / double(v.size());
-  for (double x : v) s2 += (x - mean) * (x - mean);
-  const double se = v.size() > 1 ? std::sqrt(s2 / double(v.size() - 1) / double(v.size())) : 0.0;
+  const MeanSe m = mean_se(v);
+  const double mean = m.mean, se = m.se;
   const bool better = std::isfinite(mean) && (best_iter_ < 0 || mean < best_);
   if (better) {
     best_ = mean;
