@@ -66,8 +66,7 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
     for (int b = 0; b < B; ++b)
       for (int k = 0; k < d; ++k) y(std::size_t(b), std::size_t(k)) = xf[std::size_t(b) * d + k];
     const Matrix xr = st.stdz.inverse(y);  // the affine map undone, then the logit map's
-    for (int b = 0; b < B; ++b)
-      for (int k = 0; k < d; ++k) out(c0 + std::size_t(b), std::size_t(k)) = xr(std::size_t(b), std::size_t(k));
+    std::copy(xr.data.begin(), xr.data.end(), out.row(c0));  // rows c0.. of out (both row-major, d wide)
   }
   return out;
 }
