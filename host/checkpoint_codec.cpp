@@ -219,11 +219,7 @@ int decode_checkpoint(const std::string& path, std::string_view bytes, RunConfig
   st.stdz.a = h.list("std_a");
   st.stdz.b = h.list("std_b");
   // the logit map of image data (host/standardize.h); absent in checkpoints written before it
-  if (h.has("std_logit")) {
-    const std::string_view v = h.str("std_logit");
-    if (!parse_real(v, st.stdz.logit) || !(st.stdz.logit >= 0 && st.stdz.logit < 0.5))
-      throw bad("std_logit = " + Header::quote(v) + " is not a number in [0, 0.5)");
-  }
+  if (h.has("std_logit")) st.stdz.logit = h.real(limits::std_logit);
   h.check_all_read();
   validate_config(c, names);
 

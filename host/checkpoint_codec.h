@@ -9,7 +9,8 @@
 // Entries: f.p f.m f.v f.ema s.p s.m s.v s.ema (parameters, Adam moments, EMA weights of the
 // drift and score networks) and, from format 02, `log`: the rows of log.csv for iterations
 // 1..iteration, so one atomic rename commits the model and its log together.
-// Decoding checks everything: sizes before allocation, every key present once and no other, each
+// Decoding checks everything: sizes before allocation, every key present once and no other (only
+// std_logit, the logit map of image data, may be absent, for 0, as before it existed), each
 // number decimal and within the limits the flags use (host/run_limits.h), the whole
 // configuration and state (validate_config, validate_state, validate_log_rows).
 #pragma once

@@ -64,14 +64,14 @@ DataSource::DataSource(const std::string& label, const PointsView& points)
 
 std::string DataSource::differs_from(std::uint64_t size, const std::string& sha256) const {
   if (size == size_ && sha256 == sha256_) return "";
-  if (named_) return "the data set '" + spec_ + "' is not the file the run was trained on";
+  if (named_ || real_) return "the data set '" + spec_ + "' is not the file the run was trained on";
   return "'" + spec_ + "' changed since the run began (now " + std::to_string(size_) + " bytes, SHA-256 " +
          sha256_.substr(0, 12) + "...; the run was trained on " + std::to_string(size) + " bytes, SHA-256 " +
          sha256.substr(0, 12) + "...)";
 }
 
 std::string DataSource::outlier_warning() const {
-  if (named_) return "";
+  if (named_ || real_) return "";
   const PointsView pts = points();
   std::vector<double> col(pts.rows);
   for (std::size_t k = 0; k < pts.cols; ++k) {

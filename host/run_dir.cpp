@@ -17,7 +17,8 @@
 namespace df {
 
 const std::vector<std::string>& run_file_names() {
-  static const std::vector<std::string> names{"checkpoint.bin", "log.csv", "samples.png", "loss.png", "summary.json"};
+  static const std::vector<std::string> names{"checkpoint.bin", "log.csv",   "samples.png", "loss.png",
+                                              "summary.json",   "valid.csv", "best"};
   return names;
 }
 
@@ -94,15 +95,21 @@ void RunDir::lock() {
 }
 
 void RunDir::clean() {
-  DIR* d = ::opendir(dir_.c_str());
-  if (d == nullptr) throw_file_error("cannot read", dir_, errno);
-  std::vector<std::string> stale;
-  while (const dirent* e = ::readdir(d))
-    for (const std::string& f : run_file_names())
-      if (is_temporary_of(e->d_name, f)) stale.push_back(e->d_name);
-  ::closedir(d);
-  for (const std::string& name : stale)
-    if (::unlink((dir_ + "/" + name).c_str()) == 0) ++removed_;
+  // the run's files, and the checkpoint of the best validation in best/ (host/validation.h)
+  for (const std::string& where : {dir_, dir_ + "/best"}) {
+    DIR* d = ::opendir(where.c_str());
+    if (d == nullptr) {
+      if (where == dir_) throw_file_error("cannot read", dir_, errno);
+      continue;  // no best/
+    }
+    std::vector<std::string> stale;
+    while (const dirent* e = ::readdir(d))
+      for (const std::string& f : run_file_names())
+        if (is_temporary_of(e->d_name, f)) stale.push_back(e->d_name);
+    ::closedir(d);
+    for (const std::string& name : stale)
+      if (::unlink((where + "/" + name).c_str()) == 0) ++removed_;
+  }
 }
 
 RunDir::~RunDir() { release(); }

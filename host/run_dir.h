@@ -7,7 +7,8 @@
 //     runs; the kernel releases the lock when the process ends, kill -9 included, so a stale
 //     lock never blocks a resume;
 //   - cleaned: temporary files left by a killed writer of the run's files (checkpoint.bin.tmp.<pid>
-//     and the like, host/io.h) are removed once the lock is held, when no writer can be alive.
+//     and the like, host/io.h, in DIR and in DIR/best) are removed once the lock is held, when no
+//     writer can be alive.
 // A new run refuses a directory that already holds any file a run writes (a checkpoint: use
 // --resume; a log.csv or a figure of something else: never overwritten).
 #pragma once
@@ -16,7 +17,7 @@
 
 namespace df {
 
-// The files a run writes in its directory, in the order summary.json lists them.
+// The files a run writes in its directory (best/: a directory, validation's best checkpoint).
 const std::vector<std::string>& run_file_names();
 
 class RunDir {

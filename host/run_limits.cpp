@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "host/errors.h"
+#include "host/io.h"
 #include "host/number_parse.h"
 
 namespace df {
@@ -37,6 +38,10 @@ const Limit decay_rate{"decay_rate", "decay-rate", 0, 1, true, false, false};
 const Limit save_every{"save_every", "save-every", 1, 1e8, false, false, true};
 const Limit diverge{"diverge", "diverge", 0, 1e12, false, false, false};
 const Limit samples{"samples", "samples", 0, 1e7, false, false, true};
+const Limit valid{"valid", "valid", 0, 1e7, false, false, true};
+const Limit patience{"patience", "patience", 0, 1e6, false, false, true};
+const Limit budget_seconds{"budget_seconds", "budget-seconds", 0, 1e9, false, false, false};
+const Limit std_logit{"std_logit", "", 0, 0.5, false, true, false};
 }  // namespace limits
 
 bool Limit::contains(double v) const {
@@ -57,10 +62,8 @@ std::string FieldNames::operator()(const Limit& l) const {
 
 void check_limit(const Limit& l, double v, const FieldNames& names) {
   if (l.contains(v)) return;
-  std::ostringstream os;
-  os.precision(17);
-  os << names.prefix << names(l) << " must be in " << l.range() << " (got " << v << ")";
-  throw InputError(os.str());
+  // the value as its shortest exact text (0.7, not 0.69999999999999996)
+  throw InputError(names.prefix + names(l) + " must be in " + l.range() + " (got " + format_double(v) + ")");
 }
 
 void validate_config(const RunConfig& c, const FieldNames& names) {
@@ -130,6 +133,7 @@ void validate_state(const RunConfig& c, const RunState& st, const FieldNames& na
   }
   if (int(st.stdz.a.size()) != c.shape.d || st.stdz.b.size() != st.stdz.a.size())
     fail("standardization does not match d = " + std::to_string(c.shape.d));
+  check_limit(limits::std_logit, st.stdz.logit, names);
   for (std::size_t k = 0; k < st.stdz.a.size(); ++k)
     if (!(std::isfinite(st.stdz.a[k]) && st.stdz.a[k] > 0 && std::isfinite(st.stdz.b[k])))
       fail("standardization of dimension " + std::to_string(k + 1) + " is not finite with a positive scale");

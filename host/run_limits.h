@@ -24,7 +24,7 @@ struct Limit {
 namespace limits {
 extern const Limit iters, batch, steps, width, layers, dim, lr, lr_drift, lr_score, seed, beta_min, beta_max,
     ddpm_t_min, t_start, t_end, grid_p, g, adjoint_k, clip, ema, decay_every, decay_rate, save_every, diverge,
-    samples;
+    samples, valid, patience, budget_seconds, std_logit;
 }  // namespace limits
 
 // How validate_config names a field: by its flag ("--batch", for the command line) or by its

@@ -37,14 +37,14 @@ int cmd_train(int argc, char** argv) {
   std::string device_why;
   auto be = open_backend(a.str("device"), a.str("precision"), &device_why);
   const bool gpu = be->name() == "cuda";  // the emulated device takes the CPU defaults (it is slow)
-  const auto n_fig = std::size_t(a.integer("samples", 0, std::int64_t(limits::samples.hi)));
+  const auto n_fig = std::size_t(int_flag(a, limits::samples));
   RunConfig cfg;
   RunState st;
   std::unique_ptr<RunDir> run;
   std::unique_ptr<DataSource> data;
   ValidationOptions vo;  // --valid, --patience (host/validation.h)
-  vo.n = std::size_t(a.integer("valid", 0, 10000000));
-  vo.patience = int(a.integer("patience", 0, 1000000));
+  vo.n = std::size_t(int_flag(a, limits::valid));
+  vo.patience = int(int_flag(a, limits::patience));
   if (vo.patience > 0 && vo.n == 0) throw InputError("train: --patience needs --valid N");
   std::unique_ptr<Validator> val;
   if (resume) {
@@ -101,7 +101,7 @@ int cmd_train(int argc, char** argv) {
   TrainOptions opt;
   opt.dir = dir;
   opt.quiet = quiet;
-  opt.budget_seconds = a.real("budget-seconds", 0, 1e9);
+  opt.budget_seconds = real_flag(a, limits::budget_seconds);
   if (val) opt.on_iteration = val->hook();
   const std::int64_t start_iteration = st.iteration;
   const auto t0 = std::chrono::steady_clock::now();

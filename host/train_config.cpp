@@ -54,6 +54,12 @@ void declare_train_flags(Args& a) {
   a.flag("quiet", "no progress display");
 }
 
+std::int64_t int_flag(const Args& a, const Limit& l) {
+  const std::int64_t hi = l.hi >= 9.2e18 ? INT64_MAX : std::int64_t(l.hi);
+  return a.integer(l.flag, std::int64_t(l.lo), hi);
+}
+double real_flag(const Args& a, const Limit& l) { return a.real(l.flag, l.lo, l.hi, l.lo_open, l.hi_open); }
+
 namespace {
 
 // The flags --resume takes: none of them changes the numbers of the run.
@@ -61,11 +67,6 @@ const std::set<std::string> kResumeFlags{"resume", "iters", "save-every", "diver
                                          "samples", "quiet", "device", "precision", "valid", "patience",
                                          "budget-seconds"};
 
-std::int64_t int_flag(const Args& a, const Limit& l) {
-  const std::int64_t hi = l.hi >= 9.2e18 ? INT64_MAX : std::int64_t(l.hi);
-  return a.integer(l.flag, std::int64_t(l.lo), hi);
-}
-double real_flag(const Args& a, const Limit& l) { return a.real(l.flag, l.lo, l.hi, l.lo_open, l.hi_open); }
 template <class F>
 auto flag_named(const char* flag, F parse) {  // a parser's InputError, with the flag named
   try {

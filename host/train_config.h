@@ -20,16 +20,21 @@
 
 #include "host/cli_args.h"
 #include "host/data_source.h"
+#include "host/run_limits.h"
 #include "host/run_state.h"
 
 namespace df {
 
 void declare_train_flags(Args& a);
+// A train flag's value, checked against its limit (host/run_limits.h).
+std::int64_t int_flag(const Args& a, const Limit& l);
+double real_flag(const Args& a, const Limit& l);
 RunConfig new_run_config(const Args& a, bool gpu);
 void attach_data(RunConfig& cfg, const DataSource& data);
 
-// --iters (required), --save-every, --diverge, --adjoint-k; InputError for --iters below `done`
-// or for any flag that would change the run (the names in the message are the flags').
+// --iters (required), --save-every, --diverge, --adjoint-k into cfg (and --samples, --valid,
+// --patience, --budget-seconds, --quiet, --device, --precision let through: the command reads
+// them); InputError for --iters below `done` or for any flag that would change the run.
 void apply_resume_flags(const Args& a, RunConfig& cfg, std::int64_t done, const std::string& dir);
 
 // InputError "train: cannot resume DIR: ..." when the data differ from the recorded ones (a file

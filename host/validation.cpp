@@ -8,13 +8,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
 
 #include "host/checkpoint.h"
 #include "host/errors.h"
 #include "host/io.h"
 #include "host/model_ops.h"
+#include "host/run_estimate.h"
 #include "host/stats.h"
 
 namespace df {
@@ -33,9 +33,12 @@ Validator::Validator(Backend& be, const RunConfig& cfg, const RunState& st, cons
     throw InputError("train: --valid: '" + data.spec() +
                      "' has no validation split (a file: split it yourself; built-in and real sets have one)");
   // resume: the rows up to the checkpoint's iteration, and the best and count they reached
-  std::ifstream in(dir + "/valid.csv");
+  // (a bounded read of a regular file, host/file_read.h: never a FIFO or a device)
+  struct stat sb;
+  const std::string path = dir + "/valid.csv";
+  std::stringstream in(::lstat(path.c_str(), &sb) == 0 ? read_file(path) : std::string());
   std::string line;
-  if (in && std::getline(in, line))
+  if (std::getline(in, line))
     while (std::getline(in, line)) {
       if (line.empty()) continue;
       std::stringstream ss(line);
@@ -70,7 +73,8 @@ bool Validator::validate(std::int64_t it) {
     stale_ = 0;
     const std::string best_dir = dir_ + "/best";
     ::mkdir(best_dir.c_str(), 0777);  // exists already: fine; otherwise the write below says why
-    atomic_write_file(checkpoint_path(best_dir), read_file(checkpoint_path(dir_)));
+    // the checkpoint's own limit (the memory budget, as load_checkpoint reads it), not a data file's
+    atomic_write_file(checkpoint_path(best_dir), read_file(checkpoint_path(dir_), memory_budget_bytes()));
   } else {
     ++stale_;
   }

@@ -5,7 +5,8 @@
 # identity (resume from any directory, a changed file refused), exit codes 2/3/4, the outlier
 # warning, the memory estimate and its refusal, a failing --png before any data file is written,
 # an upper-case .CSV output, a UTF-8 BOM, unreadable inputs (FIFO, /dev/zero, a directory, a
-# sparse file), hand-edited checkpoint fields (CRC made valid again) refused by name.
+# sparse file), hand-edited checkpoint fields (CRC made valid again) refused by name, validation's
+# files (valid.csv, best/) in the run directory.
 set -u
 BIN="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 T=$(mktemp -d)
@@ -133,7 +134,8 @@ if command -v python3 >/dev/null 2>&1; then
            "batch=0|batch must be in" "iters=-1|iters must be in" "ema=5|ema must be in [0, 1) (got 5)" \
            "adjoint_k=-3|adjoint_k must be in" "decay_every=-1|decay_every must be in" "beta_min=nan|beta_min" \
            "iteration=-5|iteration = -5 is outside" "batch=0x40|batch" "W=4097|W must be in" "seed=-1|seed" \
-           "save_every=|missing key 'save_every'" "bogus=1|unknown key 'bogus'" "std_a=0,1|standardization" "data_size=7|data_size"; do
+           "save_every=|missing key 'save_every'" "bogus=1|unknown key 'bogus'" "std_a=0,1|standardization" "data_size=7|data_size" \
+           "std_logit=0.7|std_logit must be in [0, 0.5) (got 0.7)"; do
     kv="${e%%|*}" needle="${e#*|}"
     rm -rf "$T/ed"; mkdir "$T/ed"; cp "$T/e/log.csv" "$T/ed/"; edit "$T/e/checkpoint.bin" "$T/ed/checkpoint.bin" "$kv"
     expect 2 "sample, checkpoint with $kv" "checkpoint '$T/ed/checkpoint.bin': $needle" -- sample --model "$T/ed" --n 3 --device cpu --out "$T/ed/s.csv"
@@ -144,6 +146,25 @@ if command -v python3 >/dev/null 2>&1; then
 else
   echo "cli_runs: no python3, the checkpoint edits are skipped"
 fi
+
+# validation (host/validation.h) in a run directory: --resume takes --valid, --patience and
+# --budget-seconds (they change no number of the run); valid.csv is read as a regular file only;
+# a new run refuses a directory holding best/; best/'s stale temporaries are removed
+"$BIN" train --data moons --iters 4 --save-every 2 "${SMALL[@]}" --out "$T/v" 2>"$T/err" || bad "train for --valid: $(cat "$T/err")"
+"$BIN" train --resume "$T/v" --iters 6 --save-every 2 --valid 50 --patience 5 --budget-seconds 600 --device cpu --quiet \
+  --samples 0 2>"$T/err" && [ "$(tail -n 1 "$T/v/valid.csv" | cut -d, -f1)" = 6 ] && [ -e "$T/v/best/checkpoint.bin" ] && ok ||
+  bad "--resume with --valid: $(cat "$T/err")"
+: >"$T/v/best/checkpoint.bin.tmp.4244"
+"$BIN" train --resume "$T/v" --iters 8 --valid 50 --device cpu --samples 0 2>"$T/err" && [ ! -e "$T/v/best/checkpoint.bin.tmp.4244" ] &&
+  grep -q "removed 1 temporary file" "$T/err" && ok || bad "best/'s temporary: $(ls "$T/v/best"): $(cat "$T/err")"
+mv "$T/v/valid.csv" "$T/v/valid.keep"; mkfifo "$T/v/valid.csv"
+expect 2 "a FIFO as valid.csv" "cannot read '$T/v/valid.csv': not a regular file (a FIFO)" -- \
+  train --resume "$T/v" --iters 10 --valid 50 --device cpu --quiet --samples 0
+rm -f "$T/v/valid.csv"
+mkdir -p "$T/withbest/best"
+expect 2 "a directory holding best/" "already holds best but no checkpoint" -- train --data moons --iters 2 "${SMALL[@]}" --out "$T/withbest"
+expect 2 "--patience without --valid" "--patience needs --valid N" -- train --data moons --iters 2 --patience 3 "${SMALL[@]}" --out "$T/x"
+[ ! -e "$T/x" ] && ok || bad "a refused --patience left $T/x"
 
 echo "cli_runs: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -53,7 +53,9 @@ TEST_CASE("the user guide's table of limits is the code's", "[limits][docs]") {
       {&limits::clip, true, true, nullptr},        {&limits::ema, true, true, nullptr},
       {&limits::decay_every, true, true, nullptr}, {&limits::decay_rate, true, true, nullptr},
       {&limits::save_every, true, true, nullptr},  {&limits::diverge, true, true, nullptr},
-      {&limits::samples, true, false, nullptr}};
+      {&limits::samples, true, false, nullptr},   {&limits::valid, true, false, nullptr},
+      {&limits::patience, true, false, nullptr},  {&limits::budget_seconds, true, false, nullptr},
+      {&limits::std_logit, false, true, nullptr}};
   for (const Row& r : rows) {
     const std::string flag = r.flag ? std::string("`--") + r.limit->flag + "`" : "—";
     const std::string key = r.key ? std::string("`") + (r.key_name ? r.key_name : r.limit->key) + "`" : "—";
