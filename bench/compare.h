@@ -153,6 +153,10 @@ TrainResult train_budgeted(df::Backend& be, const Options& o, const df::DataSour
 // compare_tune.cpp
 Tuning tune_model(df::Backend& be, const Options& o, const df::DataSource& data, const df::RunConfig& base,
                   const df::Matrix& val_pts);
+// Judges one trained run as a tuning candidate (c.rejected empty = accepted; c.val_sw2, c.val_nll).
+void judge_run(df::Backend& be, const Options& o, const TrainResult& tr, const df::Matrix& val_pts, Candidate& c);
+// The accepted candidate with the lowest validation SW2, or -1 when none is accepted.
+int choose_candidate(const Tuning& t);
 
 // compare_eval.cpp
 df::SampleMetrics set_metrics(const df::DataSource& data, const df::Matrix& samples, std::uint64_t seed);

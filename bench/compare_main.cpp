@@ -30,6 +30,72 @@ df::RunConfig with_settings(const df::RunConfig& base, const Settings& s) {
 
 namespace {
 
+struct Points {  // the held-out draws of the measurements
+  const df::Matrix &test, &val, &curve, &sweep;
+};
+
+// Runs every seed of one model at mr.settings into mr.runs. With --tune each run is first judged
+// as a tuning candidate is (dfc::judge_run, on the validation split); the first that fails is
+// returned as "seed K: why" and, when stop (another candidate is left), ends the round at once.
+std::string run_seeds(df::Backend& be, const dfc::Options& o, const df::DataSource& data, const df::RunConfig& base,
+                      const Points& pts, bool stop, dfc::ModelResult& mr) {
+  std::string failed;
+  mr.runs.clear();
+  for (int k = 0; k < o.seeds; ++k) {
+    dfc::SeedRun r;
+    r.seed = o.seed0 + std::uint64_t(k);
+    df::RunConfig cfg = dfc::with_settings(base, mr.settings);
+    cfg.seed = r.seed;
+    const std::string dir = o.out + "/" + base.model + "/seed-" + std::to_string(r.seed);
+    r.train = dfc::train_budgeted(be, o, data, cfg, o.budget, o.curve_points, dir,
+                                  o.curve_n > 0 || o.curve_eval_n > 0 ? &pts.curve : nullptr);
+    if (o.tune && failed.empty()) {
+      dfc::Candidate check;
+      dfc::judge_run(be, o, r.train, pts.val, check);
+      if (!check.rejected.empty()) {
+        failed = "seed " + std::to_string(r.seed) + ": " + check.rejected;
+        if (stop) return failed;
+      }
+    }
+    if (!r.train.stopped) {
+      if (!o.quiet) std::fprintf(stderr, "[%s seed %llu] evaluating\n", base.model.c_str(), (unsigned long long)r.seed);
+      const auto t0 = std::chrono::steady_clock::now();
+      dfc::evaluate_test(be, o, data, pts.test, r);
+      r.sweep = dfc::steps_sweep(be, o, data, r.train.cfg, r.train.st, pts.sweep, r.seed);
+      r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    } else {  // no test metrics for a run the trainer stopped: NaN, left out of the means
+      r.sm = dfc::set_metrics(data, df::Matrix{}, r.seed);
+      r.ev.nll_bound = r.ev.nll_ode = r.ev.nll_exact = NAN;
+    }
+    if (k > 0) r.shown = df::Matrix{};
+    mr.runs.push_back(std::move(r));
+  }
+  return failed;
+}
+
+// Whether a candidate other than the chosen one is accepted.
+bool has_fallback(const dfc::Tuning& t) {
+  dfc::Tuning u = t;
+  u.cands[std::size_t(t.chosen)].rejected = "chosen";
+  return dfc::choose_candidate(u) >= 0;
+}
+
+// Moves MODEL_DIR/seed-* of settings that failed at the full budget to
+// MODEL_DIR/rejected/lr-X-steps-N/ (kept for inspection; the next candidate's seeds start anew).
+void set_aside(const std::string& model_dir, const dfc::Settings& s) {
+  namespace fs = std::filesystem;
+  char name[96];
+  std::snprintf(name, sizeof name, "/rejected/lr-%g-steps-%d", s.lr, s.train_steps);
+  const fs::path to = model_dir + name;
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  for (const fs::directory_entry& e : fs::directory_iterator(model_dir, ec))
+    if (e.is_directory() && e.path().filename().string().rfind("seed-", 0) == 0) {
+      fs::rename(e.path(), to / e.path().filename(), ec);
+      if (ec) throw df::EnvironmentError("compare: cannot move " + e.path().string() + " to " + to.string() + ": " + ec.message());
+    }
+}
+
 void declare(df::Args& a) {
   a.option("data", "NAME|FILE", "data: a built-in 2-D set (sample metrics need one), a real set or a file (no --tune)");
   a.option("models", "LIST", "comma-separated subset of diffflow,ddpm,ffjord", "diffflow,ddpm,ffjord");
@@ -150,6 +216,7 @@ int cmd_compare(int argc, char** argv) {
   const df::Matrix val_pts = o.tune ? data.valid_sample(o.val_n, dfc::kValidationSeed) : df::Matrix{};
   const df::Matrix curve_pts = data.eval_sample(std::max<std::size_t>(1, o.curve_eval_n), dfc::kTestSeed);
   const df::Matrix sweep_pts = data.eval_sample(std::max<std::size_t>(1, o.sweep_eval_n), dfc::kTestSeed);
+  const Points pts{test_pts, val_pts, curve_pts, sweep_pts};
   o.eval_n = test_pts.rows;  // a file or a real set's split may hold fewer rows than asked for
   if (o.tune) o.val_n = val_pts.rows;
   if (o.tune && val_pts.rows < 2) throw df::InputError("compare: --tune: the validation split of '" + o.data + "' has fewer than 2 rows");
@@ -168,26 +235,23 @@ int cmd_compare(int argc, char** argv) {
       mr.tuning = dfc::tune_model(*be, o, data, base, val_pts);
       mr.settings = mr.tuning.cands[std::size_t(mr.tuning.chosen)].s;
     }
-    for (int k = 0; k < o.seeds; ++k) {
-      dfc::SeedRun r;
-      r.seed = o.seed0 + std::uint64_t(k);
-      df::RunConfig cfg = dfc::with_settings(base, mr.settings);
-      cfg.seed = r.seed;
-      const std::string dir = o.out + "/" + base.model + "/seed-" + std::to_string(r.seed);
-      r.train = dfc::train_budgeted(*be, o, data, cfg, o.budget, o.curve_points, dir,
-                                    o.curve_n > 0 || o.curve_eval_n > 0 ? &curve_pts : nullptr);
-      if (!r.train.stopped) {
-        if (!o.quiet) std::fprintf(stderr, "[%s seed %llu] evaluating\n", base.model.c_str(), (unsigned long long)r.seed);
-        const auto t0 = std::chrono::steady_clock::now();
-        dfc::evaluate_test(*be, o, data, test_pts, r);
-        r.sweep = dfc::steps_sweep(*be, o, data, r.train.cfg, r.train.st, sweep_pts, r.seed);
-        r.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      } else {  // no test metrics for a run the trainer stopped: NaN, left out of the means
-        r.sm = dfc::set_metrics(data, df::Matrix{}, r.seed);
-        r.ev.nll_bound = r.ev.nll_ode = r.ev.nll_exact = NAN;
+    for (;;) {  // with --tune: until the chosen settings pass at the full budget, or nothing else is left
+      const bool fallback = o.tune && has_fallback(mr.tuning);
+      const std::string failed = run_seeds(*be, o, data, base, pts, fallback, mr);
+      if (failed.empty()) break;
+      dfc::Candidate& ch = mr.tuning.cands[std::size_t(mr.tuning.chosen)];
+      ch.rejected = "at the full budget, " + failed;
+      if (!fallback) {
+        mr.tuning.all_rejected = true;
+        std::fprintf(stderr, "compare: warning: %s at lr %g, %d steps failed at the full budget (%s) and no other candidate is left; its runs are kept\n",
+                     base.model.c_str(), ch.s.lr, ch.s.train_steps, failed.c_str());
+        break;
       }
-      if (k > 0) r.shown = df::Matrix{};
-      mr.runs.push_back(std::move(r));
+      set_aside(o.out + "/" + base.model, ch.s);
+      mr.tuning.chosen = dfc::choose_candidate(mr.tuning);
+      mr.settings = mr.tuning.cands[std::size_t(mr.tuning.chosen)].s;
+      std::fprintf(stderr, "compare: %s at lr %g, %d steps failed at the full budget (%s); taking lr %g, %d steps\n",
+                   base.model.c_str(), ch.s.lr, ch.s.train_steps, failed.c_str(), mr.settings.lr, mr.settings.train_steps);
     }
     res.push_back(std::move(mr));
   }

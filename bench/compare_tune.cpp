@@ -13,6 +13,10 @@
 //               the training N by the default sampler, against val-n validation draws)
 // When every candidate is rejected the one with the lowest finite SW2 is taken and the result
 // says so (all_rejected), in the JSON and the report.
+// The chosen candidate is then confirmed at the full budget (compare_main.cpp): every seed's run
+// is judged as a candidate is (judge_run, on the same validation split), and a chosen candidate
+// whose run fails is rejected ("at the full budget, seed K: why") and the next is chosen
+// (choose_candidate), its seeds run anew: a short tuning run may not yet show the divergence.
 #include <cmath>
 #include <cstdio>
 
@@ -32,7 +36,9 @@ std::string fmt(double v) {
   return b;
 }
 
-void judge_candidate(df::Backend& be, const Options& o, const TrainResult& tr, const df::Matrix& val_pts, Candidate& c) {
+}  // namespace
+
+void judge_run(df::Backend& be, const Options& o, const TrainResult& tr, const df::Matrix& val_pts, Candidate& c) {
   const df::ModelKind kind = tr.cfg.kind();
   if (tr.stopped) {
     c.rejected = "non-finite loss or gradient (the trainer stopped)";
@@ -62,7 +68,16 @@ void judge_candidate(df::Backend& be, const Options& o, const TrainResult& tr, c
   }
 }
 
-}  // namespace
+int choose_candidate(const Tuning& t) {
+  int chosen = -1;
+  double best = INFINITY;
+  for (std::size_t i = 0; i < t.cands.size(); ++i)
+    if (t.cands[i].rejected.empty() && t.cands[i].val_sw2 < best) {
+      best = t.cands[i].val_sw2;
+      chosen = int(i);
+    }
+  return chosen;
+}
 
 Tuning tune_model(df::Backend& be, const Options& o, const df::DataSource& data, const df::RunConfig& base,
                   const df::Matrix& val_pts) {
@@ -89,15 +104,11 @@ Tuning tune_model(df::Backend& be, const Options& o, const df::DataSource& data,
     c.evals = tr.evals;
     c.loss_start = tr.loss_start;
     c.loss_end = tr.loss_end;
-    judge_candidate(be, o, tr, val_pts, c);
+    judge_run(be, o, tr, val_pts, c);
   }
-  double best = INFINITY;
-  for (std::size_t i = 0; i < t.cands.size(); ++i)
-    if (t.cands[i].rejected.empty() && t.cands[i].val_sw2 < best) {
-      best = t.cands[i].val_sw2;
-      t.chosen = int(i);
-    }
+  t.chosen = choose_candidate(t);
   if (t.chosen < 0) {
+    double best = INFINITY;
     t.all_rejected = true;
     for (std::size_t i = 0; i < t.cands.size(); ++i)
       if (t.cands[i].val_sw2 < best) {

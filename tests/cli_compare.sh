@@ -13,7 +13,8 @@
 #   - equal network evaluations: iterations = ⌊E / (batch · passes)⌋ per model
 #   - the verdicts recomputed from the runs: mean ± sd, the floors (two-draw, binomial, the
 #     likelihood's standard error), win only beyond both the spread and the floor
-#   - --tune rejects a candidate that diverges (FFJORD at learning rate 3) and takes another
+#   - --tune rejects a candidate that diverges (FFJORD at learning rate 3) and takes another; a
+#     chosen one whose full-budget run fails is rejected, set aside, and the next one run
 #   - runs the trainer stops are reported (iterations, no test metrics) and left out of the means
 #   - a real set beyond 2-D, tuned on its validation split: likelihoods, curves, sweep, no scatter
 #   - bad flags: exit 2, one line, nothing written
@@ -191,6 +192,29 @@ assert c[0.003]["rejected"] is None and t["candidates"][t["chosen"]]["lr"] == 0.
 assert o["models"][0]["settings"]["lr"] == 0.003 and math.isfinite(o["models"][0]["runs"][0]["nll_exact"])
 PY
 then ok; else bad "diverging candidate not rejected"; fi
+
+# 4b. a chosen candidate that diverges only at the full budget (FFJORD at 0.03: its tuning run of
+#     45 iterations has the lower validation SW2, its 300-iteration run stops) is rejected, its run
+#     set aside, and the next candidate's seeds run anew
+if timeout 120 "$BIN" compare --data checkerboard --models ffjord "${TINY[@]}" --iters 300 --seeds 2 --sample-steps 10 \
+     --curve-points 1 --tune --tune-lrs 0.001,0.03 --tune-ffjord-steps 2 --val-n 500 \
+     --tune-fraction 0.15 --quiet --out "$T/full" >"$T/out" 2>"$T/err"; then ok; else bad "full-budget check: $(tail -3 "$T/err")"; fi
+if "$PY" - "$T/full/compare.json" <<'PY'
+import json, math, sys
+o = json.load(open(sys.argv[1]))
+m = o["models"][0]
+t = m["tuning"]
+c = {x["lr"]: x for x in t["candidates"]}
+assert c[0.03]["val_sw2"] < c[0.001]["val_sw2"], c  # the tuning alone would have chosen 0.03
+assert c[0.03]["rejected"].startswith("at the full budget, seed 0: "), c[0.03]
+assert c[0.001]["rejected"] is None and t["candidates"][t["chosen"]]["lr"] == 0.001 and not t["all_rejected"], t
+assert m["settings"]["lr"] == 0.001 and [r["seed"] for r in m["runs"]] == [0, 1], m["runs"]
+assert all(r["iterations"] == 300 and math.isfinite(r["nll_exact"]) for r in m["runs"]), m["runs"]
+PY
+then ok; else bad "full-budget failure not handled"; fi
+[ -d "$T/full/ffjord/rejected/lr-0.03-steps-2/seed-0" ] && [ -d "$T/full/ffjord/seed-0" ] && [ -d "$T/full/ffjord/seed-1" ] \
+  && grep -q "rejected: at the full budget, seed 0" "$T/full/compare.md" && grep -q "failed at the full budget" "$T/err" \
+  && ok || bad "full-budget failure: directories or report ($(ls -R "$T/full/ffjord" | head -20))"
 
 # 5. runs the trainer stops (FFJORD at learning rate 3, both seeds) are reported, left out of the
 #    means and of the verdicts
