@@ -2,7 +2,8 @@
 # diffflow-bench compare and scripts/run-comparison.sh end to end at tiny sizes (width 8, a few
 # iterations or half a second, 2 seeds, 2 sampling step counts):
 #   - the script on two sets (one with a hard support and a known entropy, one without) writes
-#     machine.txt, commands.txt (exit 0 per set) and results.md with both fragments and links
+#     machine.txt, commands.txt (exit 0 per set) and results.md with both fragments and links;
+#     scripts/comparison-summary.py's tables from them
 #   - compare.json: the budget, the seeds, iterations and network evaluations per seed
 #     (iterations · batch · passes, passes = 2N+1, 1, 4·RK4 steps), the tuning sweep (every
 #     candidate, the chosen one is the settings used and was accepted, validation ≠ test sizes),
@@ -144,6 +145,24 @@ for name, want in sizes.items():
         assert head[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", head[16:24]) == (w, h), (f, head)
 PY
 then ok; else bad "compare.json of the script's run"; fi
+
+# 1b. scripts/comparison-summary.py on the script's output: a row per set and model with the
+#     numbers of compare.json, and a row of verdicts per set
+SUMMARY="$(dirname "$SCRIPT")/comparison-summary.py"
+if "$PY" "$SUMMARY" "$T/exp" checkerboard olympic >"$T/summary.md" 2>"$T/err" && "$PY" - "$T/exp" "$T/summary.md" <<'PY'
+import json, sys
+root, md = sys.argv[1], open(sys.argv[2]).read().splitlines()
+for s in ("checkerboard", "olympic"):
+    o = json.load(open(f"{root}/{s}/compare.json"))
+    for m in o["models"]:
+        rows = [l for l in md if l.startswith(f"| {s} | {m['model']}")]
+        assert len(rows) == 1, (s, m["model"], rows)
+        it = m["summary"]["iterations"]["mean"]
+        assert f"{it:.4g}" in rows[0], (rows[0], it)
+    verdict_rows = [l for l in md if l.startswith(f"| {s} | ") and ("better" in l or "no difference" in l)]
+    assert len(verdict_rows) == 1, verdict_rows
+PY
+then ok; else bad "comparison-summary.py: $(tail -3 "$T/err")"; fi
 
 # 2. equal wall time: 0.5 s per model and seed, no tuning
 if timeout 120 "$BIN" compare --data checkerboard --models diffflow,ddpm "${TINY[@]}" --budget-seconds 0.5 --seeds 2 --curve-points 2 \
