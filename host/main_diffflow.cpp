@@ -183,9 +183,10 @@ int cmd_sample(int argc, char** argv) {
 // The full-covariance Gaussian after the data map (host/gaussian_baseline.h) on a real set: the
 // floor a model of the set has to beat.
 int cmd_baseline(int argc, char** argv) {
-  Args a("baseline", "diffflow baseline --data NAME [--split test|valid] [--json]");
+  Args a("baseline", "diffflow baseline --data NAME [--split test|valid] [--n N] [--json]");
   a.option("data", "NAME", "a real set (diffflow data --list)");
   a.option("split", "S", "the held-out split, test | valid", "test");
+  a.option("n", "N", "the first N rows of the split, as eval --n takes them (0 = all)", "0");
   a.flag("json", "print one JSON object");
   if (!a.parse(argc, argv, 2)) return 0;
   const std::string name = a.required("data");
@@ -195,7 +196,8 @@ int cmd_baseline(int argc, char** argv) {
   DataSource data(name);
   const RealData& rd = *data.real();
   const Standardizer map = data.fit_standardizer(0);
-  const GaussianFit g = gaussian_baseline(map, real_split(rd, Split::Train), real_split(rd, split), data.levels());
+  const auto n = std::size_t(a.integer("n", 0, 100000000));
+  const GaussianFit g = gaussian_baseline(map, real_split(rd, Split::Train), real_split(rd, split, n), data.levels());
   if (a.on("json"))
     std::printf("{\"data\": \"%s\", \"split\": \"%s\", \"n_train\": %zu, \"n\": %zu, \"nll\": %s, \"nll_se\": %s, "
                 "\"bpd\": %s, \"min_eigenvalue\": %s}\n",

@@ -79,7 +79,7 @@ train_run() {  # set model lr seed budget save_every dir
 for set in $sets; do
   mkdir -p "$out/$set"
   echo "== $set ($(date -u +%H:%M:%S))" >&2
-  run "$bin" baseline --data "$set" --json >"$out/$set/baseline.json" 2>>"$out/$set.log" || true
+  run "$bin" baseline --data "$set" --n "$eval_n" --json >"$out/$set/baseline.json" 2>>"$out/$set.log" || true
   for model in $models; do
     # speed probe: 3 s, for the checkpoint (= validation) interval
     train_run "$set" "$model" 0.003 1000 3 1000000 "$out/$set/$model/probe"

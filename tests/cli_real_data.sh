@@ -100,6 +100,13 @@ o = json.load(open(sys.argv[1]))
 assert o["data"] == "letter" and o["split"] == "test" and o["n"] > 0 and o["n_train"] > o["n"]
 assert math.isfinite(o["nll"]) and o["nll_se"] > 0 and abs(o["bpd"] - o["nll"] / (16 * math.log(2))) < 1e-9
 PY
+# on the rows eval takes (--n: the first N of the split), fitted on the same training split
+"$BIN" baseline --data letter --n 5 --json >"$T/b5.json" 2>"$T/err" || bad "baseline --n: $(cat "$T/err")"
+$PY - "$T/b.json" "$T/b5.json" <<'PY' && ok || bad "baseline --n json: $(cat "$T/b5.json")"
+import json, math, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert b["n"] == 5 and b["n_train"] == a["n_train"] and math.isfinite(b["nll"]) and b["nll"] != a["nll"], (a, b)
+PY
 
 # an image set draws image grids
 if "$BIN" train --data fashion-mnist --iters 2 "${small[@]}" --out "$T/fm" 2>"$T/err"; then ok; else bad "fashion-mnist: $(tail -3 "$T/err")"; fi
