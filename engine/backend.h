@@ -27,6 +27,9 @@
 #include "kernels/math/philox.h"
 
 namespace df {
+namespace emu {
+struct CountLog;  // kernels/emu/emu_counts.h
+}
 
 // A model family and its fixed parts (engine/model_kind.h).
 struct ModelDesc {
@@ -56,6 +59,7 @@ struct BackendOptions {
   int tile_samples = 0;                         // samples per tile of the fused kernels; 0: the largest that fits (<= 16)
   int block_threads = 0;                        // threads per block of the tile kernels; 0: 256
   int emu_sms = 3;                              // the emulated device's SMs (persistent blocks of a sweep)
+  emu::CountLog* emu_log = nullptr;             // the emulated device's cost-model record (emu_device.h)
 };
 
 class Backend {

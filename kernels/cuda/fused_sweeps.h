@@ -7,6 +7,7 @@
 // kernels/math. Only the order of float sums inside the network passes differs.
 // c.prec (SweepCommon) rounds the operands of the MLP layer products (mlp_tile.h, precision.h);
 // states, η, the loss and every accumulator stay fp32; the embedding bodies are always fp32.
+// Memory accesses go through ex.ld / ex.st / ex.add (counted by the emulator's cost model).
 //   embed_body          ef/es[j][W] = e(t_j) for j = 0..N; grid 2(N+1) blocks, 5W floats shared (=)
 //   diffuse_tile        loss[b] = L_b (D4); xs = the checkpointed states when not null
 //                       (every ckpt_k-th and x_N, sweep_args.h ckpt_slot)                   (=)
@@ -33,7 +34,9 @@ DF_HD void noise_tile(Exec& ex, const NoiseKey& key, uint32_t stream, int step, 
   const int nq = (d + 3) / 4;
   for (int idx = ex.tid(); idx < nb * nq; idx += ex.nthreads()) {
     const int b = idx / nq, q = idx % nq;
-    normal_block(key, stream, uint32_t(step), uint32_t(b0 + b), q, d, eps + b, TB);
+    double z[4];  // normal_block's draw, stored through ex
+    normal4(key, stream, uint32_t(step), uint32_t(b0 + b), uint32_t(q), z);
+    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) ex.st(eps, size_t(k) * size_t(TB) + b, float(z[k - 4 * q]));
   }
   ex.sync();
 }
@@ -51,7 +54,7 @@ template <class Exec> DF_HD void embed_body(Exec& ex, const EmbedArgs& a) {
   float* sm = ex.template shared<float>();
   const NetView& n = net == 0 ? a.f : a.s;
   float* out = (net == 0 ? a.ef : a.es) + size_t(j) * W;
-  embed_point(ex, n, a.st.t[j], sm, sm + 2 * W, sm + 3 * W, out);
+  embed_point(ex, n, ex.ld(a.st.t, j), sm, sm + 2 * W, sm + 3 * W, out);
 }
 
 // Diffuses samples b0 .. b0+nb-1; leaves x_N in sm + *x_at. Writes loss (and xs when set).
@@ -63,21 +66,22 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
   float *Sn = sm + T.Sn, *eps = sm + T.eps, *loss = sm + T.loss;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
-    const float v = a.x0[size_t(b0 + b) * d + k];
-    x[k * TB + b] = v;
-    if (a.xs) a.xs[size_t(b0 + b) * d + k] = v;  // slot 0
+    const float v = ex.ld(a.x0, size_t(b0 + b) * d + k);
+    ex.st(x, k * TB + b, v);
+    if (a.xs) ex.st(a.xs, size_t(b0 + b) * d + k, v);  // slot 0
   }
-  for (int b = tid; b < nb; b += nt) loss[b] = 0.f;
+  for (int b = tid; b < nb; b += nt) ex.st(loss, b, 0.f);
   ex.sync();
   mlp_forward_tile(ex, c.f, c.ef, x, nb, TB, cache_f(sm, T), F, c.prec);
   for (int i = 0; i < N; ++i) {
     noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
-    const float dt = c.st.dt[i], sf = c.st.sf[i], sb = c.st.sb[i], g2 = c.st.g2[i];
+    const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i), sb = ex.ld(c.st.sb, i), g2 = ex.ld(c.st.g2, i);
     const int slot = a.xs ? ckpt_slot(i + 1, N, a.ckpt_k) : -1;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int k = idx / nb, b = idx % nb, e = k * TB + b;
-      xn[e] = em_move(x[e], F[e], dt, sf, eps[e]);
-      if (slot >= 0) a.xs[(size_t(slot) * B + b0 + b) * d + k] = xn[e];
+      const float v = em_move(ex.ld(x, e), ex.ld(F, e), dt, sf, ex.ld(eps, e));
+      ex.st(xn, e, v);
+      if (slot >= 0) ex.st(a.xs, (size_t(slot) * B + b0 + b) * d + k, v);
     }
     ex.sync();
     mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, xn, nb, TB, cache_f(sm, T), Fn, c.prec);
@@ -85,7 +89,7 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
     for (int b = tid; b < nb; b += nt)
       for (int k = 0; k < d; ++k) {
         const int e = k * TB + b;
-        loss[b] += kl_term(eta_of(x[e], xn[e], Fn[e], Sn[e], g2, dt, sb), eps[e]);
+        ex.add(loss, b, kl_term(eta_of(ex.ld(x, e), ex.ld(xn, e), ex.ld(Fn, e), ex.ld(Sn, e), g2, dt, sb), ex.ld(eps, e)));
       }
     ex.sync();
     float* t = x; x = xn; xn = t;
@@ -93,8 +97,11 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
   }
   for (int b = tid; b < nb; b += nt) {
     float sq = 0.f;
-    for (int k = 0; k < d; ++k) sq += x[k * TB + b] * x[k * TB + b];
-    a.loss[b0 + b] = loss[b] + (0.5f * sq + a.term_c);
+    for (int k = 0; k < d; ++k) {
+      const float xk = ex.ld(x, k * TB + b);
+      sq += xk * xk;
+    }
+    ex.st(a.loss, b0 + b, ex.ld(loss, b) + (0.5f * sq + a.term_c));
   }
   ex.sync();
 }
@@ -118,17 +125,18 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
   const int ntiles = (c.B + TB - 1) / TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * TB, nb = c.B - b0 < TB ? c.B - b0 : TB;
-    for (int idx = tid; idx < d * nb; idx += nt) x[(idx / nb) * TB + idx % nb] = a.x[size_t(b0 + idx % nb) * d + idx / nb];
+    for (int idx = tid; idx < d * nb; idx += nt)
+      ex.st(x, (idx / nb) * TB + idx % nb, ex.ld(a.x, size_t(b0 + idx % nb) * d + idx / nb));
     ex.sync();
     for (int i = N - 1; i >= 0; --i) {
-      const float dt = c.st.dt[i], g2 = c.st.g2[i], sb = c.st.sb[i];
+      const float dt = ex.ld(c.st.dt, i), g2 = ex.ld(c.st.g2, i), sb = ex.ld(c.st.sb, i);
       mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, TB, cache_f(sm, T), F, c.prec);
       mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, TB, cache_s(sm, T), S, c.prec);
       const bool noisy = a.lambda > 0.f && i > 0;
       if (noisy) noise_tile(ex, c.key, kStreamReverse, i, b0, nb, d, TB, eta);
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        x[e] = reverse_step(x[e], F[e], S[e], g2, dt, sb, noisy ? eta[e] : 0.f, a.lambda);
+        ex.st(x, e, reverse_step(ex.ld(x, e), ex.ld(F, e), ex.ld(S, e), g2, dt, sb, noisy ? ex.ld(eta, e) : 0.f, a.lambda));
       }
       ex.sync();
     }
@@ -136,11 +144,12 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
       mlp_forward_tile(ex, c.s, c.es, x, nb, TB, cache_s(sm, T), S, c.prec);
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        x[e] = tweedie_move(x[e], S[e], a.tw_var, a.tw_alpha);
+        ex.st(x, e, tweedie_move(ex.ld(x, e), ex.ld(S, e), a.tw_var, a.tw_alpha));
       }
       ex.sync();
     }
-    for (int idx = tid; idx < d * nb; idx += nt) a.x[size_t(b0 + idx % nb) * d + idx / nb] = x[(idx / nb) * TB + idx % nb];
+    for (int idx = tid; idx < d * nb; idx += nt)
+      ex.st(a.x, size_t(b0 + idx % nb) * d + idx / nb, ex.ld(x, (idx / nb) * TB + idx % nb));
     ex.sync();
   }
 }
@@ -160,18 +169,22 @@ DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T
   const size_t last = size_t(s1 - s0) * d * TB;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
-    x[k * TB + b] = seg[k * TB + b] = xs[(size_t(cseg) * B + b0 + b) * d + k];
-    seg[last + k * TB + b] = xs[(size_t(cseg + 1) * B + b0 + b) * d + k];
+    const float v = ex.ld(xs, (size_t(cseg) * B + b0 + b) * d + k);
+    ex.st(seg, k * TB + b, v);
+    ex.st(x, k * TB + b, v);
+    ex.st(seg, last + k * TB + b, ex.ld(xs, (size_t(cseg + 1) * B + b0 + b) * d + k));
   }
   ex.sync();
   for (int i = s0; i < s1 - 1; ++i) {
     mlp_forward_tile(ex, c.f, c.ef + size_t(i) * W, x, nb, TB, cache_f(sm, T), F, c.prec);
     noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
-    const float dt = c.st.dt[i], sf = c.st.sf[i];
+    const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i);
     float* out = seg + size_t(i + 1 - s0) * d * TB;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int e = (idx / nb) * TB + idx % nb;
-      xn[e] = out[e] = em_move(x[e], F[e], dt, sf, eps[e]);
+      const float v = em_move(ex.ld(x, e), ex.ld(F, e), dt, sf, ex.ld(eps, e));
+      ex.st(out, e, v);
+      ex.st(xn, e, v);
     }
     ex.sync();
     float* t = x; x = xn; xn = t;
@@ -198,25 +211,31 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
       const float* sp = seg + size_t(j - 1 - s0) * d * TB;
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        xj[e] = sj[e];
-        xp[e] = sp[e];
+        ex.st(xj, e, ex.ld(sj, e));
+        ex.st(xp, e, ex.ld(sp, e));
       }
       ex.sync();
       mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, TB, cache_f(sm, T), F, c.prec);
       mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, TB, cache_s(sm, T), S, c.prec);
-      const float dtp = c.st.dt[j - 1], sb = c.st.sb[j - 1], g2 = c.st.g2[j - 1];
-      const float dtj = j < N ? c.st.dt[j] : 0.f;
+      const float dtp = ex.ld(c.st.dt, j - 1), sb = ex.ld(c.st.sb, j - 1), g2 = ex.ld(c.st.g2, j - 1);
+      const float dtj = j < N ? ex.ld(c.st.dt, j) : 0.f;
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        adjoint_cotangents(xp[e], xj[e], F[e], S[e], g2, dtp, sb, dtj, lam[e], j == N, invB, &rprev[e], &v[e], &w[e]);
+        float r, ve, we;
+        adjoint_cotangents(ex.ld(xp, e), ex.ld(xj, e), ex.ld(F, e), ex.ld(S, e), g2, dtp, sb, dtj, ex.ld(lam, e), j == N,
+                           invB, &r, &ve, &we);
+        ex.st(rprev, e, r);
+        ex.st(v, e, ve);
+        ex.st(w, e, we);
       }
       ex.sync();
       mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
       mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js, c.prec);
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * TB + idx % nb;
-        lam[e] = adjoint_lambda(lam[e], xj[e], rcur[e], rprev[e], jf[e], js[e], j == N, invB);
-        rcur[e] = rprev[e];
+        const float rp = ex.ld(rprev, e);
+        ex.st(lam, e, adjoint_lambda(ex.ld(lam, e), ex.ld(xj, e), ex.ld(rcur, e), rp, ex.ld(jf, e), ex.ld(js, e), j == N, invB));
+        ex.st(rcur, e, rp);
       }
       ex.sync();
     }
@@ -224,14 +243,14 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
   // j = 0: only the move is left (x_0 is the first state of segment 0, still in seg)
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int e = (idx / nb) * TB + idx % nb;
-    xj[e] = seg[e];
+    ex.st(xj, e, ex.ld(seg, e));
   }
   ex.sync();
   mlp_forward_tile(ex, c.f, c.ef, xj, nb, TB, cache_f(sm, T), F, c.prec);
-  const float dt0 = c.st.dt[0];
+  const float dt0 = ex.ld(c.st.dt, 0);
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int e = (idx / nb) * TB + idx % nb;
-    v[e] = dt0 * lam[e];
+    ex.st(v, e, dt0 * ex.ld(lam, e));
   }
   ex.sync();
   mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def, static_cast<float*>(nullptr), c.prec);
@@ -262,8 +281,8 @@ DF_HD void reduce_body(Exec& ex, float* out, const float* part, size_t stride, i
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
   for (size_t p = size_t(ex.bid()) * ex.nthreads() + ex.tid(); p < n; p += step) {
     float s = 0.f;
-    for (int k = 0; k < nparts; ++k) s += part[size_t(k) * stride + p];
-    out[p] = s;
+    for (int k = 0; k < nparts; ++k) s += ex.ld(part, size_t(k) * stride + p);
+    ex.st(out, p, s);
   }
 }
 
@@ -284,7 +303,7 @@ template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwa
   float* sm = ex.template shared<float>();
   float *feat = sm, *z1 = sm + 2 * W, *g1 = sm + 3 * W, *e = sm + 4 * W, *dz1 = sm + 5 * W, *dfeat = sm + 6 * W;
   for (int j = net == 0 ? 0 : 1; j <= N; ++j) {  // the score is never evaluated at t_0
-    embed_point(ex, n, a.st.t[j], feat, z1, g1, e);
+    embed_point(ex, n, ex.ld(a.st.t, j), feat, z1, g1, e);
     embed_backward_point(ex, n, de + size_t(j) * W, feat, z1, g1, dz1, dfeat, g);
   }
 }

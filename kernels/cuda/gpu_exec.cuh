@@ -8,6 +8,8 @@
 //   mma_tf32_m16n8k8(d, a, b, c)          mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32
 //   mma_bf16_m16n8k16(d, a, b, c)         mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 //   atomic_add(p, v)                      atomicAdd
+//   ld(p, i), st(p, i, v), add(p, i, v)   p[i]; p[i] = v; p[i] += v (the emulator counts them)
+//   fma(c, a, b)                          c + a·b (contracted to one FFMA, as a plain acc += a·b)
 // The MMAs (fragment layouts and operand formats: kernels/cuda/mma.h) are warp-collective: all
 // 32 lanes of a full warp must execute them together; sm_80 or newer (older targets trap).
 // Everything is inline; nvcc only.
@@ -72,6 +74,10 @@ struct GpuExec {
     __trap();
 #endif
   }
+  template <class T, class I> __device__ __forceinline__ T ld(const T* p, I i) const { return p[i]; }
+  template <class T, class I, class V> __device__ __forceinline__ void st(T* p, I i, V v) const { p[i] = v; }
+  template <class T, class I, class V> __device__ __forceinline__ void add(T* p, I i, V v) const { p[i] += v; }
+  __device__ __forceinline__ float fma(float c, float a, float b) const { return c + a * b; }
   __device__ __forceinline__ void atomic_add(float* p, float v) const { atomicAdd(p, v); }
   __device__ __forceinline__ void atomic_add(double* p, double v) const { atomicAdd(p, v); }
 };

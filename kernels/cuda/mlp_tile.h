@@ -27,6 +27,9 @@
 //     block has fewer than 32 threads. Same operand rounding as the MMA path.
 // Bias sums, GELU, the stored z/h caches and the time embedding (embed_point, per t, not per
 // sample) stay fp32 whatever prec says.
+// Every shared- and global-memory access goes through ex.ld / ex.st / ex.add and every product of
+// a dot loop through ex.fma (in operand_dot and the embedding's loops): plain accesses and
+// products on both sides, counted by the emulator's cost model (kernels/emu/emu_counts.h).
 //   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l, h_l (W×TB each)  (=)
 //   mlp_backward_tile  g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part),
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
@@ -73,10 +76,10 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   const float* bin = n.p + n.inb;
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int o = idx / nb, b = idx % nb;
-    const float acc = operand_dot(Win + o * d, 1, x + b, TB, d, prec);
-    const float z = acc + (bin[o] + e[o]);
-    c.z[o * TB + b] = z;
-    c.h[o * TB + b] = gelu_forward(z);
+    const float acc = operand_dot(ex, Win + o * d, 1, x + b, TB, d, prec);
+    const float z = acc + (ex.ld(bin, o) + ex.ld(e, o));
+    ex.st(c.z, o * TB + b, z);
+    ex.st(c.h, o * TB + b, gelu_forward(z));
   }
   ex.sync();
   for (int l = 0; l < L; ++l) {
@@ -88,24 +91,24 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
       for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        warp_tile_mma(ex, prec, W, [&](int r, int k) { return Wl[(m0 + r) * W + k]; },
-                      [&](int k, int c) { return n0 + c < nb ? hin[k * TB + n0 + c] : 0.f; }, acc);
+        warp_tile_mma(ex, prec, W, [&](int r, int k) { return ex.ld(Wl, (m0 + r) * W + k); },
+                      [&](int k, int c) { return n0 + c < nb ? ex.ld(hin, k * TB + n0 + c) : 0.f; }, acc);
         const int lane = tid & 31;
         for (int j = 0; j < 4; ++j) {
           const int o = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
           if (b >= nb) continue;
-          const float z = acc[j] + bl[o];
-          zo[o * TB + b] = z;
-          ho[o * TB + b] = gelu_forward(z);
+          const float z = acc[j] + ex.ld(bl, o);
+          ex.st(zo, o * TB + b, z);
+          ex.st(ho, o * TB + b, gelu_forward(z));
         }
       });
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int o = idx / nb, b = idx % nb;
-        const float acc = operand_dot(Wl + o * W, 1, hin + b, TB, W, prec);
-        const float z = acc + bl[o];
-        zo[o * TB + b] = z;
-        ho[o * TB + b] = gelu_forward(z);
+        const float acc = operand_dot(ex, Wl + o * W, 1, hin + b, TB, W, prec);
+        const float z = acc + ex.ld(bl, o);
+        ex.st(zo, o * TB + b, z);
+        ex.st(ho, o * TB + b, gelu_forward(z));
       }
     }
     ex.sync();
@@ -115,8 +118,8 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   const float* hL = c.h + size_t(L) * W * TB;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
-    const float acc = operand_dot(Wo + k * W, 1, hL + b, TB, W, prec);
-    y[k * TB + b] = acc + bo[k];
+    const float acc = operand_dot(ex, Wo + k * W, 1, hL + b, TB, W, prec);
+    ex.st(y, k * TB + b, acc + ex.ld(bo, k));
   }
   ex.sync();
 }
@@ -133,16 +136,16 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   const float* hL = c.h + size_t(L) * W * TB;
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
-    g[n.outw + idx] += operand_dot(dy + k * TB, 1, hL + i * TB, 1, nb, prec);
+    ex.add(g, n.outw + idx, operand_dot(ex, dy + k * TB, 1, hL + i * TB, 1, nb, prec));
   }
   for (int k = tid; k < d; k += nt) {
     float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += dy[k * TB + b];
-    g[n.outb + k] += s;
+    for (int b = 0; b < nb; ++b) s += ex.ld(dy, k * TB + b);
+    ex.add(g, n.outb + k, s);
   }
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int i = idx / nb, b = idx % nb;
-    dh[i * TB + b] = operand_dot(Wo + i, W, dy + b, TB, d, prec);
+    ex.st(dh, i * TB + b, operand_dot(ex, Wo + i, W, dy + b, TB, d, prec));
   }
   ex.sync();
   // hidden layers, last to first
@@ -151,7 +154,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* hp = c.h + size_t(l - 1) * W * TB;
     for (int idx = tid; idx < W * nb; idx += nt) {
       const int i = idx / nb, b = idx % nb;
-      dz[i * TB + b] = dh[i * TB + b] * gelu_backward(zl[i * TB + b]);
+      ex.st(dz, i * TB + b, ex.ld(dh, i * TB + b) * gelu_backward(ex.ld(zl, i * TB + b)));
     }
     ex.sync();
     const float* Wl = n.p + n.hw(l - 1);
@@ -161,37 +164,37 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       for_warp_tiles(ex, W, W, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
         warp_tile_mma(ex, prec, mlp_round_up(nb, mma_kstep(prec)),
-                      [&](int r, int k) { return k < nb ? dz[(m0 + r) * TB + k] : 0.f; },
-                      [&](int k, int c) { return k < nb ? hp[(n0 + c) * TB + k] : 0.f; }, acc);
+                      [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * TB + k) : 0.f; },
+                      [&](int k, int c) { return k < nb ? ex.ld(hp, (n0 + c) * TB + k) : 0.f; }, acc);
         for (int j = 0; j < 4; ++j)
-          g[n.hw(l - 1) + size_t(m0 + mma_out_row(lane, j)) * W + n0 + mma_out_col(lane, j)] += acc[j];
+          ex.add(g, n.hw(l - 1) + size_t(m0 + mma_out_row(lane, j)) * W + n0 + mma_out_col(lane, j), acc[j]);
       });
     } else {
       for (int idx = tid; idx < W * W; idx += nt) {
         const int o = idx / W, i = idx % W;
-        g[n.hw(l - 1) + idx] += operand_dot(dz + o * TB, 1, hp + i * TB, 1, nb, prec);
+        ex.add(g, n.hw(l - 1) + idx, operand_dot(ex, dz + o * TB, 1, hp + i * TB, 1, nb, prec));
       }
     }
     for (int o = tid; o < W; o += nt) {
       float s = 0.f;
-      for (int b = 0; b < nb; ++b) s += dz[o * TB + b];
-      g[n.hb(l - 1) + o] += s;
+      for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * TB + b);
+      ex.add(g, n.hb(l - 1) + o, s);
     }
     if (mma) {  // dh (W×nb) = W_lᵀ dz
       const int lane = tid & 31;
       for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        warp_tile_mma(ex, prec, W, [&](int r, int k) { return Wl[k * W + m0 + r]; },
-                      [&](int k, int c) { return n0 + c < nb ? dz[k * TB + n0 + c] : 0.f; }, acc);
+        warp_tile_mma(ex, prec, W, [&](int r, int k) { return ex.ld(Wl, k * W + m0 + r); },
+                      [&](int k, int c) { return n0 + c < nb ? ex.ld(dz, k * TB + n0 + c) : 0.f; }, acc);
         for (int j = 0; j < 4; ++j) {
           const int i = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
-          if (b < nb) dh[i * TB + b] = acc[j];
+          if (b < nb) ex.st(dh, i * TB + b, acc[j]);
         }
       });
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int i = idx / nb, b = idx % nb;
-        dh[i * TB + b] = operand_dot(Wl + i, W, dz + b, TB, W, prec);
+        ex.st(dh, i * TB + b, operand_dot(ex, Wl + i, W, dz + b, TB, W, prec));
       }
     }
     ex.sync();
@@ -199,24 +202,24 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   // first layer (input and time embedding)
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int i = idx / nb, b = idx % nb;
-    dz[i * TB + b] = dh[i * TB + b] * gelu_backward(c.z[i * TB + b]);
+    ex.st(dz, i * TB + b, ex.ld(dh, i * TB + b) * gelu_backward(ex.ld(c.z, i * TB + b)));
   }
   ex.sync();
   for (int idx = tid; idx < W * d; idx += nt) {
     const int o = idx / d, k = idx % d;
-    g[n.inw + idx] += operand_dot(dz + o * TB, 1, x + k * TB, 1, nb, prec);
+    ex.add(g, n.inw + idx, operand_dot(ex, dz + o * TB, 1, x + k * TB, 1, nb, prec));
   }
   for (int o = tid; o < W; o += nt) {
     float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += dz[o * TB + b];
-    g[n.inb + o] += s;
-    de[o] += s;
+    for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * TB + b);
+    ex.add(g, n.inb + o, s);
+    ex.add(de, o, s);
   }
   if (dx) {
     const float* Win = n.p + n.inw;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int k = idx / nb, b = idx % nb;
-      dx[k * TB + b] = operand_dot(Win + k, d, dz + b, TB, W, prec);
+      ex.st(dx, k * TB + b, operand_dot(ex, Win + k, d, dz + b, TB, W, prec));
     }
   }
   ex.sync();
@@ -226,21 +229,27 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
 template <class Exec>
 DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* z1, float* g1, float* e) {
   const int W = n.W, tid = ex.tid(), nt = ex.nthreads();
-  for (int k = tid; k < W; k += nt) fourier_feature<float>(t, n.p[n.phi + k], k, W, &feat[k], &feat[W + k]);
+  for (int k = tid; k < W; k += nt) {
+    float fs, fc;
+    fourier_feature<float>(t, ex.ld(n.p, n.phi + k), k, W, &fs, &fc);
+    ex.st(feat, k, fs);
+    ex.st(feat, W + k, fc);
+  }
   ex.sync();
   const float* W1 = n.p + n.t1w;
   for (int o = tid; o < W; o += nt) {
     float acc = 0.f;
-    for (int i = 0; i < 2 * W; ++i) acc += W1[size_t(o) * 2 * W + i] * feat[i];
-    z1[o] = acc + n.p[n.t1b + o];
-    g1[o] = gelu_forward(z1[o]);
+    for (int i = 0; i < 2 * W; ++i) acc = ex.fma(acc, ex.ld(W1, size_t(o) * 2 * W + i), ex.ld(feat, i));
+    const float z = acc + ex.ld(n.p, n.t1b + o);
+    ex.st(z1, o, z);
+    ex.st(g1, o, gelu_forward(z));
   }
   ex.sync();
   const float* W2 = n.p + n.t2w;
   for (int o = tid; o < W; o += nt) {
     float acc = 0.f;
-    for (int i = 0; i < W; ++i) acc += W2[size_t(o) * W + i] * g1[i];
-    e[o] = acc + n.p[n.t2b + o];
+    for (int i = 0; i < W; ++i) acc = ex.fma(acc, ex.ld(W2, size_t(o) * W + i), ex.ld(g1, i));
+    ex.st(e, o, acc + ex.ld(n.p, n.t2b + o));
   }
   ex.sync();
 }
@@ -253,24 +262,26 @@ DF_HD void embed_backward_point(Exec& ex, const NetView& n, const float* de, con
   const int W = n.W, tid = ex.tid(), nt = ex.nthreads();
   const float* W2 = n.p + n.t2w;
   const float* W1 = n.p + n.t1w;
-  for (int o = tid; o < W; o += nt) g[n.t2b + o] += de[o];
-  for (int idx = tid; idx < W * W; idx += nt) g[n.t2w + idx] += de[idx / W] * g1[idx % W];
+  for (int o = tid; o < W; o += nt) ex.add(g, n.t2b + o, ex.ld(de, o));
+  for (int idx = tid; idx < W * W; idx += nt) ex.add(g, n.t2w + idx, ex.ld(de, idx / W) * ex.ld(g1, idx % W));
   for (int i = tid; i < W; i += nt) {
     float s = 0.f;
-    for (int o = 0; o < W; ++o) s += W2[size_t(o) * W + i] * de[o];
-    dz1[i] = s * gelu_backward(z1[i]);
+    for (int o = 0; o < W; ++o) s = ex.fma(s, ex.ld(W2, size_t(o) * W + i), ex.ld(de, o));
+    ex.st(dz1, i, s * gelu_backward(ex.ld(z1, i)));
   }
   ex.sync();
-  for (int o = tid; o < W; o += nt) g[n.t1b + o] += dz1[o];
-  for (int idx = tid; idx < W * 2 * W; idx += nt) g[n.t1w + idx] += dz1[idx / (2 * W)] * feat[idx % (2 * W)];
+  for (int o = tid; o < W; o += nt) ex.add(g, n.t1b + o, ex.ld(dz1, o));
+  for (int idx = tid; idx < W * 2 * W; idx += nt)
+    ex.add(g, n.t1w + idx, ex.ld(dz1, idx / (2 * W)) * ex.ld(feat, idx % (2 * W)));
   for (int i = tid; i < 2 * W; i += nt) {
     float s = 0.f;
-    for (int o = 0; o < W; ++o) s += W1[size_t(o) * 2 * W + i] * dz1[o];
-    dfeat[i] = s;
+    for (int o = 0; o < W; ++o) s = ex.fma(s, ex.ld(W1, size_t(o) * 2 * W + i), ex.ld(dz1, o));
+    ex.st(dfeat, i, s);
   }
   ex.sync();
   // d sin a = cos a, d cos a = −sin a
-  for (int k = tid; k < W; k += nt) g[n.phi + k] += dfeat[k] * feat[W + k] - dfeat[W + k] * feat[k];
+  for (int k = tid; k < W; k += nt)
+    ex.add(g, n.phi + k, ex.ld(dfeat, k) * ex.ld(feat, W + k) - ex.ld(dfeat, W + k) * ex.ld(feat, k));
   ex.sync();
 }
 

@@ -23,13 +23,22 @@ struct AdamArgs {
 
 template <class Exec> DF_HD void adam_body(Exec& ex, const AdamArgs& a) {
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
-  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < a.n; i += step)
-    adam_element(&a.p[i], &a.m[i], &a.v[i], a.g[i], a.scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
+  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < a.n; i += step) {
+    float p = ex.ld(a.p, i), m = ex.ld(a.m, i), v = ex.ld(a.v, i);
+    adam_element(&p, &m, &v, ex.ld(a.g, i), a.scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
+    ex.st(a.p, i, p);
+    ex.st(a.m, i, m);
+    ex.st(a.v, i, v);
+  }
 }
 
 template <class Exec> DF_HD void ema_body(Exec& ex, float* e, const float* p, size_t n, float decay) {
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
-  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < n; i += step) ema_element(&e[i], p[i], decay);
+  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < n; i += step) {
+    float ei = ex.ld(e, i);
+    ema_element(&ei, ex.ld(p, i), decay);
+    ex.st(e, i, ei);
+  }
 }
 
 // Σ over the block of one double per thread; the result is valid in thread 0. scratch: nthreads
@@ -40,15 +49,15 @@ template <class Exec> DF_HD double block_sum(Exec& ex, double v, double* scratch
   int nvals = nt;
   if (nt % 32 == 0) {
     for (int m = 16; m >= 1; m /= 2) v += ex.shfl_xor(v, m);
-    if (tid % 32 == 0) scratch[tid / 32] = v;
+    if (tid % 32 == 0) ex.st(scratch, tid / 32, v);
     nvals = nt / 32;
   } else {
-    scratch[tid] = v;
+    ex.st(scratch, tid, v);
   }
   ex.sync();
   double s = 0.0;
   if (tid == 0)
-    for (int w = 0; w < nvals; ++w) s += scratch[w];
+    for (int w = 0; w < nvals; ++w) s += ex.ld(scratch, w);
   ex.sync();
   return s;
 }
@@ -56,9 +65,12 @@ template <class Exec> DF_HD double block_sum(Exec& ex, double v, double* scratch
 template <class Exec> DF_HD void sq_norm_body(Exec& ex, double* part, const float* g, size_t n) {
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
   double s = 0.0;
-  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < n; i += step) s += double(g[i]) * g[i];
+  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < n; i += step) {
+    const float gi = ex.ld(g, i);
+    s += double(gi) * gi;
+  }
   s = block_sum(ex, s, ex.template shared<double>());
-  if (ex.tid() == 0) part[ex.bid()] = s;
+  if (ex.tid() == 0) ex.st(part, ex.bid(), s);
 }
 
 }  // namespace df

@@ -12,6 +12,8 @@
 //   mlp_jvp_tile      dy (d×TB) = (∂y/∂x) u for the tangent u (d×TB), from the forward cache (=)
 //   pf_loglik_tile    logp[b] (=) for every sample; x is read only. With fscale/sscale set
 //                     (DDPM) the drift is fscale·x and the score sscale·ε_θ: no drift network
+// Its own loops (mlp_jvp_tile, the RK4 combination) access memory directly, so the emulator's
+// cost model counts only its network forwards (mlp_forward_tile).
 // Shared memory: TileLayout (sweep_args.h) of the same shape, reused as
 //   x → x, xn → the RK4 stage input, F, Sn → S, v → v, lam → Σ w·k, w → the tangent u,
 //   jf, js → the tangent outputs, dh, dz → tangent scratch, loss → ℓ, rcur → Σ w·tr,

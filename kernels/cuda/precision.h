@@ -9,7 +9,7 @@
 //   round_bf16(x)  as __float2bfloat16_rn (cvt.rn.bf16.f32) and back to float: round to
 //                  nearest, ties to EVEN, to 7 explicit mantissa bits; low 16 bits are 0
 //   round_operand(x, p)     one of the above, or x itself for FP32
-//   operand_dot(a, sa, b, sb, n, p)  Σ_{i<n} r(a[i·sa])·r(b[i·sb]) in fp32, i ascending:
+//   operand_dot(ex, a, sa, b, sb, n, p)  Σ_{i<n} r(a[i·sa])·r(b[i·sb]) in fp32, i ascending:
 //                  one output element of a layer product, one thread. At TF32 / BF16 the fused
 //                  kernels use it where their products do not tile for the warp MMAs
 //                  (kernels/cuda/mlp_tile.h: input and output layers, W % 16 != 0, fewer than
@@ -99,14 +99,16 @@ DF_HD float round_operand(float x, MatPrecision p) {
 
 // Σ_{i<n} r(a[i·sa])·r(b[i·sb]), fp32 accumulation in ascending i. FP32 runs the plain loop
 // (acc += a·b, the expression of the original kernels), so its numbers are unchanged.
-DF_HD float operand_dot(const float* a, int sa, const float* b, int sb, int n, MatPrecision p) {
+// The loads and products go through ex (counted in the emulator's cost model).
+template <class Exec>
+DF_HD float operand_dot(Exec& ex, const float* a, int sa, const float* b, int sb, int n, MatPrecision p) {
   float acc = 0.f;
   if (p == MatPrecision::FP32) {
-    for (int i = 0; i < n; ++i) acc += a[i * sa] * b[i * sb];
+    for (int i = 0; i < n; ++i) acc = ex.fma(acc, ex.ld(a, i * sa), ex.ld(b, i * sb));
   } else if (p == MatPrecision::BF16) {
-    for (int i = 0; i < n; ++i) acc += round_bf16(a[i * sa]) * round_bf16(b[i * sb]);
+    for (int i = 0; i < n; ++i) acc = ex.fma(acc, round_bf16(ex.ld(a, i * sa)), round_bf16(ex.ld(b, i * sb)));
   } else {
-    for (int i = 0; i < n; ++i) acc += round_tf32(a[i * sa]) * round_tf32(b[i * sb]);
+    for (int i = 0; i < n; ++i) acc = ex.fma(acc, round_tf32(ex.ld(a, i * sa)), round_tf32(ex.ld(b, i * sb)));
   }
   return acc;
 }

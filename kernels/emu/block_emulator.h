@@ -13,6 +13,13 @@
 //                                           b[2]), fp32 c[4], d[4]; PTX fragment layouts
 //   mma_bf16_m16n8k16(d, a, b, c)           the same with bf16 pairs (uint32_t a[4], b[2])
 //   atomic_add(p, v)                        *p += v (blocks and fibers never run concurrently)
+//   ld(p, i), st(p, i, v), add(p, i, v)     p[i]; p[i] = v; p[i] += v (shared or global memory)
+//   fma(c, a, b)                            c + a·b (two roundings: the build does not contract)
+// The last four are the counted forms of plain accesses and products: with counting on
+// (launch_emulated_counted, the cost model) each records what it does (kernels/emu/emu_counts.h:
+// the call's site (file and line), its address and size; one FMA), and every barrier and warp operation is
+// counted; with counting off (launch_emulated) they are the plain operations and nothing is kept.
+// An access a body makes without them is invisible to the counts.
 // The MMAs (layouts and exact semantics: kernels/cuda/mma.h) are emulated by one warp exchange of
 // every lane's fragments, after which each lane forms its four outputs as c + Σ_k a_k·b_k in fp32,
 // k ascending (the products of tf32 or bf16 values are exact in fp32). They need a full warp of
@@ -45,6 +52,7 @@
 #include <vector>
 
 #include "kernels/cuda/mma.h"
+#include "kernels/emu/emu_counts.h"
 
 namespace df {
 namespace emu {
@@ -90,12 +98,42 @@ class EmuExec {
   inline void mma_tf32_m16n8k8(float d[4], const float a[4], const float b[2], const float c[4]);
   inline void mma_bf16_m16n8k16(float d[4], const std::uint32_t a[4], const std::uint32_t b[2], const float c[4]);
   template <class T> void atomic_add(T* p, T v) { *p += v; }
+  template <class T, class I>
+  T ld(const T* p, I i, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    static_assert(sizeof(T) <= 16, "ld: at most 16 bytes");
+    if (counting_) record(&p[i], sizeof(T), false, file, line);
+    return p[i];
+  }
+  template <class T, class I, class V>
+  void st(T* p, I i, V v, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    static_assert(sizeof(T) <= 16, "st: at most 16 bytes");
+    if (counting_) record(&p[i], sizeof(T), true, file, line);
+    p[i] = v;
+  }
+  template <class T, class I, class V>
+  void add(T* p, I i, V v, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    if (counting_) {
+      record(&p[i], sizeof(T), false, file, line);
+      record(&p[i], sizeof(T), true, file, line);
+    }
+    p[i] += v;
+  }
+  float fma(float c, float a, float b) {
+    fma_ += counting_;
+    return c + a * b;
+  }
 
  private:
   friend class emu::Block;
+  void record(const void* p, std::size_t bytes, bool store, const char* file, int line) {
+    rec_.push_back(emu::make_access(p, bytes, store, file, line));
+  }
   int tid_ = 0, nthreads_ = 0, bid_ = 0, nblocks_ = 0;
   unsigned char* smem_ = nullptr;
   emu::Block* blk_ = nullptr;
+  bool counting_ = false;
+  long fma_ = 0;                   // ex.fma calls since this lane's warp last synchronized
+  std::vector<emu::Access> rec_;   // accesses since then
 };
 
 namespace emu {
@@ -105,13 +143,16 @@ constexpr std::size_t kStackBytes = 64 * 1024;
 class Block {
  public:
   Block(int nthreads, std::size_t shared_bytes)
-      : nthreads_(nthreads), fibers_(std::size_t(nthreads)), execs_(std::size_t(nthreads)),
+      : nthreads_(nthreads), shared_bytes_(shared_bytes), fibers_(std::size_t(nthreads)), execs_(std::size_t(nthreads)),
         stacks_(std::size_t(nthreads) * kStackBytes), smem_(shared_bytes + 16),
         warps_(std::size_t((nthreads + 31) / 32)) {}
 
-  // Runs block `bid` of `nblocks` to completion.
-  void run(int bid, int nblocks, const std::function<void(EmuExec&)>& body) {
+  // Runs block `bid` of `nblocks` to completion; with count, counts it (counts(), footprint()).
+  void run(int bid, int nblocks, const std::function<void(EmuExec&)>& body, bool count = false) {
     body_ = &body;
+    counting_ = count;
+    counts_ = Counts{};
+    footprint_.clear();
     std::memset(smem_.data(), 0xFF, smem_.size());
     arrived_ = 0;
     bar_gen_ = 0;
@@ -125,6 +166,9 @@ class Block {
       ex.nblocks_ = nblocks;
       ex.smem_ = aligned_smem();
       ex.blk_ = this;
+      ex.counting_ = count;
+      ex.fma_ = 0;
+      ex.rec_.clear();
       Fiber& f = fibers_[std::size_t(t)];
       f.state = FiberState::kReady;
       getcontext(&f.ctx);
@@ -150,13 +194,24 @@ class Block {
       }
       if (!progressed && done < nthreads_) throw std::runtime_error(deadlock_message(bid));
     }
+    if (counting_) {
+      flush_all();
+      counts_.footprint_sectors = long(footprint_.size());
+    }
   }
+
+  const Counts& counts() const { return counts_; }
+  const std::unordered_set<std::uintptr_t>& footprint() const { return footprint_; }
 
   void barrier(int) {
     const std::uint64_t gen = bar_gen_;
     if (++arrived_ == nthreads_) {  // last arrival releases everyone
       arrived_ = 0;
       ++bar_gen_;
+      if (counting_) {
+        ++counts_.barriers;
+        flush_all();
+      }
       return;
     }
     Fiber& f = fibers_[std::size_t(current_)];
@@ -261,6 +316,10 @@ class Block {
     if (++s.arrived == lanes) {
       s.arrived = 0;
       ++s.gen;
+      if (counting_) {
+        flush_warp(tid / 32);
+        ++(op == kOpMmaTf32 ? counts_.mma_tf32 : op == kOpMmaBf16 ? counts_.mma_bf16 : counts_.shfl);
+      }
     } else {
       Fiber& f = fibers_[std::size_t(current_)];
       f.state = FiberState::kWarp;
@@ -268,6 +327,31 @@ class Block {
       yield();
     }
     return par;
+  }
+
+  // The warp instructions warp w's lanes made since its last synchronization point, into counts_.
+  void flush_warp(int w) {
+    const int lanes = warp_lanes(w);
+    const std::vector<Access>* recs[32];
+    long most = 0, sum = 0;
+    for (int l = 0; l < lanes; ++l) {
+      const EmuExec& e = execs_[std::size_t(32 * w + l)];
+      recs[l] = &e.rec_;
+      most = std::max(most, e.fma_);
+      sum += e.fma_;
+    }
+    const auto lo = reinterpret_cast<std::uintptr_t>(aligned_smem());
+    count_warp(recs, lanes, lo, lo + shared_bytes_, counts_, footprint_);
+    for (int l = 0; l < lanes; ++l) {
+      EmuExec& e = execs_[std::size_t(32 * w + l)];
+      e.rec_.clear();
+      e.fma_ = 0;
+    }
+    counts_.fma_warp += most;
+    counts_.fma_lanes += sum;
+  }
+  void flush_all() {
+    for (int w = 0; w < int(warps_.size()); ++w) flush_warp(w);
   }
 
   static void entry(unsigned lo, unsigned hi, int t) {
@@ -322,6 +406,7 @@ class Block {
   }
 
   int nthreads_;
+  std::size_t shared_bytes_;
   std::vector<Fiber> fibers_;
   std::vector<EmuExec> execs_;
   std::vector<unsigned char> stacks_;
@@ -333,6 +418,9 @@ class Block {
   int arrived_ = 0;
   std::uint64_t bar_gen_ = 0;
   std::exception_ptr error_;
+  bool counting_ = false;
+  Counts counts_;
+  std::unordered_set<std::uintptr_t> footprint_;  // global sectors this block touched
 };
 
 }  // namespace emu
@@ -362,6 +450,33 @@ void launch_emulated(int grid_blocks, int block_threads, std::size_t shared_byte
   std::function<void(EmuExec&)> fn = [&body](EmuExec& ex) { body(ex); };
   emu::Block blk(block_threads, shared_bytes);
   for (int b = 0; b < grid_blocks; ++b) blk.run(b, grid_blocks, fn);
+}
+
+// The cost model's launch: runs and counts blocks 0 .. min(count_blocks, grid_blocks) − 1 and
+// skips the others (their outputs stay unwritten: the results are incomplete, only the counts
+// are kept). Returns the shape and the counts (sum over the counted blocks; footprint_sectors
+// the union of their footprints).
+template <class Body>
+emu::LaunchCounts launch_emulated_counted(int grid_blocks, int block_threads, std::size_t shared_bytes,
+                                          int count_blocks, Body&& body) {
+  if (grid_blocks < 0 || block_threads <= 0 || block_threads > 1024 || count_blocks < 1)
+    throw std::invalid_argument("launch_emulated_counted: bad launch shape");
+  std::function<void(EmuExec&)> fn = [&body](EmuExec& ex) { body(ex); };
+  emu::Block blk(block_threads, shared_bytes);
+  emu::LaunchCounts lc;
+  lc.grid = grid_blocks;
+  lc.block = block_threads;
+  lc.smem = shared_bytes;
+  std::unordered_set<std::uintptr_t> all;
+  for (int b = 0; b < grid_blocks && b < count_blocks; ++b) {
+    blk.run(b, grid_blocks, fn, true);
+    lc.sum += blk.counts();
+    lc.block_footprint_sectors += blk.counts().footprint_sectors;
+    all.insert(blk.footprint().begin(), blk.footprint().end());
+    ++lc.counted_blocks;
+  }
+  lc.sum.footprint_sectors = long(all.size());
+  return lc;
 }
 
 }  // namespace df

@@ -6,6 +6,10 @@
 // device's opt-in limit). The layer-wise GEMMs and maps run on CpuOps (kernels/layerwise/cpu_ops.h).
 // Properties: sm_count (3 by default: the persistent blocks of a sweep, so the emulator stays
 // fast while every block-balancing path runs) and the shared memory limit of an H200 (227 KB).
+// The cost model (bench/cost_model.cpp): with Props::log set, every launch runs and counts only
+// its first log->count_blocks blocks (launch_emulated_counted; the other blocks are skipped, so
+// the results are incomplete) and appends their counts to the log, and every zero and copy
+// appends its bytes ("memset", "copy").
 #pragma once
 #include <algorithm>
 #include <cstring>
@@ -23,6 +27,7 @@ class EmuDevice {
     int sm_count = 3;
     std::size_t smem_optin = 227 * 1024;
     std::size_t memory = std::size_t(141) << 30;
+    emu::CountLog* log = nullptr;  // the cost model's record; null: run every block, count nothing
   };
   EmuDevice() = default;
   explicit EmuDevice(Props p) : props_(p) {}
@@ -54,8 +59,14 @@ class EmuDevice {
   }
   void to_device(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
   void to_host(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
-  void copy(void* dst, const void* src, std::size_t bytes) { std::memmove(dst, src, bytes); }
-  void zero(void* p, std::size_t bytes) { std::memset(p, 0, bytes); }
+  void copy(void* dst, const void* src, std::size_t bytes) {
+    log_bytes("copy", bytes);
+    std::memmove(dst, src, bytes);
+  }
+  void zero(void* p, std::size_t bytes) {
+    log_bytes("memset", bytes);
+    std::memset(p, 0, bytes);
+  }
   bool memory_info(std::size_t* free_b, std::size_t* total_b) const {
     *total_b = props_.memory;
     *free_b = props_.memory - allocated_;
@@ -74,13 +85,27 @@ class EmuDevice {
     if (smem > props_.smem_optin)
       throw std::runtime_error(std::string("emulated launch of ") + K::name + ": " + std::to_string(smem) +
                                " bytes of shared memory exceed the device's " + std::to_string(props_.smem_optin));
-    launch_emulated(grid, block, smem, [&](EmuExec& ex) { K::run(ex, a); });
+    if (props_.log) {
+      emu::LaunchCounts lc =
+          launch_emulated_counted(grid, block, smem, props_.log->count_blocks, [&](EmuExec& ex) { K::run(ex, a); });
+      lc.name = K::name;
+      props_.log->launches.push_back(lc);
+    } else {
+      launch_emulated(grid, block, smem, [&](EmuExec& ex) { K::run(ex, a); });
+    }
     ++launches_;
   }
   void count_launch() { ++launches_; }
   long launches() const { return launches_; }
 
  private:
+  void log_bytes(const char* what, std::size_t bytes) {
+    if (!props_.log) return;
+    emu::LaunchCounts lc;
+    lc.name = what;
+    lc.bytes = bytes;
+    props_.log->launches.push_back(lc);
+  }
   Props props_;
   std::map<void*, std::size_t> live_;
   std::size_t allocated_ = 0, peak_ = 0;

@@ -1,0 +1,213 @@
+// The block emulator's counts for the cost model (kernels/emu/emu_counts.h, launch_emulated_counted)
+// on tiny bodies whose counts are known by hand: shared-memory wavefronts (conflict-free, 2-way,
+// 16- and 32-way conflicts, a broadcast, 8-byte accesses per half-warp), global sectors and lines
+// (coalesced against strided), warp instructions of divergent lanes, FMAs, barriers, shuffles and
+// MMAs, block sampling (only the counted blocks run) and footprints; and that counting leaves a
+// kernel's numbers unchanged (a body, and the emulated backend's loss and gradients with every
+// block counted, bit for bit), with every launch of the iteration in the log.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <vector>
+
+#include "engine/backend.h"
+#include "kernels/cuda/optim_bodies.h"
+#include "kernels/emu/block_emulator.h"
+#include "tests/emu_run.h"
+#include "tests/sweep_setup.h"
+
+using namespace df;
+
+namespace {
+
+// One warp (or nthreads threads) of one block reading shared float index(tid) once.
+template <class Index> emu::Counts shared_read(int nthreads, Index index) {
+  const emu::LaunchCounts lc = launch_emulated_counted(1, nthreads, 4096 * sizeof(float), 1, [&](EmuExec& ex) {
+    float* s = ex.shared<float>();
+    volatile float v = ex.ld(s, index(ex.tid()));
+    (void)v;
+  });
+  return lc.sum;
+}
+
+}  // namespace
+
+TEST_CASE("counts: shared-memory wavefronts and bank conflicts", "[emu][counts]") {
+  const auto c1 = shared_read(32, [](int t) { return t; });  // consecutive words: conflict-free
+  CHECK(c1.shared_ld == 1);
+  CHECK(c1.shared_wavefronts == 1);
+  CHECK(c1.global_ld == 0);
+  const auto c2 = shared_read(32, [](int t) { return 2 * t; });  // lanes t and t+16 share a bank
+  CHECK(c2.shared_wavefronts == 2);
+  const auto c16 = shared_read(32, [](int t) { return 16 * t; });  // banks 0 and 16, 16 words each
+  CHECK(c16.shared_wavefronts == 16);
+  const auto c32 = shared_read(32, [](int t) { return 32 * t; });  // one bank, 32 words
+  CHECK(c32.shared_wavefronts == 32);
+  const auto cb = shared_read(32, [](int) { return 5; });  // one word: a broadcast
+  CHECK(cb.shared_wavefronts == 1);
+  const auto cp = shared_read(32, [](int t) { return t / 2; });  // pairs share a word
+  CHECK(cp.shared_wavefronts == 1);
+  const auto c3 = shared_read(32, [](int t) { return (t % 4) * 32; });  // 4 distinct words in bank 0
+  CHECK(c3.shared_wavefronts == 4);
+  // 8-byte accesses: two half-warps of 16 lanes × 2 words, conflict-free within each
+  const emu::LaunchCounts d = launch_emulated_counted(1, 32, 64 * sizeof(double), 1, [&](EmuExec& ex) {
+    double* s = ex.shared<double>();
+    ex.st(s, ex.tid(), 1.0);                 // 2 wavefronts
+    volatile double v = ex.ld(s, 2 * (ex.tid() % 16));  // stride 2 doubles: 2-way within a half: 2 + 2
+    (void)v;
+  });
+  CHECK(d.sum.shared_st == 1);
+  CHECK(d.sum.shared_ld == 1);
+  CHECK(d.sum.shared_wavefronts == 2 + 4);
+}
+
+TEST_CASE("counts: global sectors, lines and bytes", "[emu][counts]") {
+  alignas(128) static float g[32 * 64];
+  const emu::LaunchCounts co = launch_emulated_counted(1, 32, 0, 1, [&](EmuExec& ex) {
+    volatile float v = ex.ld(g, ex.tid());  // 128 contiguous, aligned bytes
+    (void)v;
+  });
+  CHECK(co.sum.global_ld == 1);
+  CHECK(co.sum.global_bytes == 128);
+  CHECK(co.sum.global_sectors == 4);
+  CHECK(co.sum.global_lines == 1);
+  CHECK(co.sum.l2_sectors == 4);
+  CHECK(co.sum.footprint_sectors == 4);
+  CHECK(co.sum.shared_ld == 0);
+  const emu::LaunchCounts st = launch_emulated_counted(1, 32, 0, 1, [&](EmuExec& ex) {
+    volatile float v = ex.ld(g, 32 * ex.tid());  // one float per line
+    (void)v;
+    volatile float w = ex.ld(g, 0);  // every lane the same float
+    (void)w;
+  });
+  CHECK(st.sum.global_ld == 2);
+  CHECK(st.sum.global_bytes == 2 * 128);
+  CHECK(st.sum.global_sectors == 32 + 1);
+  CHECK(st.sum.global_lines == 32 + 1);
+  CHECK(st.sum.l2_sectors == 32);  // the second load's sector was loaded before: an L1 hit
+  CHECK(st.sum.footprint_sectors == 32);  // the broadcast's sector is among the 32
+  // ex.add: a load and a store of the same sectors
+  alignas(128) static float acc[64];
+  const emu::LaunchCounts ad = launch_emulated_counted(1, 64, 0, 1, [&](EmuExec& ex) { ex.add(acc, ex.tid(), 1.f); });
+  CHECK(ad.sum.global_ld == 2);  // one per warp
+  CHECK(ad.sum.global_st == 2);
+  CHECK(ad.sum.global_sectors == 4 * 4);
+  CHECK(ad.sum.l2_sectors == 4 * 4);  // stores always reach L2
+  // a sector loaded again after a barrier reaches L2 again
+  const emu::LaunchCounts re = launch_emulated_counted(1, 32, 0, 1, [&](EmuExec& ex) {
+    volatile float v = ex.ld(g, ex.tid());
+    ex.sync();
+    v = ex.ld(g, ex.tid());
+    v = ex.ld(g, 31 - ex.tid());
+    (void)v;
+  });
+  CHECK(re.sum.global_sectors == 3 * 4);
+  CHECK(re.sum.l2_sectors == 2 * 4);
+  CHECK(acc[63] == 1.f);
+}
+
+TEST_CASE("counts: divergent lanes, FMAs, barriers, shuffles", "[emu][counts]") {
+  // 40 threads (a partial warp of 8), grid-stride loop over 50 elements: warp 0 makes two
+  // instructions (32 lanes, then lanes 0..9), warp 1 one (lanes 32..39)
+  const emu::LaunchCounts lc = launch_emulated_counted(2, 40, 64 * sizeof(float), 2, [&](EmuExec& ex) {
+    float* s = ex.shared<float>();
+    float acc = 0.f;
+    for (int i = ex.tid(); i < 50; i += ex.nthreads()) acc = ex.fma(acc, ex.ld(s, i), 2.f);
+    ex.sync();
+    for (int k = 0; k < (ex.tid() < 16 ? 5 : 3); ++k) acc = ex.fma(acc, acc, 1.f);  // per warp: 5
+    ex.sync();
+    ex.sync();
+    if (ex.tid() < 32) acc += ex.shfl_xor(acc, 1);
+  });
+  CHECK(lc.counted_blocks == 2);
+  CHECK(lc.sum.shared_ld == 2 * 3);
+  CHECK(lc.sum.shared_wavefronts == 2 * 3);
+  CHECK(lc.sum.barriers == 2 * 3);
+  CHECK(lc.sum.shfl == 2 * 1);
+  // FMAs: loop 1 lanes 0..9 two, the rest one (warp 0: 2 instructions, warp 1: 1); loop 2: 16 lanes
+  // of five and 24 of three (warp 0: 5, warp 1: 3)
+  CHECK(lc.sum.fma_lanes == 2 * (50 + 16 * 5 + 24 * 3));
+  CHECK(lc.sum.fma_warp == 2 * ((2 + 1) + (5 + 3)));
+}
+
+TEST_CASE("counts: MMAs, block sampling and unchanged results", "[emu][counts]") {
+  // one bf16 MMA per warp, 64 threads: 2 MMAs per block; 3 blocks, 2 counted, the third skipped
+  std::vector<float> out(3 * 64, -1.f);
+  const emu::LaunchCounts lc = launch_emulated_counted(3, 64, 0, 2, [&](EmuExec& ex) {
+    const std::uint32_t a[4] = {0, 0, 0, 0}, b[2] = {0, 0};
+    const float c[4] = {1.f, 1.f, 1.f, 1.f};
+    float d[4];
+    ex.mma_bf16_m16n8k16(d, a, b, c);
+    out[size_t(ex.bid()) * 64 + ex.tid()] = d[0];
+  });
+  CHECK(lc.sum.mma_bf16 == 2 * 2);
+  CHECK(lc.sum.mma_tf32 == 0);
+  CHECK(lc.counted_blocks == 2);
+  CHECK(lc.grid == 3);
+  CHECK(out[0] == 1.f);
+  CHECK(out[64 + 63] == 1.f);
+  CHECK(out[128] == -1.f);  // block 2 did not run
+
+  // the sum of squares counted and not: the same bits; its loads are coalesced, one per warp
+  alignas(32) static float g[1000];
+  for (int i = 0; i < 1000; ++i) g[i] = 0.001f * float(i) - 0.3f;
+  alignas(32) static double p1[2], p2[2];
+  launch_emulated(2, 96, 96 * sizeof(double), [&](EmuExec& ex) { sq_norm_body(ex, p1, g, 1000); });
+  const emu::LaunchCounts sq =
+      launch_emulated_counted(2, 96, 96 * sizeof(double), 2, [&](EmuExec& ex) { sq_norm_body(ex, p2, g, 1000); });
+  CHECK(std::memcmp(p1, p2, sizeof p1) == 0);
+  CHECK(sq.sum.barriers == 2 * 2);
+  CHECK(sq.sum.shfl == 2 * 3 * 5);  // 5 butterflies per warp, 3 warps per block
+  // 1000 floats over 192 threads: each block's warps read 96 or fewer consecutive floats per pass
+  CHECK(sq.sum.global_bytes == 1000 * 4 + 2 * 8);  // the loads and the two partial sums
+  CHECK(sq.sum.footprint_sectors == 1000 * 4 / 32 + 1);
+}
+
+TEST_CASE("counts: the emulated backend counted and not gives the same bits", "[emu][counts][backend]") {
+  test::SweepSetup su(2, 16, 1, 21, 3, 4, 9, NoiseKey{3, 1});
+  const std::size_t P = su.s.n_params();
+  for (MatPrecision prec : {MatPrecision::FP32, MatPrecision::BF16}) {
+    DYNAMIC_SECTION(mat_precision_name(prec)) {
+      emu::CountLog log;
+      log.count_blocks = 1000;  // every block runs (and is counted)
+      BackendOptions o = test::emu_options(test::EmuShape{8, 64, 3}, prec);
+      BackendOptions oc = o;
+      oc.emu_log = &log;
+      test::BackendRun a(make_emu_backend(o)), b(make_emu_backend(oc));
+      double loss[2];
+      std::vector<float> gf[2], gs[2];
+      test::BackendRun* runs[2] = {&a, &b};
+      for (int k = 0; k < 2; ++k) {
+        test::BackendRun& r = *runs[k];
+        Buf &pf = r.up(su.pf), &ps = r.up(su.ps), &x = r.up(su.x0), &g1 = r.zeros(P), &g2 = r.zeros(P);
+        loss[k] = r.be->diffflow_loss_grad(g1, g2, pf, ps, su.s, x, 21, su.grid, su.key, 2);
+        gf[k] = r.down(g1);
+        gs[k] = r.down(g2);
+      }
+      CHECK(std::memcmp(&loss[0], &loss[1], sizeof(double)) == 0);
+      CHECK(gf[0] == gf[1]);
+      CHECK(gs[0] == gs[1]);
+      // the launch sequence: embedding, slices zeroed, the adjoint, the reduction, the copies,
+      // the embedding's backward; every kernel counted on all its blocks
+      std::vector<std::string> names;
+      for (const auto& l : log.launches) names.push_back(l.name);
+      const std::vector<std::string> want = {"EmbedK", "memset", "AdjointK", "ReduceK", "memset", "memset",
+                                             "copy",   "copy",   "EmbedBackwardK"};
+      CHECK(names == want);
+      for (const auto& l : log.launches) {
+        if (l.name == "memset" || l.name == "copy") {
+          CHECK(l.bytes > 0);
+          continue;
+        }
+        CHECK(l.counted_blocks == l.grid);
+        CHECK((l.sum.barriers > 0) == (l.name != "ReduceK"));  // the reduction has no barrier
+        CHECK(l.sum.global_ld > 0);
+      }
+      const emu::Counts& adj = log.launches[2].sum;
+      CHECK(adj.fma_warp > 0);
+      CHECK(adj.shared_wavefronts >= adj.shared_ld + adj.shared_st);
+      if (prec == MatPrecision::BF16) CHECK(adj.mma_bf16 > 0);
+      else CHECK(adj.mma_bf16 == 0);
+    }
+  }
+}
