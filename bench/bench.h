@@ -174,6 +174,16 @@ PeerTime run_peer_time(const Config& cfg, const Peer& peer, int threads, const s
 // engine_timing.cpp (CPU): the engine's GEMM rate at the sweep shape
 GemmRate measure_gemm(int W, int n);
 
+// cost_model.cpp: `speed --device emu`, the H200 estimate from the emulator's counts; prints the
+// tables, writes DIR/cost-model.md and, with write_doc, the section between the cost-model
+// markers of that file (docs/kernels.md)
+struct CostConfig {
+  std::vector<df::MatPrecision> precisions;
+  int count_blocks = 2;  // blocks run and counted per launch
+  std::string write_doc;
+};
+int run_cost_model(const Config& c, const CostConfig& cc);
+
 // report.cpp
 void write_reports(const Report& rep);
 std::string fmt(double v, const char* f = "%.4g");  // "n/a" when not finite

@@ -13,6 +13,11 @@
 // Defaults: on a GPU the PERF.md configuration (B = 10,000, N = 30, W = 128, L = 3, d = 2,
 // 50 timed iterations after 10, sampling at B = 100,000, peer torch-ref); on the CPU B = 1,000,
 // 3 timed after 1, sweep 250,500,1000, threads 1 and all, every CPU peer.
+// --device emu runs no timing (an emulator's wall time says nothing of a GPU): it is the cost
+// model (bench/cost_model.cpp): one training iteration counted on the emulated H200 per
+// --precisions entry (default fp32,tf32,bf16), at the PERF.md shape by default; the per-kernel
+// estimate goes to stdout and DIR/cost-model.md, and with --write-doc FILE into the marked section
+// of FILE (docs/kernels.md). --count-blocks K: blocks run and counted per launch (default 2).
 // Exit codes: 0 done (also when parity fails: see the reports), 2 bad input, 1 internal error.
 #include <algorithm>
 #include <cstdio>
@@ -68,7 +73,7 @@ std::string git_commit() {
 
 int cmd_speed(int argc, char** argv) {
   df::Args a("speed", "diffflow-bench speed [flags] --out DIR");
-  a.option("device", "cpu|cuda|emu|auto", "backend to time (emu: slow, for checking the device code)", "auto");
+  a.option("device", "cpu|cuda|emu|auto", "backend to time (emu: the cost model instead, no timing)", "auto");
   a.option("batch", "B", "training batch", "10000 on a GPU, 1000 on the CPU");
   a.option("steps", "N", "time steps", "30");
   a.option("width", "W", "network width", "128");
@@ -88,6 +93,9 @@ int cmd_speed(int argc, char** argv) {
   a.option("python", "PATH", "python with the peers' modules (then .venv-peers, /usr/bin/python3, python3)");
   a.option("scripts", "DIR", "where torch_port.py and jax_port.py are", DF_BENCH_DIR);
   a.option("out", "DIR", "where speed.json and speed.md go (created)");
+  a.option("precisions", "LIST", "--device emu: operand precisions of the cost model", "fp32,tf32,bf16");
+  a.option("count-blocks", "K", "--device emu: blocks of each launch run and counted", "2");
+  a.option("write-doc", "FILE", "--device emu: write the cost model between FILE's cost-model markers");
   if (!a.parse(argc, argv, 2)) return 0;
 
   dfb::Config c;
@@ -109,7 +117,18 @@ int cmd_speed(int argc, char** argv) {
   c.device_req = a.str("device");
   auto be = df::open_backend(c.device_req, "fp32", &c.why);  // InputError for a bad or absent device
   c.backend = be->name();
-  const bool gpu = c.backend == "cuda";
+  const bool gpu = c.backend == "cuda", emu = c.backend == "emu";
+  dfb::CostConfig cc;
+  if (emu) {
+    for (const std::string& p : a.list("precisions")) {
+      df::MatPrecision mp;
+      if (!df::parse_mat_precision(p.c_str(), &mp))
+        throw df::InputError("speed: --precisions: '" + p + "' is not fp32, tf32 or bf16");
+      cc.precisions.push_back(mp);
+    }
+    cc.count_blocks = int(a.integer("count-blocks", 1, 1024));
+    cc.write_doc = a.str("write-doc");
+  }
   c.defaults = gpu ? "GPU defaults (PERF.md)" : "CPU defaults (B = 1000; threads 1 and all)";
   if (c.thread_list.empty()) {
     const int all = df::num_threads();
@@ -127,7 +146,7 @@ int cmd_speed(int argc, char** argv) {
   for (const auto& p : specs)
     if (!std::filesystem::exists(p.script))
       throw df::InputError("speed: --scripts: '" + p.script + "' does not exist");
-  c.B = B.value_or(gpu ? 10000 : 1000);
+  c.B = B.value_or(gpu || emu ? 10000 : 1000);
   c.iters = iters.value_or(gpu ? 50 : 3);
   c.warmup = warmup.value_or(gpu ? 10 : 1);
   c.sample_B = sample_B.value_or(gpu ? 100000 : c.B);
@@ -137,6 +156,7 @@ int cmd_speed(int argc, char** argv) {
   std::filesystem::create_directories(c.out, ec);
   if (!std::filesystem::is_directory(c.out)) throw df::InputError("speed: --out: cannot create directory '" + c.out + "'");
   c.description = dfb::describe_device(*be, c.thread_list);
+  if (emu) return dfb::run_cost_model(c, cc);
 
   dfb::Report r;
   r.date = utc_now();
