@@ -27,7 +27,7 @@ struct Case {
   test::EmuShape launch{};
 };
 
-test::BackendRun emu(const Case& c) { return test::BackendRun(make_emu_backend(test::emu_options(c.launch))); }
+test::BackendRun emu_run(const Case& c) { return test::BackendRun(make_emu_backend(test::emu_options(c.launch))); }
 
 struct Setup : test::SweepSetup {
   explicit Setup(const Case& c) : SweepSetup(c.d, c.W, c.L, c.B, c.N, 11, 23, NoiseKey{7, 3}) {}
@@ -71,7 +71,7 @@ TEST_CASE("emulated diffuse sweep: per-sample loss equals the CPU reference", "[
   for (const Case& c : cases()) {
     DYNAMIC_SECTION(name(c)) {
       Setup su(c);
-      test::BackendRun r = emu(c);
+      test::BackendRun r = emu_run(c);
       std::vector<double> loss;
       r.be->diffflow_loss(loss, r.up(su.pf), r.up(su.ps), su.s, r.up(su.x0), c.B, su.grid, su.key);
       DiffuseOut<float> ref;
@@ -87,7 +87,7 @@ TEST_CASE("emulated adjoint sweep: loss and gradients equal the CPU reference", 
   for (const Case& c : cases()) {
     DYNAMIC_SECTION(name(c)) {
       Setup su(c);
-      test::BackendRun r = emu(c);
+      test::BackendRun r = emu_run(c);
       const std::size_t P = su.s.n_params();
       Buf &bgf = r.zeros(P), &bgs = r.zeros(P);
       const double mean = r.be->diffflow_loss_grad(bgf, bgs, r.up(su.pf), r.up(su.ps), su.s, r.up(su.x0), c.B, su.grid,
@@ -120,7 +120,7 @@ TEST_CASE("emulated reverse sweep: samples equal the CPU reference", "[emu][swee
     for (bool det : {false, true}) {
       DYNAMIC_SECTION(name(c) << (det ? " deterministic" : " stochastic")) {
         Setup su(c);
-        test::BackendRun r = emu(c);
+        test::BackendRun r = emu_run(c);
         Buf& bx = r.up(su.x0);  // serves as x_N
         r.be->reverse_sweep(bx, r.up(su.pf), r.up(su.ps), su.s, c.B, su.grid, su.key, det);
         const std::vector<float> x = r.down(bx);
@@ -141,7 +141,7 @@ TEST_CASE("emulated adjoint with checkpoints: any K gives the bits of K = 1", "[
   const std::vector<Case> cs = {{2, 8, 1, 5, 7}, {3, 12, 2, 37, 7, test::EmuShape{8, 64, 2}}, {2, 8, 2, 9, 5, test::EmuShape{3, 40, 2}}};
   for (const Case& c : cs) {
     Setup su(c);
-    test::BackendRun r = emu(c);
+    test::BackendRun r = emu_run(c);
     const std::size_t P = su.s.n_params();
     Buf &bpf = r.up(su.pf), &bps = r.up(su.ps), &bx = r.up(su.x0), &bgf = r.zeros(P), &bgs = r.zeros(P);
     auto run = [&](int K, std::vector<float>* gf, std::vector<float>* gs) {
@@ -225,7 +225,7 @@ TEST_CASE("emulated probability-flow log-likelihood equals the CPU backend", "[e
       opt.substeps = pc.substeps;
       opt.probe_key = NoiseKey{17, 4};
       const GSchedule g{{0.01, 0.2, 0.4}, {0.6, 1.1, 1.6}};
-      test::BackendRun r = emu(c);
+      test::BackendRun r = emu_run(c);
       std::vector<double> lp;
       r.be->pf_loglik(lp, r.up(su.pf), r.up(su.ps), su.s, r.up(su.x0), c.B, su.grid, g, opt);
       std::vector<double> ref;
@@ -259,7 +259,7 @@ TEST_CASE("emulated DDPM probability-flow log-likelihood equals the CPU backend"
   TimeGrid grid = make_grid(spec, GSchedule::constant(1.0), c.N);
   for (size_t j = 0; j < grid.t.size(); ++j) grid.g[j] = std::sqrt(m.vp.g2(grid.t[j]));
   OdeOptions opt;
-  test::BackendRun r = emu(c);
+  test::BackendRun r = emu_run(c);
   std::vector<double> lp;
   Buf& eb = r.up(su.ps);
   r.be->loglik(lp, nullptr, eb, eb, m, r.up(su.x0), c.B, grid, GSchedule::constant(1.0), opt);
