@@ -14,7 +14,8 @@
 //   mma_bf16_m16n8k16(d, a, b, c)           the same with bf16 pairs (uint32_t a[4], b[2])
 //   atomic_add(p, v)                        *p += v (blocks and fibers never run concurrently)
 //   ld(p, i), st(p, i, v), add(p, i, v)     p[i]; p[i] = v; p[i] += v (shared or global memory)
-//   fma(c, a, b)                            c + a·b (two roundings: the build does not contract)
+//   fma(c, a, b)                            c + a·b (two roundings: emulator code is built with
+//                                           -ffp-contract=off, CMakeLists.txt)
 // The last four are the counted forms of plain accesses and products: with counting on
 // (launch_emulated_counted, the cost model) each records what it does (kernels/emu/emu_counts.h:
 // the call's site (file and line), its address and size; one FMA), and every barrier and warp operation is
