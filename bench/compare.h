@@ -56,6 +56,7 @@ struct Options {
   std::size_t sweep_n = 10000, sweep_eval_n = 500, val_n = 5000;
   std::vector<int> sweep_steps;
   std::vector<double> lambdas;
+  std::vector<double> ffjord_tols;  // FFJORD's points of the sweep: Dormand–Prince tolerances
   double tune_fraction = 0.25;
   std::vector<double> tune_lrs;
   std::vector<int> tune_ffjord_steps;
@@ -86,8 +87,9 @@ struct TrainResult {  // one model trained once (a seed of the real runs, or a t
 };
 
 struct SweepPoint {
-  int steps = 0;
-  double lambda = NAN;  // NaN for FFJORD (fixed-step RK4, no λ)
+  int steps = 0;         // FFJORD: the Dormand–Prince steps its tolerance took, (nfe − 1) / 6
+  double lambda = NAN;  // NaN for FFJORD (an ODE flow, no λ)
+  double tol = NAN;     // FFJORD: the sampler's Dormand–Prince tolerance; NaN for the others
   double seconds = NAN;  // wall time to draw the sweep's samples
   long nfe = 0;          // network evaluations per sample
   df::SampleMetrics sm;

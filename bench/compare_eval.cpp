@@ -3,10 +3,10 @@
 //                        probability-flow ODE (RK4, 2 substeps) or FFJORD's exact likelihood
 //                        (Dormand–Prince at --tol); SW2, TV, leakage of metric-samples samples
 //                        by the default sampler (λ = 1, Tweedie's step with --denoise; FFJORD's
-//                        RK4), their samples per second and network evaluations per sample
-//   steps_sweep          every N of --sample-steps and, for DiffFlow and DDPM, every λ of
-//                        --lambdas (FFJORD: its fixed-step RK4 at N steps, the analogue of an
-//                        ODE tolerance: its sampler has no adaptive mode): sweep-samples samples,
+//                        RK4 on its grid), their samples per second and network evaluations per sample
+//   steps_sweep          DiffFlow and DDPM: every N of --sample-steps and every λ of --lambdas;
+//                        FFJORD: every Dormand–Prince tolerance of --ffjord-tols (its steps and
+//                        network evaluations as the solver took them): sweep-samples samples,
 //                        their seconds, SW2, TV, leakage; on sweep-eval-n test points the
 //                        likelihood on the N-step grid where it is the sampler's own: λ = 0 the
 //                        ODE (RK4, 1 substep), λ = 1 the bound (−ELBO, 2 trajectories)
@@ -88,6 +88,21 @@ std::vector<SweepPoint> steps_sweep(df::Backend& be, const Options& o, const df:
   std::vector<SweepPoint> out;
   if (o.sweep_n == 0) return out;
   const bool has_score = df::family(cfg.kind()).has_score;
+  if (cfg.kind() == df::ModelKind::FFJORD) {
+    for (double tol : o.ffjord_tols) {
+      SweepPoint p;
+      p.tol = tol;
+      df::Sampler smp(0.0, false);
+      smp.ode_tol = tol;
+      const auto t0 = std::chrono::steady_clock::now();
+      const df::Matrix samples = df::sample_model(be, cfg, st, o.sweep_n, 0, smp, seed + 9, &p.nfe);
+      p.seconds = seconds_since(t0);
+      p.steps = int((p.nfe - 1) / 6);  // first-same-as-last: 1 + 6 per step tried
+      p.sm = set_metrics(data, samples, seed);
+      out.push_back(p);
+    }
+    return out;
+  }
   const std::vector<double> lambdas = has_score ? o.lambdas : std::vector<double>{NAN};
   for (int N : o.sweep_steps) {
     df::EvalResult ev;

@@ -3,7 +3,8 @@
 //                      time, one line per model: the mean over seeds at each segment end, a band
 //                      of ± one standard deviation; the two-draw floor dashed
 //   steps.png          SW2, TV, leakage and the KL gap (NLL where the entropy is unknown) against
-//                      sampling steps N (log axis), one line per model and λ (FFJORD: RK4 steps)
+//                      sampling steps N (log axis), one line per model and λ (FFJORD: the steps its
+//                      Dormand–Prince sampler took at each --ffjord-tols tolerance)
 //   steps_seconds.png  the same against the seconds that sampling took (mean over seeds)
 //   diffuse.png        the paper's Figure 4: the figure's held-out points carried along each
 //                      model's diffuse process (seed 0), coloured by the mode they started in
@@ -94,7 +95,7 @@ Figure scatter_figure(const Options& o, const std::string& name, const std::vect
 }
 
 std::string lambda_name(const std::string& model, double lam) {
-  if (!std::isfinite(lam)) return model + " (RK4 steps)";
+  if (!std::isfinite(lam)) return model + " (Dormand–Prince)";
   char b[64];
   std::snprintf(b, sizeof b, "%s λ=%g", model.c_str(), lam);
   return b;
@@ -138,7 +139,8 @@ std::vector<Figure> write_figures(const Options& o, const df::DataSource& data, 
     std::vector<df::LinePanel> panels;
     for (const MetricDef& m : metric_defs(h, "λ=0: ODE, λ=1: bound")) {
       df::LinePanel p = metric_panel(
-          m, by_seconds ? "sampling wall time (s, " + std::to_string(o.sweep_n) + " samples)" : "sampling steps N",
+          m, by_seconds ? "sampling wall time (s, " + std::to_string(o.sweep_n) + " samples)"
+                     : "sampling steps N (FFJORD: its solver's steps at each tolerance)",
           df::Scale::log);
       std::vector<double> floors;
       for (const ModelResult& mr : res) {

@@ -118,7 +118,9 @@ void declare(df::Args& a) {
   a.option("tol", "TOL", "FFJORD evaluation tolerance (Dormand-Prince)", "1e-5");
   a.option("eval-n", "N", "held-out test points for the likelihoods", "2000");
   a.option("metric-samples", "N", "model samples for SW2, TV and leakage at the training N", "20000");
-  a.option("sample-steps", "LIST", "sampling steps of the steps sweep (FFJORD: RK4 steps)", "5,10,20,30,50,100,1000");
+  a.option("sample-steps", "LIST", "sampling steps of the steps sweep (DiffFlow, DDPM)", "5,10,20,30,50,100,1000");
+  a.option("ffjord-tols", "LIST", "FFJORD's points of the steps sweep: Dormand-Prince tolerances of its sampler",
+           "1e-1,1e-2,1e-3,1e-4,1e-5");
   a.option("lambdas", "LIST", "sampler family lambdas of the sweep, DiffFlow and DDPM (0 = ODE, 1 = SDE)", "0,0.5,1");
   a.option("sweep-samples", "N", "model samples per point of the steps sweep", "10000");
   a.option("sweep-eval-n", "N", "test points for the sweep's likelihoods (ODE at lambda 0, bound at 1); 0 = none", "500");
@@ -190,6 +192,7 @@ int cmd_compare(int argc, char** argv) {
   o.val_n = std::size_t(a.integer("val-n", 2, 10000000));
   o.sweep_steps = a.integers("sample-steps", 1, 100000);
   o.lambdas = a.reals("lambdas", 0, 100);
+  o.ffjord_tols = a.reals("ffjord-tols", 0, 1, true);
   o.tune_fraction = a.real("tune-fraction", 0, 1, true);
   o.tune_lrs = a.reals("tune-lrs", 0, 10, true);
   o.tune_ffjord_steps = a.integers("tune-ffjord-steps", 1, 100000);

@@ -75,7 +75,8 @@ std::string run_json(const SeedRun& r, double h) {
   j << "], \"sweep\": [";
   for (std::size_t i = 0; i < r.sweep.size(); ++i) {
     const SweepPoint& p = r.sweep[i];
-    j << (i ? ", " : "") << "{\"steps\": " << p.steps << ", \"lambda\": " << json_number(p.lambda) << ", \"seconds\": "
+    j << (i ? ", " : "") << "{\"steps\": " << p.steps << ", \"lambda\": " << json_number(p.lambda)
+      << ", \"tol\": " << json_number(p.tol) << ", \"seconds\": "
       << json_number(p.seconds) << ", \"nfe\": " << p.nfe << ", " << metrics_json(p.sm) << ", \"nll\": " << json_number(p.nll)
       << ", \"kl_gap\": " << json_number(p.nll - h) << "}";
   }
@@ -138,7 +139,8 @@ void write_reports(const Options& o, const df::DataSource& data, const std::vect
     << o.sweep_eval_n << ", \"curve_points\": " << o.curve_points << ", \"curve_samples\": " << o.curve_n
     << ", \"curve_eval_points\": " << o.curve_eval_n << "}, \"sample_steps\": "
     << list(o.sweep_steps, [](int n) { return std::to_string(n); })
-    << ", \"lambdas\": " << list(o.lambdas, [](double l) { return json_number(l); }) << ", \"denoise\": "
+    << ", \"lambdas\": " << list(o.lambdas, [](double l) { return json_number(l); })
+    << ", \"ffjord_tols\": " << list(o.ffjord_tols, [](double t) { return json_number(t); }) << ", \"denoise\": "
     << (o.denoise ? "true" : "false") << ", \"models\": [";
   for (std::size_t i = 0; i < res.size(); ++i) {
     const ModelResult& m = res[i];

@@ -41,6 +41,7 @@ double likelihood_se(const SeedRun& r) { return std::isfinite(r.ev.nll_exact) ? 
 std::vector<double> swept_lambdas(const ModelResult& m) {
   std::vector<double> out;
   if (m.runs.empty() || m.runs[0].sweep.empty()) return out;
+  if (std::isfinite(m.runs[0].sweep.front().tol)) return {NAN};  // FFJORD's tolerances: no λ
   const int first = m.runs[0].sweep.front().steps;
   for (const SweepPoint& p : m.runs[0].sweep)
     if (p.steps == first) out.push_back(p.lambda);

@@ -114,7 +114,10 @@ class Backend {
   //   train_loss_grad  mean training loss (DiffFlow −ELBO, DDPM denoising, FFJORD NLL); grads =
   //   bound            per-sample −ELBO (D4) on the grid (DiffFlow, DDPM); FFJORD: its exact NLL
   //                    with fixed-step RK4 on the grid
-  //   sample           x: noise in, samples out (FFJORD: RK4 back along the grid)
+  //   sample           x: noise in, samples out (FFJORD: RK4 back along the grid, or Dormand–Prince
+  //                    at smp.ode_tol); returns the network evaluations per sample (passes per
+  //                    step × N, + 1 for Tweedie's step; FFJORD's Dormand–Prince: the most over
+  //                    its chunks, each integrated on its own)
   //   loglik           per-sample log-likelihood: probability-flow ODE (DiffFlow, DDPM, RK4 on the
   //                    grid), FFJORD: Dormand–Prince at desc.tol; *nfe = function evaluations
   // (virtual: the CUDA backend runs DDPM's on the device)
@@ -122,8 +125,10 @@ class Backend {
                                  int B, const TimeGrid& grid, NoiseKey key, int K);
   virtual void bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,
                      int B, const TimeGrid& grid, NoiseKey key);
-  virtual void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
+  virtual long sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
                       NoiseKey key, const Sampler& smp);
+  // The evaluations a fixed-step sampler makes per sample: passes per step × N (+ 1 with denoise).
+  static long sample_passes(const ModelDesc& m, const TimeGrid& grid, const Sampler& smp);
   virtual void loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m,
                       const Buf& x0, int B, const TimeGrid& grid, const GSchedule& g, const OdeOptions& opt);
 

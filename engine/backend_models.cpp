@@ -107,19 +107,31 @@ void Backend::bound(std::vector<double>& loss, const Buf& pf, const Buf& ps, con
   });
 }
 
-void Backend::sample(Buf& xb, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
+long Backend::sample_passes(const ModelDesc& m, const TimeGrid& grid, const Sampler& smp) {
+  return long(family(m.kind).sample_passes_per_step) * grid.N() + (smp.denoise ? 1 : 0);
+}
+
+long Backend::sample(Buf& xb, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid,
                      NoiseKey key, const Sampler& smp) {
-  if (m.kind == ModelKind::DiffFlow) return reverse_sweep(xb, pf, ps, m.shape, B, grid, key, smp);
+  if (m.kind == ModelKind::DiffFlow) {
+    reverse_sweep(xb, pf, ps, m.shape, B, grid, key, smp);
+    return sample_passes(m, grid, smp);
+  }
   // FFJORD is an ODE flow: it has no stochastic sampler (λ is ignored) and no score for Tweedie
   if (m.kind == ModelKind::FFJORD && smp.denoise)
     throw InputError("denoise: the model has no score (FFJORD) for Tweedie's step");
+  if (!(smp.ode_tol >= 0)) throw InputError("sample: the ODE tolerance must be >= 0");
   const int d = m.shape.d;
   std::vector<float> x = host_copy(*this, xb), f = host_copy(*this, pf), s = host_copy(*this, ps);
   NetPair<float> net(m.shape, f.data(), s.data(), m.kind, m.vp);
-  parallel_chunks(B, [&](int, int b0, int nb) {
+  const bool adaptive = m.kind == ModelKind::FFJORD && smp.ode_tol > 0;
+  std::vector<long> evals(std::size_t(num_chunks(B)), 0);
+  parallel_chunks(B, [&](int c, int b0, int nb) {
     Eigen::Map<MatX<float>> all(x.data(), d, B);
     MatX<float> xc = all.middleCols(b0, nb);
-    if (m.kind == ModelKind::FFJORD) {
+    if (adaptive) {
+      evals[std::size_t(c)] = ffjord_sample_dopri5<float>(xc, m.shape, f.data(), grid.t.front(), grid.t.back(), smp.ode_tol);
+    } else if (m.kind == ModelKind::FFJORD) {
       ffjord_sample<float>(xc, m.shape, f.data(), grid.t.front(), grid.t.back(), grid.N());
     } else {
       PhiloxNoise noise(key, kStreamReverse, std::uint32_t(b0));
@@ -128,6 +140,7 @@ void Backend::sample(Buf& xb, const Buf& pf, const Buf& ps, const ModelDesc& m, 
     all.middleCols(b0, nb) = xc;
   });
   upload(xb, x.data(), x.size());
+  return adaptive ? *std::max_element(evals.begin(), evals.end()) : sample_passes(m, grid, smp);
 }
 
 void Backend::loglik(std::vector<double>& logp, long* nfe, const Buf& pf, const Buf& ps, const ModelDesc& m,

@@ -208,13 +208,14 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     lw_loss(ops, l, m.shape, ps.ptr, ps.ptr, x0.ptr, B, grid, key, opt_.layerwise_chunk, lw_model(m.kind, m.vp, grid));
     to_host(loss, l, B);
   }
-  void sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid, NoiseKey key,
+  long sample(Buf& x, const Buf& pf, const Buf& ps, const ModelDesc& m, int B, const TimeGrid& grid, NoiseKey key,
               const Sampler& smp) override {
     if (m.kind != ModelKind::DDPM) return Backend::sample(x, pf, ps, m, B, grid, key, smp);
     check_batch(B);
     Ops<Dev> ops(*dev_, opt_.precision);
     lw_reverse(ops, x.ptr, m.shape, ps.ptr, ps.ptr, B, grid, key, device_sampler(smp, m.kind, m.vp, grid), opt_.layerwise_chunk,
                lw_model(m.kind, m.vp, grid));
+    return sample_passes(m, grid, smp);
   }
 
   void diffflow_loss(std::vector<double>& loss, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,

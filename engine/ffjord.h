@@ -6,6 +6,7 @@
 //                     the trace's gradient from mlp_trace_backward (second order)
 //   ffjord_dopri5     evaluation with the adaptive Dormand–Prince 5(4) solver, returns the NFE
 //   ffjord_sample     x(t_1) ~ N(0, I) integrated back to t_0 (fixed-step RK4)
+//   ffjord_sample_dopri5  the same by Dormand–Prince at a tolerance, returns the NFE
 // log p(x_0) = log N(x(t_1); 0, I) + ∫_{t_0}^{t_1} tr ∂v/∂x dt. The trace is exact (d tangents)
 // for d ≤ FfjordTrace::exact_max_d, else Hutchinson's estimator with Rademacher probes from the
 // counter-based generator keyed by (key, RK4 step, stage, probe, global sample, dimension), so
@@ -136,11 +137,11 @@ double ffjord_loss_grad(T* dp, Opt<VecX<T>> per_sample, const NetShape& s, const
   return mean;
 }
 
-// Dormand–Prince 5(4) on (x, ℓ) for the whole batch as one system, error in the max norm scaled
-// by atol + rtol·|state|. Returns −log p(x_0) per sample; *nfe = function evaluations.
-template <class T>
-VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, double tol, long* nfe,
-                      const FfjordTrace* trace = nullptr) {
+// Dormand–Prince 5(4) with first-same-as-last on dY/dt = f(Y, t) from t_a to t_b (t_b < t_a
+// integrates backward), Y a matrix integrated as one system: the error in the max norm over
+// every entry, scaled by tol + tol·|Y|, the first step (t_b − t_a)/20, the step factor
+// 0.9·err^(−1/5) within [0.2, 5]. f(Y, t, K) writes dY/dt into K. Returns the evaluations of f.
+template <class T, class F> long dopri5_integrate(MatX<T>& y, double ta, double tb, double tol, F&& f) {
   static const double a[7][6] = {{0},
                                  {1.0 / 5},
                                  {3.0 / 40, 9.0 / 40},
@@ -151,52 +152,77 @@ VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t
   static const double cc[7] = {0, 0.2, 0.3, 0.8, 8.0 / 9, 1, 1};
   static const double b5[7] = {35.0 / 384, 0, 500.0 / 1113, 125.0 / 192, -2187.0 / 6784, 11.0 / 84, 0};
   static const double b4[7] = {5179.0 / 57600, 0, 7571.0 / 16695, 393.0 / 640, -92097.0 / 339200, 187.0 / 2100, 1.0 / 40};
-  const int B = int(x0.cols());
-  MatX<T> x = x0, k[7];
-  VecX<T> ell = VecX<T>::Zero(B), q[7];
-  double t = t0, h = (t1 - t0) / 20;
+  const double dir = tb >= ta ? 1.0 : -1.0, span = std::fabs(tb - ta);
+  MatX<T> k[7];
+  double done = 0, h = span / 20;  // done: |t − t_a|; h > 0, the step's length
   long evals = 0;
-  FfjordStage<T> st;
-  auto f = [&](const MatX<T>& y, double tt, MatX<T>& kv, VecX<T>& kq) {
-    // one probe set per evaluation (a fresh draw each time: an unbiased trace at every stage)
-    ffjord_stage(st, s, p, y, T(tt), ffjord_probes<T>(trace, int(y.rows()), int(y.cols()), std::uint32_t(evals), 0));
-    kv = st.v;
-    kq = st.tr;
-    ++evals;
-  };
-  f(x, t, k[0], q[0]);
-  while (t < t1 - 1e-12) {
-    if (t + h > t1) h = t1 - t;
+  f(y, ta, k[0]);
+  ++evals;
+  while (done < span - 1e-12) {
+    if (done + h > span) h = span - done;
+    const double t = ta + dir * done, hs = dir * h;
     for (int i = 1; i < 7; ++i) {
-      MatX<T> y = x;
-      for (int j = 0; j < i; ++j) y += T(h * a[i][j]) * k[j];
-      f(y, t + cc[i] * h, k[i], q[i]);
+      MatX<T> yi = y;
+      for (int j = 0; j < i; ++j) yi += T(hs * a[i][j]) * k[j];
+      f(yi, t + cc[i] * hs, k[i]);
+      ++evals;
     }
-    MatX<T> x5 = x, e = MatX<T>::Zero(x.rows(), B);
-    VecX<T> l5 = ell, el = VecX<T>::Zero(B);
+    MatX<T> y5 = y, e = MatX<T>::Zero(y.rows(), y.cols());
     for (int i = 0; i < 7; ++i) {
-      x5 += T(h * b5[i]) * k[i];
-      l5 += T(h * b5[i]) * q[i];
-      e += T(h * (b5[i] - b4[i])) * k[i];
-      el += T(h * (b5[i] - b4[i])) * q[i];
+      y5 += T(hs * b5[i]) * k[i];
+      e += T(hs * (b5[i] - b4[i])) * k[i];
     }
     double err = 0;
     for (Eigen::Index i = 0; i < e.size(); ++i)
-      err = std::max(err, std::fabs(double(e.data()[i])) / (tol + tol * std::fabs(double(x5.data()[i]))));
-    for (int b = 0; b < B; ++b) err = std::max(err, std::fabs(double(el[b])) / (tol + tol * std::fabs(double(l5[b]))));
+      err = std::max(err, std::fabs(double(e.data()[i])) / (tol + tol * std::fabs(double(y5.data()[i]))));
     if (err <= 1.0) {
-      t += h;
-      x = x5;
-      ell = l5;
+      done += h;
+      y = y5;
       k[0] = k[6];  // first-same-as-last
-      q[0] = q[6];
     }
     h *= std::min(5.0, std::max(0.2, 0.9 * std::pow(err > 0 ? err : 1e-10, -0.2)));
   }
+  return evals;
+}
+
+// −log p(x_0) per sample by Dormand–Prince on (x, ℓ) (one system: rows 0..d−1 x, row d ℓ) from
+// t_0 to t_1; *nfe = function evaluations.
+template <class T>
+VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t0, double t1, double tol, long* nfe,
+                      const FfjordTrace* trace = nullptr) {
+  const int B = int(x0.cols()), d = int(x0.rows());
+  MatX<T> y(d + 1, B);
+  y.topRows(d) = x0;
+  y.row(d).setZero();
+  FfjordStage<T> st;
+  long evals = 0;
+  auto f = [&](const MatX<T>& yy, double tt, MatX<T>& k) {
+    // one probe set per evaluation (a fresh draw each time: an unbiased trace at every stage)
+    const MatX<T> x = yy.topRows(d);
+    ffjord_stage(st, s, p, x, T(tt), ffjord_probes<T>(trace, d, B, std::uint32_t(evals), 0));
+    ++evals;
+    k.resize(d + 1, B);
+    k.topRows(d) = st.v;
+    k.row(d) = st.tr.transpose();
+  };
+  dopri5_integrate<T>(y, t0, t1, tol, f);
   if (nfe) *nfe = evals;
   VecX<T> out(B);
-  for (int b = 0; b < B; ++b) out[b] = T(0.5) * x.col(b).squaredNorm() + log_normal_const<T>(s.d) - ell[b];
+  for (int b = 0; b < B; ++b) out[b] = T(0.5) * y.col(b).head(d).squaredNorm() + log_normal_const<T>(s.d) - y(d, b);
   return out;
+}
+
+// z (d×B) at t_1 integrated back to t_0 by Dormand–Prince at tolerance tol (velocity only).
+// Returns the evaluations of the velocity.
+template <class T>
+long ffjord_sample_dopri5(MatX<T>& x, const NetShape& s, const T* p, double t0, double t1, double tol) {
+  const MlpWeights<T> w(s, p);
+  EmbedCache<T> ec;
+  auto f = [&](const MatX<T>& y, double t, MatX<T>& k) {
+    mlp_embed(ec, s, p, T(t));
+    mlp_forward(k, w, y, ec, nullptr);
+  };
+  return dopri5_integrate<T>(x, t1, t0, tol, f);
 }
 
 // z (d×B) at t_1 integrated back to t_0 with fixed-step RK4 (velocity only).

@@ -4,6 +4,8 @@
 //           returns its mean, without noise
 //   denoise after it, one Tweedie step at t_0: x̂ = (x + σ²(t_0) s(x, t_0)) / α(t_0), the
 //           posterior mean of the clean point (engine/model_family.h tweedie_at_start)
+//   ode_tol FFJORD only (an ODE flow: λ and denoise do not apply): 0 fixed-step RK4 along the
+//           grid, > 0 the adaptive Dormand–Prince 5(4) at this tolerance (relative = absolute)
 // A bool converts to the classic choice (true: the ODE, false: the SDE), so `deterministic`
 // call sites keep working.
 #pragma once
@@ -13,6 +15,7 @@ namespace df {
 struct Sampler {
   double lambda = 1.0;
   bool denoise = false;
+  double ode_tol = 0;
   Sampler() = default;
   Sampler(bool deterministic) : lambda(deterministic ? 0.0 : 1.0) {}  // NOLINT: implicit on purpose
   Sampler(double lam, bool dn) : lambda(lam), denoise(dn) {}

@@ -143,7 +143,7 @@ int cmd_data(int argc, char** argv) {
 
 int cmd_sample(int argc, char** argv) {
   Args a("sample",
-         "diffflow sample --model DIR --n N [--steps N] [--lambda X | --deterministic] [--denoise] [--seed S] "
+         "diffflow sample --model DIR --n N [--steps N] [--lambda X | --deterministic] [--denoise] [--tol X] [--seed S] "
          "--out FILE.csv|.npy [--png FILE]");
   a.option("model", "DIR", "run directory of a trained model");
   a.option("n", "N", "number of samples", "10000");
@@ -151,6 +151,7 @@ int cmd_sample(int argc, char** argv) {
   a.flag("deterministic", "probability-flow ODE instead of the stochastic sampler (the same as --lambda 0)");
   a.option("lambda", "X", "sampler dx = [f - (1+X^2)/2 g^2 s] dt + X g dw: 1 the reverse SDE, 0 the ODE", "1");
   a.flag("denoise", "one Tweedie step at the end of sampling: x + sigma^2(t0) s(x, t0), over alpha(t0) for DDPM");
+  a.option("tol", "X", "FFJORD: the adaptive Dormand-Prince solver at this tolerance (0: fixed-step RK4, --steps)", "0");
   a.option("seed", "S", "random seed", "0");
   a.option("out", "FILE", "output file, .csv or .npy");
   a.option("png", "FILE", "also draw the samples into a PNG");
@@ -167,16 +168,21 @@ int cmd_sample(int argc, char** argv) {
   load_checkpoint(dir, cfg, st);
   auto be = pick_backend(a);
   if (a.on("deterministic") && a.has("lambda")) throw InputError("sample: give --lambda or --deterministic, not both");
-  const Sampler smp(a.on("deterministic") ? 0.0 : a.real("lambda", 0, 100), a.on("denoise"));
+  Sampler smp(a.on("deterministic") ? 0.0 : a.real("lambda", 0, 100), a.on("denoise"));
+  smp.ode_tol = a.real("tol", 0, 1);
+  if (smp.ode_tol > 0 && cfg.kind() != ModelKind::FFJORD)
+    throw InputError("sample: --tol is FFJORD's (an ODE flow); this model is " + cfg.model + " (--lambda 0 is its ODE)");
+  if (smp.ode_tol > 0 && steps > 0) throw InputError("sample: give --tol or --steps, not both");
   Matrix m;
+  long nfe = 0;
   try {
-    m = sample_model(*be, cfg, st, n, steps, smp, seed);
+    m = sample_model(*be, cfg, st, n, steps, smp, seed, &nfe);
   } catch (const InputError& e) {
     throw InputError(std::string("sample: ") + e.what());
   }
   if (a.has("png")) write_scatter_png(a.str("png"), {Panel{"samples", m, {}, 0, 0, 0, 0}});  // the picture first
   write_matrix(out, m);
-  std::fprintf(stderr, "wrote %zu samples to %s\n", n, out.c_str());
+  std::fprintf(stderr, "wrote %zu samples to %s (%ld network evaluations per sample)\n", n, out.c_str(), nfe);
   return 0;
 }
 

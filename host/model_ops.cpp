@@ -46,7 +46,8 @@ std::size_t chunk_rows(int d) { return std::clamp<std::size_t>(std::size_t(40000
 }  // namespace
 
 Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::size_t n, int steps,
-                    const Sampler& smp, std::uint64_t seed) {
+                    const Sampler& smp, std::uint64_t seed, long* nfe) {
+  if (nfe) *nfe = 0;
   const int d = cfg.shape.d;
   TimeGrid grid = eval_grid(cfg, steps);
   EmaBufs w(be, st);
@@ -60,7 +61,8 @@ Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::
     std::vector<float> xf(z.data(), z.data() + z.size());
     DeviceBuffer x(be, xf.size());
     be.upload(x.buf(), xf.data(), xf.size());
-    be.sample(x.buf(), w.f.buf(), w.s.buf(), cfg.desc(), B, grid, key, smp);
+    const long e = be.sample(x.buf(), w.f.buf(), w.s.buf(), cfg.desc(), B, grid, key, smp);
+    if (nfe) *nfe = std::max(*nfe, e);
     be.download(xf.data(), x.buf(), xf.size());
     Matrix y(static_cast<std::size_t>(B), static_cast<std::size_t>(d));
     for (int b = 0; b < B; ++b)

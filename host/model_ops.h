@@ -20,9 +20,10 @@ TimeGrid model_grid(const RunConfig& cfg, int N, const NoiseKey* key = nullptr);
 TimeGrid eval_grid(const RunConfig& cfg, int steps);
 
 // n raw samples (chunked so memory stays bounded), by the sampler smp (engine/sampler.h: λ,
-// Tweedie's step; a bool is the classic choice, true = the probability-flow ODE).
+// Tweedie's step; a bool is the classic choice, true = the probability-flow ODE; FFJORD's
+// Dormand–Prince at smp.ode_tol). *nfe: network evaluations per sample (the most over chunks).
 Matrix sample_model(Backend& be, const RunConfig& cfg, const RunState& st, std::size_t n, int steps,
-                    const Sampler& smp, std::uint64_t seed);
+                    const Sampler& smp, std::uint64_t seed, long* nfe = nullptr);
 
 // The same samples, plus the states they passed through at the grid indices given in
 // `snapshots` (for figures); snapshot k is returned in traj[k], raw coordinates are NOT used

@@ -34,7 +34,8 @@ TINY=(--device cpu --width 8 --batch 64 --steps 5 --eval-n 200 --metric-samples 
 
 # 1. the script, tuned, equal iterations
 if timeout 120 bash "$SCRIPT" --out "$T/exp" --sets checkerboard,olympic --bin "$BIN" "${TINY[@]}" --iters 20 \
-     --seeds 2 --sample-steps 10,100 --curve-points 3 --tune-lrs 0.003,0.01 --tune-ffjord-steps 2,4 --val-n 500 >"$T/out" 2>"$T/err"; then ok; else bad "script: $(tail -3 "$T/err")"; fi
+     --seeds 2 --sample-steps 10,100 --ffjord-tols 1e-2,1e-5 --curve-points 3 --tune-lrs 0.003,0.01 --tune-ffjord-steps 2,4 \
+     --val-n 500 >"$T/out" 2>"$T/err"; then ok; else bad "script: $(tail -3 "$T/err")"; fi
 grep -q "^commit: [0-9a-f]\{40\}" "$T/exp/machine.txt" && grep -q "^cpu: " "$T/exp/machine.txt" && ok || bad "machine.txt: $(cat "$T/exp/machine.txt")"
 [ "$(grep -c "compare --data .* --tune .* --iters 20 " "$T/exp/commands.txt")" -eq 2 ] && [ "$(grep -c "# exit 0," "$T/exp/commands.txt")" -eq 2 ] \
   && ok || bad "commands.txt: $(cat "$T/exp/commands.txt")"
@@ -57,6 +58,10 @@ for s in sizes.values():
     s.update({"diffuse.png": (1940, 1162), "samples.png": (1552, 410)})
 for name, want in sizes.items():
     o = json.load(open(f"{root}/{name}/compare.json"))
+    assert o["ffjord_tols"] == [1e-2, 1e-5], o["ffjord_tols"]
+    md = open(f"{root}/{name}/compare.md").read()
+    assert "FFJORD's sampler at its ODE tolerances" in md and "| tolerance | 0.01 | 1e-05 |" in md, md
+    assert "| network evaluations per sample | " in md
     assert o["data"] == name and o["budget"]["kind"] == "iterations" and o["budget"]["amount"] == 20, o["budget"]
     assert o["seeds"] == [0, 1] and o["tuned"] is True and o["sample_steps"] == [10, 100] and o["lambdas"] == [0, 0.5, 1]
     assert o["sizes"]["test_points"] == 200 and o["sizes"]["validation_points"] == 500
@@ -85,10 +90,12 @@ for name, want in sizes.items():
             assert all(c["seconds"] > 0 and math.isfinite(c["sw2"]) for c in r["curve"])
             sw = r["sweep"]
             if m["model"] == "ffjord":
-                assert [(p["steps"], p["lambda"]) for p in sw] == [(10, None), (100, None)]
-                assert [p["nfe"] for p in sw] == [40, 400]
+                # its sampler at each tolerance: Dormand–Prince, 1 + 6 evaluations per step tried
+                assert [(p["tol"], p["lambda"]) for p in sw] == [(1e-2, None), (1e-5, None)], sw
+                assert all(p["nfe"] > 7 and (p["nfe"] - 1) % 6 == 0 and p["steps"] == (p["nfe"] - 1) // 6 for p in sw), sw
+                assert sw[0]["nfe"] < sw[1]["nfe"], sw   # a tighter tolerance takes more steps
             else:
-                assert [(p["steps"], p["lambda"]) for p in sw] == [(n, l) for n in (10, 100) for l in (0, 0.5, 1)]
+                assert [(p["steps"], p["lambda"], p["tol"]) for p in sw] == [(n, l, None) for n in (10, 100) for l in (0, 0.5, 1)]
                 k = 2 if m["model"] == "diffflow" else 1
                 assert [p["nfe"] for p in sw] == [k * n for n in (10, 100) for _ in range(3)]
                 assert all((p["nll"] is not None) == (p["lambda"] in (0, 1)) for p in sw)

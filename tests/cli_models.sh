@@ -60,6 +60,24 @@ for args in "--lambda -1" "--lambda x" "--lambda 0.5 --deterministic"; do
 done
 "$BIN" sample --model "$T/ffjord" --n 5 --denoise --device cpu --out "$T/bad.csv" >/dev/null 2>"$T/err"
 [ $? -eq 2 ] && grep -q "no score" "$T/err" && ok || bad "ffjord --denoise: $(cat "$T/err")"
+# FFJORD's adaptive sampler: Dormand–Prince at --tol, its evaluations reported; near fixed-step RK4
+if "$BIN" sample --model "$T/ffjord" --n 200 --tol 1e-6 --device cpu --out "$T/ff_tol.csv" 2>"$T/err" \
+   && "$BIN" sample --model "$T/ffjord" --n 200 --steps 200 --device cpu --out "$T/ff_rk4.csv" 2>/dev/null; then ok; else bad "sample --tol: $(cat "$T/err")"; fi
+grep -Eq "^wrote 200 samples to .* \(([0-9]+) network evaluations per sample\)$" "$T/err" && ok || bad "sample --tol message: $(cat "$T/err")"
+$PY - "$T/ff_tol.csv" "$T/ff_rk4.csv" <<'PY' && ok || bad "sample --tol differs from fine RK4"
+import sys
+a, b = ([[float(v) for v in l.split(",")] for l in open(f) if l.strip() and not l[0].isalpha()] for f in sys.argv[1:3])
+assert len(a) == len(b) == 200
+d = max(abs(x - y) for ra, rb in zip(a, b) for x, y in zip(ra, rb))
+assert 0 <= d < 1e-3, d
+PY
+for args in "--tol 1e-3 --steps 10" "--tol -1" "--tol 2"; do
+  # shellcheck disable=SC2086
+  "$BIN" sample --model "$T/ffjord" --n 5 $args --device cpu --out "$T/bad.csv" >/dev/null 2>"$T/err"
+  [ $? -eq 2 ] && [ "$(wc -l <"$T/err")" -eq 1 ] && ok || bad "sample $args: $(cat "$T/err")"
+done
+"$BIN" sample --model "$T/diffflow" --n 5 --tol 1e-3 --device cpu --out "$T/bad.csv" >/dev/null 2>"$T/err"
+[ $? -eq 2 ] && grep -q "tol is FFJORD's" "$T/err" && ok || bad "diffflow --tol: $(cat "$T/err")"
 # d = 18 > 16: FFJORD and the ODE likelihoods switch to Hutchinson's trace estimator
 awk 'BEGIN { srand(3); for (i = 0; i < 64; i++) { row = ""; for (k = 0; k < 18; k++) row = row (k ? "," : "") (rand() * 2 - 1 + k * 0.1); print row } }' >"$T/d18.csv"
 for m in ffjord diffflow; do

@@ -44,6 +44,37 @@ TEST_CASE("Dormand–Prince matches fine RK4 and counts evaluations; sampling in
   CHECK((x - x0).cwiseAbs().maxCoeff() < 1e-8);
 }
 
+TEST_CASE("Dormand–Prince sampling: matches fine RK4, inverts the forward solve, fewer evaluations when looser",
+          "[ffjord]") {
+  NetShape s{2, 8, 1};
+  std::vector<double> p(s.n_params());
+  init_params(s, p.data(), 11, 0, 1.0);
+  const MatX<double> z = test::random_mat(2, 6, 13);
+  MatX<double> fine = z, tight = z, loose = z;
+  ffjord_sample<double>(fine, s, p.data(), 0.0, 1.0, 400);
+  const long nfe_tight = ffjord_sample_dopri5<double>(tight, s, p.data(), 0.0, 1.0, 1e-9);
+  const long nfe_loose = ffjord_sample_dopri5<double>(loose, s, p.data(), 0.0, 1.0, 1e-2);
+  CHECK((tight - fine).cwiseAbs().maxCoeff() < 1e-7);
+  CHECK((loose - fine).cwiseAbs().maxCoeff() < 0.05);
+  CHECK((loose - fine).cwiseAbs().maxCoeff() > 0);  // a loose tolerance is not exact
+  CHECK(nfe_loose < nfe_tight);
+  CHECK((nfe_tight - 1) % 6 == 0);  // first-same-as-last: 1 + 6 per step tried
+  // backward from t_1 by the sampler, then forward by the same integrator: back at z
+  MatX<double> x = tight;
+  dopri5_integrate<double>(x, 0.0, 1.0, 1e-9, [&](const MatX<double>& y, double t, MatX<double>& k) {
+    EmbedCache<double> ec;
+    mlp_embed(ec, s, p.data(), t);
+    mlp_forward(k, MlpWeights<double>(s, p.data()), y, ec, nullptr);
+  });
+  CHECK((x - z).cwiseAbs().maxCoeff() < 1e-7);
+  // the likelihood's solve on (x, ℓ) runs on the same integrator: the NLL of the sample is the
+  // prior's at z minus the log-determinant, which the fine RK4 likelihood gives as well
+  long nfe = 0;
+  const VecX<double> nll = ffjord_dopri5<double>(s, p.data(), tight, 0.0, 1.0, 1e-9, &nfe);
+  const VecX<double> nll_rk4 = ffjord_nll<double>(s, p.data(), tight, 0.0, 1.0, 400);
+  for (int b = 0; b < 6; ++b) CHECK(nll[b] == Approx(nll_rk4[b]).epsilon(1e-7));
+}
+
 TEST_CASE("FFJORD with Hutchinson's trace (d > 16): gradient of the estimate, and unbiasedness", "[ffjord]") {
   NetShape s{18, 6, 1};
   std::vector<double> p(s.n_params());
