@@ -3,6 +3,8 @@
 // barrier participant, threads at different barriers, an exception in a kernel body.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <vector>
 
@@ -68,6 +70,68 @@ TEST_CASE("emulator: a warp operation not all lanes reach is a deadlock", "[emu]
     ex.sync();
   };
   CHECK_THROWS_WITH(launch_emulated(1, 32, 0, body), Catch::Contains("deadlock"));
+}
+
+TEST_CASE("emulator: syncwarp waits for the warp's lanes, a partial warp's included", "[emu]") {
+  // lanes write after a divergent loop; after syncwarp every lane of the warp sees every write
+  static int seen[48];
+  auto body = [](EmuExec& ex) {
+    int* flag = ex.shared<int>();
+    for (int i = ex.tid(); i < 40; i += ex.nthreads()) flag[i] = 0;
+    ex.sync();
+    for (int k = 0; k < (ex.tid() % 5); ++k) flag[ex.tid() % 40] += 1;  // lanes diverge in trip count
+    ex.syncwarp();
+    int sum = 0;
+    const int w0 = ex.tid() / 32 * 32;
+    for (int l = w0; l < std::min(w0 + 32, ex.nthreads()); ++l) sum += l < 40 ? flag[l] : 0;
+    seen[ex.tid()] = sum;
+  };
+  launch_emulated(1, 40, 40 * sizeof(int), body);
+  int want0 = 0, want1 = 0;
+  for (int l = 0; l < 32; ++l) want0 += l % 5;
+  for (int l = 32; l < 40; ++l) want1 += l % 5;
+  for (int t = 0; t < 32; ++t) CHECK(seen[t] == want0);
+  for (int t = 32; t < 40; ++t) CHECK(seen[t] == want1);  // the 8-lane partial warp
+  // a lane meeting the others at a shuffle instead is an error; a lane that never arrives, a deadlock
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 0,
+                                    [](EmuExec& ex) {
+                                      if (ex.tid() == 3) (void)ex.shfl(1.f, 0);
+                                      else ex.syncwarp();
+                                    }),
+                    Catch::Contains("mixed syncwarp"));
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 0,
+                                    [](EmuExec& ex) {
+                                      if (ex.tid() != 3) ex.syncwarp();
+                                      ex.sync();
+                                    }),
+                    Catch::Contains("deadlock"));
+}
+
+TEST_CASE("emulator: tile_done poisons shared memory between a block's tiles, past keep_bytes", "[emu]") {
+  // two tiles per block; tile 1 reads what tile 0 left (a stale read) and its own fresh value
+  static float stale[2][64], fresh[2][64], kept[2][64];
+  auto body = [](EmuExec& ex) {
+    float* sm = ex.shared<float>();  // [0, 64): block-lifetime data kept; [64, 192): per tile
+    sm[ex.tid()] = float(ex.tid());
+    for (int tile = 0; tile < 2; ++tile) {
+      if (tile == 1) stale[ex.bid()][ex.tid()] = sm[64 + ex.tid()];
+      sm[128 + ex.tid()] = float(tile);
+      ex.sync();
+      fresh[ex.bid()][ex.tid()] = sm[128 + (ex.tid() + 1) % 64];  // a neighbour's value, after the barrier
+      ex.sync();
+      if (tile == 0) sm[64 + ex.tid()] = 7.f;
+      ex.sync();
+      ex.tile_done(64 * sizeof(float));
+    }
+    kept[ex.bid()][ex.tid()] = sm[ex.tid()];
+  };
+  launch_emulated(2, 64, 192 * sizeof(float), body);
+  for (int b = 0; b < 2; ++b)
+    for (int t = 0; t < 64; ++t) {
+      CHECK(std::isnan(stale[b][t]));  // 7 without the poison
+      CHECK(fresh[b][t] == 1.f);       // the second tile's own values survive (poisoned once, before them)
+      CHECK(kept[b][t] == float(t));
+    }
 }
 
 TEST_CASE("emulator: threads at different barriers are a deadlock", "[emu]") {

@@ -113,6 +113,7 @@ template <class Exec> DF_HD void diffuse_tile(Exec& ex, const DiffuseArgs& a) {
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * a.c.TB, nb = a.c.B - b0 < a.c.TB ? a.c.B - b0 : a.c.TB;
     diffuse_one_tile(ex, a, T, sm, b0, nb);
+    ex.tile_done();
   }
 }
 
@@ -151,6 +152,7 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
     for (int idx = tid; idx < d * nb; idx += nt)
       ex.st(a.x, size_t(b0 + idx % nb) * d + idx / nb, ex.ld(x, (idx / nb) * TB + idx % nb));
     ex.sync();
+    ex.tile_done();
   }
 }
 
@@ -272,6 +274,7 @@ template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
     const int b0 = tile * c.TB, nb = c.B - b0 < c.TB ? c.B - b0 : c.TB;
     diffuse_one_tile(ex, a.dif, T, sm, b0, nb);
     adjoint_one_tile(ex, a, T, sm, b0, nb, gf, gs, def, des, seg);
+    ex.tile_done();
   }
 }
 

@@ -2,6 +2,8 @@
 // (kernels/emu/block_emulator.h has the CPU side, EmuExec, with the same members).
 //   tid(), nthreads(), bid(), nblocks()   threadIdx.x, blockDim.x, blockIdx.x, gridDim.x
 //   sync()                                __syncthreads()
+//   syncwarp()                            __syncwarp over the lanes present in the warp
+//   tile_done(keep_bytes)                 nothing (the emulator poisons shared memory there)
 //   shared<T>()                           the dynamic shared memory (extern __shared__)
 //   shfl_xor(v, mask)                     __shfl_xor_sync over the lanes present in the warp
 //   shfl(v, src_lane)                     __shfl_sync over the lanes present in the warp
@@ -38,6 +40,9 @@ struct GpuExec {
     const int lanes = min(32, int(blockDim.x) - first);
     return lanes == 32 ? 0xFFFFFFFFu : ((1u << lanes) - 1u);
   }
+  __device__ __forceinline__ void tile_done(size_t = 0) const {}
+  // reconverges this warp's lanes (before a warp MMA that follows a divergent loop)
+  __device__ __forceinline__ void syncwarp() const { __syncwarp(warp_mask()); }
   template <class T> __device__ __forceinline__ T shfl_xor(T v, int mask) const {
     // lanes present in this warp (a partial last warp must not name absent lanes)
     return __shfl_xor_sync(warp_mask(), v, mask);

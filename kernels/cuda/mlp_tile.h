@@ -181,6 +181,9 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       ex.add(g, n.hb(l - 1) + o, s);
     }
     if (mma) {  // dh (W×nb) = W_lᵀ dz
+      // the bias loop above leaves a warp's lanes diverged where W is not a multiple of 32
+      // (W = 48, 80, 112): reconverge them before the warp-collective MMAs
+      ex.syncwarp();
       const int lane = tid & 31;
       for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};

@@ -180,6 +180,7 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
       a.logp[b0 + b] = -0.5f * sq - 0.5f * float(d) * 1.8378770664093453f + ell[b];  // log 2π
     }
     ex.sync();
+    ex.tile_done();
   }
 }
 

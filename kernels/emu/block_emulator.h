@@ -7,6 +7,13 @@
 //   tid(), nthreads(), bid(), nblocks()     thread / block indices (1-D)
 //   sync()                                  block barrier (__syncthreads)
 //   shared<T>()                             the block's dynamic shared memory (extern __shared__)
+//   syncwarp()                              every lane present in the warp arrives (__syncwarp);
+//                                           lanes meeting at another warp operation: an error
+//   tile_done(keep_bytes = 0)               right after the barrier that ends one of a block's
+//                                           tiles: shared memory past keep_bytes becomes 0xFF
+//                                           bytes (NaN as floats) before any thread goes on, so a
+//                                           read of the last tile's values in the next shows
+//                                           (GPU: nothing)
 //   shfl_xor(v, mask)                       warp butterfly over 32 lanes (__shfl_xor_sync)
 //   shfl(v, src_lane)                       value of lane src_lane of this warp (__shfl_sync)
 //   mma_tf32_m16n8k8(d, a, b, c)            warp MMA D = A·B + C, tf32 operands (float a[4],
@@ -67,7 +74,7 @@ struct Fiber {
 };
 
 // Kinds of warp operation a lane posts (shfl_xor posts its mask, >= 0).
-constexpr int kOpShfl = -1, kOpMmaTf32 = -2, kOpMmaBf16 = -3;
+constexpr int kOpShfl = -1, kOpMmaTf32 = -2, kOpMmaBf16 = -3, kOpSyncwarp = -4;
 constexpr int kSlotWords = 10;  // the largest post: an mma's a[4], b[2], c[4]
 
 struct WarpSlot {
@@ -93,6 +100,8 @@ class EmuExec {
   int bid() const { return bid_; }
   int nblocks() const { return nblocks_; }
   inline void sync();
+  inline void syncwarp();
+  inline void tile_done(std::size_t keep_bytes = 0);
   template <class T> T* shared() const { return reinterpret_cast<T*>(smem_); }
   template <class T> T shfl_xor(T v, int mask);
   template <class T> T shfl(T v, int src_lane);
@@ -157,6 +166,7 @@ class Block {
     std::memset(smem_.data(), 0xFF, smem_.size());
     arrived_ = 0;
     bar_gen_ = 0;
+    poisoned_gen_ = ~std::uint64_t(0);
     for (auto& w : warps_) { w.arrived = 0; w.gen = 0; }
     error_ = nullptr;
     for (int t = 0; t < nthreads_; ++t) {
@@ -240,6 +250,26 @@ class Block {
     return out;
   }
 
+  // tile_done: once per barrier generation, by the first thread to call it after the barrier.
+  // The thread that arrived last at a barrier runs on first, so no thread has written shared
+  // memory since the barrier when this runs, as long as tile_done follows the barrier directly.
+  void poison_shared(std::size_t keep) {
+    if (poisoned_gen_ == bar_gen_) return;
+    poisoned_gen_ = bar_gen_;
+    if (keep < shared_bytes_) std::memset(aligned_smem() + keep, 0xFF, shared_bytes_ - keep);
+  }
+
+  // __syncwarp: returns when every lane present in the warp has arrived.
+  void syncwarp(int tid) {
+    const int w = tid / 32, lanes = warp_lanes(w);
+    const unsigned char none = 0;
+    const int par = exchange(tid, kOpSyncwarp, &none, 0);
+    const WarpSlot& s = warps_[std::size_t(w)];
+    for (int l = 0; l < lanes; ++l)
+      if (s.op[par][l] != kOpSyncwarp)
+        throw std::runtime_error("emulator: lanes of one warp mixed syncwarp with another warp operation");
+  }
+
   template <class T> T shfl(int tid, T v, int src) {
     static_assert(sizeof(T) <= 8 && std::is_trivially_copyable<T>::value, "shfl: scalar up to 8 bytes");
     const int w = tid / 32, lane = tid % 32;
@@ -319,7 +349,7 @@ class Block {
       ++s.gen;
       if (counting_) {
         flush_warp(tid / 32);
-        ++(op == kOpMmaTf32 ? counts_.mma_tf32 : op == kOpMmaBf16 ? counts_.mma_bf16 : counts_.shfl);
+        if (op != kOpSyncwarp) ++(op == kOpMmaTf32 ? counts_.mma_tf32 : op == kOpMmaBf16 ? counts_.mma_bf16 : counts_.shfl);
       }
     } else {
       Fiber& f = fibers_[std::size_t(current_)];
@@ -418,6 +448,7 @@ class Block {
   int current_ = 0;
   int arrived_ = 0;
   std::uint64_t bar_gen_ = 0;
+  std::uint64_t poisoned_gen_ = ~std::uint64_t(0);  // the barrier generation shared memory was poisoned in
   std::exception_ptr error_;
   bool counting_ = false;
   Counts counts_;
@@ -427,6 +458,8 @@ class Block {
 }  // namespace emu
 
 inline void EmuExec::sync() { blk_->barrier(tid_); }
+inline void EmuExec::syncwarp() { blk_->syncwarp(tid_); }
+inline void EmuExec::tile_done(std::size_t keep_bytes) { blk_->poison_shared(keep_bytes); }
 template <class T> T EmuExec::shfl_xor(T v, int mask) { return blk_->shfl_xor(tid_, v, mask); }
 template <class T> T EmuExec::shfl(T v, int src_lane) { return blk_->shfl(tid_, v, src_lane); }
 inline void EmuExec::mma_tf32_m16n8k8(float d[4], const float a[4], const float b[2], const float c[4]) {
