@@ -10,7 +10,10 @@ metrics at the training N (mean ± sd over the seeds); (2) the paper's two expec
 with compare's own verdicts (a win beyond the spread and the floor, else no difference):
 DiffFlow leaks less and has a lower SW2 than DDPM at equal wall time, and DiffFlow at N = 10 is
 at least as good as DDPM at N = 100 (per λ). Nothing is recomputed: the numbers and verdicts are
-compare.json's.
+compare.json's. (3) FFJORD's sampler at its ODE tolerances: per set and Dormand–Prince tolerance
+the network evaluations per sample and the SW2, beside DiffFlow's probability-flow ODE at N = 10;
+the mean ± sd over seeds of these sweep points is the one thing computed here (compare.json keeps
+the per-seed points).
 """
 import json
 import math
@@ -31,6 +34,16 @@ def stat(s, digits=3):
     if s["n"] >= 2 and s.get("sd") is not None:
         text += " ± " + fmt(s["sd"], 2)
     return text
+
+
+def seed_stat(values):
+    """mean ± sample sd of the finite values, as compare's summaries give them."""
+    v = [x for x in values if x is not None and math.isfinite(x)]
+    if not v:
+        return {"n": 0}
+    mean = sum(v) / len(v)
+    sd = math.sqrt(sum((x - mean) ** 2 for x in v) / (len(v) - 1)) if len(v) > 1 else None
+    return {"n": len(v), "mean": mean, "sd": sd}
 
 
 def verdict_word(v, a_name, b_name):
@@ -96,6 +109,33 @@ def main():
                 words.append("not met" if ddpm_wins else ("met (DiffFlow better)" if v["win"] else "met"))
             cells.append(" / ".join(words))
         print(f"| {s} | " + " | ".join(cells) + " |")
+    tols = []
+    for o in runs.values():
+        for t in o.get("ffjord_tols", []):
+            if t not in tols:
+                tols.append(t)
+    if not tols:
+        return
+    print()
+    print("FFJORD's sampler at its ODE tolerances (Dormand–Prince; per cell: SW2, and in brackets the network "
+          "evaluations per sample), beside DiffFlow's probability-flow ODE at N = 10 (20 evaluations):")
+    print()
+    print("| set | " + " | ".join(f"FFJORD tol {t:g}" for t in tols) + " | DiffFlow λ = 0, N = 10 |")
+    print("|---|" + "---|" * (len(tols) + 1))
+    for s, o in runs.items():
+        models = {m["model"]: m for m in o["models"]}
+        if "ffjord" not in models:
+            continue
+        cells = []
+        for t in tols:
+            pts = [p for r in models["ffjord"]["runs"] for p in r["sweep"] if p.get("tol") == t]
+            nfe = seed_stat([float(p["nfe"]) for p in pts])
+            cells.append(f"{stat(seed_stat([p['sw2'] for p in pts]))} ({fmt(nfe.get('mean'), 3)})" if pts else "–")
+        ref = "–"
+        if "diffflow" in models:
+            pts = [p for r in models["diffflow"]["runs"] for p in r["sweep"] if p["steps"] == 10 and p["lambda"] == 0]
+            ref = stat(seed_stat([p["sw2"] for p in pts]))
+        print(f"| {s} | " + " | ".join(cells) + f" | {ref} |")
 
 
 if __name__ == "__main__":

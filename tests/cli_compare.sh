@@ -168,6 +168,16 @@ for s in ("checkerboard", "olympic"):
         assert f"{it:.4g}" in rows[0], (rows[0], it)
     verdict_rows = [l for l in md if l.startswith(f"| {s} | ") and ("better" in l or "no difference" in l)]
     assert len(verdict_rows) == 1, verdict_rows
+    # FFJORD's tolerance table: one row per set, a cell per tolerance with the seeds' mean SW2 and NFE
+    ff = [m for m in o["models"] if m["model"] == "ffjord"][0]
+    i = md.index("| set | FFJORD tol 0.01 | FFJORD tol 1e-05 | DiffFlow λ = 0, N = 10 |")
+    rows = [l for l in md[i:] if l.startswith(f"| {s} | ")]
+    assert len(rows) == 1, rows
+    cells = [c.strip() for c in rows[0].strip("|").split("|")][1:]
+    for cell, tol in zip(cells, (1e-2, 1e-5)):
+        pts = [p for r in ff["runs"] for p in r["sweep"] if p["tol"] == tol]
+        sw2, nfe = sum(p["sw2"] for p in pts) / len(pts), sum(p["nfe"] for p in pts) / len(pts)
+        assert cell.startswith(f"{sw2:.3g} ± ") and cell.endswith(f"({nfe:.3g})"), (cell, sw2, nfe)
 PY
 then ok; else bad "comparison-summary.py: $(tail -3 "$T/err")"; fi
 
