@@ -77,6 +77,8 @@ double seconds_per_iter(df::Backend& be, const df::DataSource& data, const df::R
   opt.quiet = true;
   opt.budget_seconds = std::min(5.0, std::max(0.3, 0.02 * budget));
   std::filesystem::create_directories(opt.dir);
+  std::string diverged;  // the probe only times iterations: a divergence is not reported
+  opt.diverged = &diverged;
   const double t0 = now_s();
   df::train(be, c, st, data, opt);
   const double per = (now_s() - t0) / double(std::max<std::int64_t>(1, st.iteration));
@@ -112,6 +114,8 @@ TrainResult train_budgeted(df::Backend& be, const Options& o, const df::DataSour
     opt.dir = dir;
     opt.quiet = o.quiet;
     opt.label = cfg.model + " seed " + std::to_string(cfg.seed);
+    std::string diverged;  // reported as compare's own line, not as diffflow's error
+    opt.diverged = &diverged;
     bool run = true;
     if (timed) {
       const double left = budget.amount * j / P - r.seconds;
@@ -127,6 +131,7 @@ TrainResult train_budgeted(df::Backend& be, const Options& o, const df::DataSour
       const int rc = df::train(be, c, st, data, opt);
       r.seconds += now_s() - t0;
       if (rc != 0) {
+        if (!diverged.empty()) std::fprintf(stderr, "compare: %s: %s\n", opt.label.c_str(), diverged.c_str());
         r.stopped = true;
         break;
       }

@@ -256,6 +256,8 @@ then ok; else bad "full-budget failure not handled"; fi
 #    means and of the verdicts
 if timeout 120 "$BIN" compare --data checkerboard --models ffjord,diffflow "${TINY[@]}" --iters 40 --seeds 2 --sample-steps 10 \
      --curve-points 2 --ffjord-steps 2 --lr 3 --quiet --out "$T/stop" >"$T/out" 2>"$T/err"; then ok; else bad "stopped runs: $(tail -3 "$T/err")"; fi
+grep -q "^compare: ffjord seed 0: training diverged at iteration [0-9]*: " "$T/err" && ! grep -q "diffflow: error" "$T/err" \
+  && ok || bad "the divergence is not compare's own line: $(cat "$T/err")"
 if "$PY" - "$T/stop/compare.json" <<'PY'
 import json, sys
 o = json.load(open(sys.argv[1]))
