@@ -15,6 +15,7 @@
 // engine/model_family.h train_passes_per_sample: evaluations = iterations · batch · passes.
 #pragma once
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,12 @@ struct Budget {
 struct Settings {
   double lr = 1e-2;
   int train_steps = 0;
+  // "lr-X-steps-N": the directory of these settings' runs under tune/ and rejected/
+  std::string dir_name() const {
+    char b[96];
+    std::snprintf(b, sizeof b, "lr-%g-steps-%d", lr, train_steps);
+    return b;
+  }
 };
 
 struct Options {

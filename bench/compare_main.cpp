@@ -84,9 +84,7 @@ bool has_fallback(const dfc::Tuning& t) {
 // MODEL_DIR/rejected/lr-X-steps-N/ (kept for inspection; the next candidate's seeds start anew).
 void set_aside(const std::string& model_dir, const dfc::Settings& s) {
   namespace fs = std::filesystem;
-  char name[96];
-  std::snprintf(name, sizeof name, "/rejected/lr-%g-steps-%d", s.lr, s.train_steps);
-  const fs::path to = model_dir + name;
+  const fs::path to = model_dir + "/rejected/" + s.dir_name();
   std::error_code ec;
   fs::create_directories(to, ec);
   for (const fs::directory_entry& e : fs::directory_iterator(model_dir, ec))

@@ -95,10 +95,8 @@ Tuning tune_model(df::Backend& be, const Options& o, const df::DataSource& data,
   for (Candidate& c : t.cands) {
     df::RunConfig cfg = with_settings(base, c.s);
     cfg.seed = o.seed0 + kTuneSeedOffset;
-    char name[96];
-    std::snprintf(name, sizeof name, "/tune/lr-%g-steps-%d", c.s.lr, c.s.train_steps);
     if (!o.quiet) std::fprintf(stderr, "[%s tune] lr %g, %d steps\n", base.model.c_str(), c.s.lr, c.s.train_steps);
-    const TrainResult tr = train_budgeted(be, o, data, cfg, b, 1, o.out + "/" + base.model + name, nullptr);
+    const TrainResult tr = train_budgeted(be, o, data, cfg, b, 1, o.out + "/" + base.model + "/tune/" + c.s.dir_name(), nullptr);
     c.iters = tr.iters;
     c.seconds = tr.seconds;
     c.evals = tr.evals;
