@@ -28,8 +28,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 long sampling_passes(const df::RunConfig& cfg, int N, const df::Sampler& smp) {
-  const df::ModelFamily& f = df::family(cfg.kind());
-  return long(f.sample_passes_per_step) * N + (smp.denoise ? 1 : 0);
+  return df::Backend::sample_passes(cfg.desc(), df::eval_grid(cfg, N), smp);
 }
 
 // The grid of N steps in place of the training grid.
@@ -67,7 +66,7 @@ void evaluate_test(df::Backend& be, const Options& o, const df::DataSource& data
   const df::RunState& st = r.train.st;
   r.ev = df::evaluate(be, cfg, st, test_pts, 4, 2, df::family(cfg.kind()).has_score, cfg.seed + 5);
   const df::Sampler smp = default_sampler(o, cfg);
-  r.nfe_sample = sampling_passes(cfg, df::eval_grid(cfg, 0).N(), smp);
+  r.nfe_sample = sampling_passes(cfg, 0, smp);
   df::Matrix samples;
   if (o.metric_n > 0) {
     const auto t0 = std::chrono::steady_clock::now();

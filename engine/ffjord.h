@@ -212,17 +212,24 @@ VecX<T> ffjord_dopri5(const NetShape& s, const T* p, const MatX<T>& x0, double t
   return out;
 }
 
+// The velocity alone, v(y, t) into out (no trace): what the samplers integrate.
+template <class T> struct FfjordVelocity {
+  const NetShape& s;
+  const T* p;
+  MlpWeights<T> w;
+  EmbedCache<T> ec;
+  FfjordVelocity(const NetShape& s_, const T* p_) : s(s_), p(p_), w(s_, p_) {}
+  void operator()(const MatX<T>& y, double t, MatX<T>& out) {
+    mlp_embed(ec, s, p, T(t));
+    mlp_forward(out, w, y, ec, nullptr);
+  }
+};
+
 // z (d×B) at t_1 integrated back to t_0 by Dormand–Prince at tolerance tol (velocity only).
 // Returns the evaluations of the velocity.
 template <class T>
 long ffjord_sample_dopri5(MatX<T>& x, const NetShape& s, const T* p, double t0, double t1, double tol) {
-  const MlpWeights<T> w(s, p);
-  EmbedCache<T> ec;
-  auto f = [&](const MatX<T>& y, double t, MatX<T>& k) {
-    mlp_embed(ec, s, p, T(t));
-    mlp_forward(k, w, y, ec, nullptr);
-  };
-  return dopri5_integrate<T>(x, t1, t0, tol, f);
+  return dopri5_integrate<T>(x, t1, t0, tol, FfjordVelocity<T>(s, p));
 }
 
 // z (d×B) at t_1 integrated back to t_0 with fixed-step RK4 (velocity only).
@@ -230,12 +237,8 @@ template <class T>
 void ffjord_sample(MatX<T>& x, const NetShape& s, const T* p, double t0, double t1, int steps) {
   const double h = (t1 - t0) / steps;
   MatX<T> k1, k2, k3, k4;
-  const MlpWeights<T> w(s, p);
-  auto v = [&](MatX<T>& out, const MatX<T>& y, double t) {
-    EmbedCache<T> ec;
-    mlp_embed(ec, s, p, T(t));
-    mlp_forward(out, w, y, ec, nullptr);
-  };
+  FfjordVelocity<T> vel(s, p);
+  auto v = [&](MatX<T>& out, const MatX<T>& y, double t) { vel(y, t, out); };
   for (int n = steps; n > 0; --n) {
     const double t = t0 + n * h;
     v(k1, x, t);

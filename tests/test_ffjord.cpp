@@ -61,11 +61,7 @@ TEST_CASE("Dormand–Prince sampling: matches fine RK4, inverts the forward solv
   CHECK((nfe_tight - 1) % 6 == 0);  // first-same-as-last: 1 + 6 per step tried
   // backward from t_1 by the sampler, then forward by the same integrator: back at z
   MatX<double> x = tight;
-  dopri5_integrate<double>(x, 0.0, 1.0, 1e-9, [&](const MatX<double>& y, double t, MatX<double>& k) {
-    EmbedCache<double> ec;
-    mlp_embed(ec, s, p.data(), t);
-    mlp_forward(k, MlpWeights<double>(s, p.data()), y, ec, nullptr);
-  });
+  dopri5_integrate<double>(x, 0.0, 1.0, 1e-9, FfjordVelocity<double>(s, p.data()));
   CHECK((x - z).cwiseAbs().maxCoeff() < 1e-7);
   // the likelihood's solve on (x, ℓ) runs on the same integrator: the NLL of the sample is the
   // prior's at z minus the log-determinant, which the fine RK4 likelihood gives as well
