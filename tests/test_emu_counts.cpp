@@ -2,7 +2,8 @@
 // on tiny bodies whose counts are known by hand: shared-memory wavefronts (conflict-free, 2-way,
 // 16- and 32-way conflicts, a broadcast, 8-byte accesses per half-warp), global sectors and lines
 // (coalesced against strided), warp instructions of divergent lanes, FMAs, barriers, shuffles and
-// MMAs, block sampling (only the counted blocks run) and footprints; and that counting leaves a
+// MMAs, block sampling (only the counted blocks run) and footprints; the tile stride (no conflicts
+// in the weight-gradient loops at the odd stride, the same numbers as at stride TB); and that counting leaves a
 // kernel's numbers unchanged (a body, and the emulated backend's loss and gradients with every
 // block counted, bit for bit), with every launch of the iteration in the log.
 #include <catch2/catch.hpp>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "engine/backend.h"
+#include "kernels/cuda/mlp_tile.h"
 #include "kernels/cuda/optim_bodies.h"
 #include "kernels/emu/block_emulator.h"
 #include "tests/emu_run.h"
@@ -30,7 +32,61 @@ template <class Index> emu::Counts shared_read(int nthreads, Index index) {
   return lc.sum;
 }
 
+// One fp32 forward and backward pass of a tile of nb samples whose shared arrays have rows of ts
+// floats (one block of 256 threads), counted; the gradient and dx it gives.
+struct TileCount {
+  emu::Counts c;
+  std::vector<float> g, dx;
+};
+TileCount tile_pass_counted(const test::SweepSetup& su, int nb, int ts) {
+  const NetView n = make_net_view(su.s, su.pf.data());
+  const int d = su.s.d, W = su.s.W, L = su.s.L;
+  const size_t sd = size_t(d) * ts, a = size_t(W) * ts, c = size_t(L + 1) * a;
+  const size_t ox = 0, oy = sd, ody = 2 * sd, odx = 3 * sd, odh = 4 * sd, odz = odh + a, oz = odz + a, oh = oz + c;
+  std::vector<float> e(size_t(W), 0.25f);
+  TileCount r;
+  r.g.assign(su.pf.size(), 0.f);
+  r.dx.assign(size_t(d) * nb, 0.f);
+  std::vector<float> de(size_t(W), 0.f);
+  const emu::LaunchCounts lc =
+      launch_emulated_counted(1, 256, (oh + c) * sizeof(float), 1, [&](EmuExec& ex) {
+        float* sm = ex.shared<float>();
+        for (int i = ex.tid(); i < d * nb; i += ex.nthreads()) {
+          const int k = i / nb, b = i % nb;
+          ex.st(sm, ox + k * ts + b, su.x0[size_t(b) * d + k]);
+          ex.st(sm, ody + k * ts + b, 0.5f - su.x0[size_t(b) * d + k]);
+        }
+        ex.sync();
+        const MlpCacheView cv{sm + oz, sm + oh};
+        mlp_forward_tile(ex, n, e.data(), sm + ox, nb, ts, cv, sm + oy);
+        mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, ts, sm + odh, sm + odz, r.g.data(), de.data(), sm + odx);
+        for (int i = ex.tid(); i < d * nb; i += ex.nthreads())
+          r.dx[size_t(i)] = ex.ld(sm, odx + (i / nb) * ts + i % nb);
+      });
+  r.c = lc.sum;
+  return r;
+}
+
 }  // namespace
+
+TEST_CASE("counts: the tile stride removes the weight-gradient bank conflicts", "[emu][counts]") {
+  // lane i of a weight-gradient loop reads sample b of row i: at a row stride of 16 floats the
+  // 32 lanes of a warp share 2 banks (16-way); the layout's odd stride spreads them over 32
+  test::SweepSetup su(2, 32, 2, 16, 1, 5, 6, NoiseKey{1, 1});
+  CHECK(tile_stride(16) == 17);
+  CHECK(tile_stride(8) == 9);
+  CHECK(tile_stride(3) == 3);
+  CHECK(tile_layout(2, 32, 2, 16).ts == 17);
+  const TileCount even = tile_pass_counted(su, 16, 16), odd = tile_pass_counted(su, 16, tile_stride(16));
+  const double we = double(even.c.shared_wavefronts) / double(even.c.shared_ld + even.c.shared_st);
+  const double wo = double(odd.c.shared_wavefronts) / double(odd.c.shared_ld + odd.c.shared_st);
+  INFO("wavefronts per shared instruction: stride 16 " << we << ", stride 17 " << wo);
+  CHECK(even.c.shared_ld == odd.c.shared_ld);  // the same accesses, laid out differently
+  CHECK(we > 3.0);
+  CHECK(wo < 1.2);
+  CHECK(even.g == odd.g);  // and the same numbers
+  CHECK(even.dx == odd.dx);
+}
 
 TEST_CASE("counts: shared-memory wavefronts and bank conflicts", "[emu][counts]") {
   const auto c1 = shared_read(32, [](int t) { return t; });  // consecutive words: conflict-free

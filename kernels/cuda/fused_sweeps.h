@@ -29,14 +29,14 @@ DF_HD MlpCacheView cache_s(float* sm, const TileLayout& T) { return MlpCacheView
 
 // eps (d×TB) = N(0, I) for (stream, step) and samples b0 .. b0+nb-1; ends with a barrier.
 template <class Exec>
-DF_HD void noise_tile(Exec& ex, const NoiseKey& key, uint32_t stream, int step, int b0, int nb, int d, int TB,
+DF_HD void noise_tile(Exec& ex, const NoiseKey& key, uint32_t stream, int step, int b0, int nb, int d, int ts,
                       float* eps) {
   const int nq = (d + 3) / 4;
   for (int idx = ex.tid(); idx < nb * nq; idx += ex.nthreads()) {
     const int b = idx / nq, q = idx % nq;
     double z[4];  // normal_block's draw, stored through ex
     normal4(key, stream, uint32_t(step), uint32_t(b0 + b), uint32_t(q), z);
-    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) ex.st(eps, size_t(k) * size_t(TB) + b, float(z[k - 4 * q]));
+    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) ex.st(eps, size_t(k) * size_t(ts) + b, float(z[k - 4 * q]));
   }
   ex.sync();
 }
@@ -61,34 +61,34 @@ template <class Exec> DF_HD void embed_body(Exec& ex, const EmbedArgs& a) {
 template <class Exec>
 DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T, float* sm, int b0, int nb) {
   const SweepCommon& c = a.c;
-  const int d = c.f.d, TB = c.TB, N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
+  const int d = c.f.d, ts = int(T.ts), N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
   float *x = sm + T.x, *xn = sm + T.xn, *F = sm + T.F, *Fn = sm + T.Fn;
   float *Sn = sm + T.Sn, *eps = sm + T.eps, *loss = sm + T.loss;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
     const float v = ex.ld(a.x0, size_t(b0 + b) * d + k);
-    ex.st(x, k * TB + b, v);
+    ex.st(x, k * ts + b, v);
     if (a.xs) ex.st(a.xs, size_t(b0 + b) * d + k, v);  // slot 0
   }
   for (int b = tid; b < nb; b += nt) ex.st(loss, b, 0.f);
   ex.sync();
-  mlp_forward_tile(ex, c.f, c.ef, x, nb, TB, cache_f(sm, T), F, c.prec);
+  mlp_forward_tile(ex, c.f, c.ef, x, nb, ts, cache_f(sm, T), F, c.prec);
   for (int i = 0; i < N; ++i) {
-    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
+    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, ts, eps);
     const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i), sb = ex.ld(c.st.sb, i), g2 = ex.ld(c.st.g2, i);
     const int slot = a.xs ? ckpt_slot(i + 1, N, a.ckpt_k) : -1;
     for (int idx = tid; idx < d * nb; idx += nt) {
-      const int k = idx / nb, b = idx % nb, e = k * TB + b;
+      const int k = idx / nb, b = idx % nb, e = k * ts + b;
       const float v = em_move(ex.ld(x, e), ex.ld(F, e), dt, sf, ex.ld(eps, e));
       ex.st(xn, e, v);
       if (slot >= 0) ex.st(a.xs, (size_t(slot) * B + b0 + b) * d + k, v);
     }
     ex.sync();
-    mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, xn, nb, TB, cache_f(sm, T), Fn, c.prec);
-    mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, xn, nb, TB, cache_s(sm, T), Sn, c.prec);
+    mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, xn, nb, ts, cache_f(sm, T), Fn, c.prec);
+    mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, xn, nb, ts, cache_s(sm, T), Sn, c.prec);
     for (int b = tid; b < nb; b += nt)
       for (int k = 0; k < d; ++k) {
-        const int e = k * TB + b;
+        const int e = k * ts + b;
         ex.add(loss, b, kl_term(eta_of(ex.ld(x, e), ex.ld(xn, e), ex.ld(Fn, e), ex.ld(Sn, e), g2, dt, sb), ex.ld(eps, e)));
       }
     ex.sync();
@@ -98,7 +98,7 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
   for (int b = tid; b < nb; b += nt) {
     float sq = 0.f;
     for (int k = 0; k < d; ++k) {
-      const float xk = ex.ld(x, k * TB + b);
+      const float xk = ex.ld(x, k * ts + b);
       sq += xk * xk;
     }
     ex.st(a.loss, b0 + b, ex.ld(loss, b) + (0.5f * sq + a.term_c));
@@ -122,68 +122,70 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
   const int d = c.f.d, TB = c.TB, N = c.st.N, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
   float* sm = ex.template shared<float>();
   const TileLayout T = tile_layout(d, W, c.f.L, TB);
+  const int ts = int(T.ts);
   float *x = sm + T.x, *F = sm + T.F, *S = sm + T.Sn, *eta = sm + T.eps;
   const int ntiles = (c.B + TB - 1) / TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * TB, nb = c.B - b0 < TB ? c.B - b0 : TB;
     for (int idx = tid; idx < d * nb; idx += nt)
-      ex.st(x, (idx / nb) * TB + idx % nb, ex.ld(a.x, size_t(b0 + idx % nb) * d + idx / nb));
+      ex.st(x, (idx / nb) * ts + idx % nb, ex.ld(a.x, size_t(b0 + idx % nb) * d + idx / nb));
     ex.sync();
     for (int i = N - 1; i >= 0; --i) {
       const float dt = ex.ld(c.st.dt, i), g2 = ex.ld(c.st.g2, i), sb = ex.ld(c.st.sb, i);
-      mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, TB, cache_f(sm, T), F, c.prec);
-      mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, TB, cache_s(sm, T), S, c.prec);
+      mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, ts, cache_f(sm, T), F, c.prec);
+      mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, ts, cache_s(sm, T), S, c.prec);
       const bool noisy = a.lambda > 0.f && i > 0;
-      if (noisy) noise_tile(ex, c.key, kStreamReverse, i, b0, nb, d, TB, eta);
+      if (noisy) noise_tile(ex, c.key, kStreamReverse, i, b0, nb, d, ts, eta);
       for (int idx = tid; idx < d * nb; idx += nt) {
-        const int e = (idx / nb) * TB + idx % nb;
+        const int e = (idx / nb) * ts + idx % nb;
         ex.st(x, e, reverse_step(ex.ld(x, e), ex.ld(F, e), ex.ld(S, e), g2, dt, sb, noisy ? ex.ld(eta, e) : 0.f, a.lambda));
       }
       ex.sync();
     }
     if (a.denoise) {  // Tweedie's step at t_0: the score at x_0
-      mlp_forward_tile(ex, c.s, c.es, x, nb, TB, cache_s(sm, T), S, c.prec);
+      mlp_forward_tile(ex, c.s, c.es, x, nb, ts, cache_s(sm, T), S, c.prec);
       for (int idx = tid; idx < d * nb; idx += nt) {
-        const int e = (idx / nb) * TB + idx % nb;
+        const int e = (idx / nb) * ts + idx % nb;
         ex.st(x, e, tweedie_move(ex.ld(x, e), ex.ld(S, e), a.tw_var, a.tw_alpha));
       }
       ex.sync();
     }
     for (int idx = tid; idx < d * nb; idx += nt)
-      ex.st(a.x, size_t(b0 + idx % nb) * d + idx / nb, ex.ld(x, (idx / nb) * TB + idx % nb));
+      ex.st(a.x, size_t(b0 + idx % nb) * d + idx / nb, ex.ld(x, (idx / nb) * ts + idx % nb));
     ex.sync();
     ex.tile_done();
   }
 }
 
 // Recomputes the states of segment c (steps cK .. e = min(cK + K, N)) of the tile into seg
-// ([m][k·TB + b] = x_{cK+m}): both ends from the checkpoint slots c and c + 1, the states in
+// ([m][k·ts + b] = x_{cK+m}, ts = T.ts): both ends from the checkpoint slots c and c + 1, the states in
 // between by the diffuse sweep's own move (same network pass, noise and constants, so the same
 // bits). Uses x, xn, F, eps and the drift cache of shared memory; ends with a barrier.
 template <class Exec>
 DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb, int cseg,
                              float* seg) {
   const SweepCommon& c = a.dif.c;
-  const int d = c.f.d, TB = c.TB, N = c.st.N, B = c.B, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
+  const int d = c.f.d, ts = int(T.ts), N = c.st.N, B = c.B, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(),
+            nt = ex.nthreads();
   const int s0 = cseg * K, s1 = s0 + K < N ? s0 + K : N;
   const float* xs = a.dif.xs;
   float *x = sm + T.x, *xn = sm + T.xn, *F = sm + T.F, *eps = sm + T.eps;
-  const size_t last = size_t(s1 - s0) * d * TB;
+  const size_t last = size_t(s1 - s0) * d * ts;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
     const float v = ex.ld(xs, (size_t(cseg) * B + b0 + b) * d + k);
-    ex.st(seg, k * TB + b, v);
-    ex.st(x, k * TB + b, v);
-    ex.st(seg, last + k * TB + b, ex.ld(xs, (size_t(cseg + 1) * B + b0 + b) * d + k));
+    ex.st(seg, k * ts + b, v);
+    ex.st(x, k * ts + b, v);
+    ex.st(seg, last + k * ts + b, ex.ld(xs, (size_t(cseg + 1) * B + b0 + b) * d + k));
   }
   ex.sync();
   for (int i = s0; i < s1 - 1; ++i) {
-    mlp_forward_tile(ex, c.f, c.ef + size_t(i) * W, x, nb, TB, cache_f(sm, T), F, c.prec);
-    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, TB, eps);
+    mlp_forward_tile(ex, c.f, c.ef + size_t(i) * W, x, nb, ts, cache_f(sm, T), F, c.prec);
+    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, ts, eps);
     const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i);
-    float* out = seg + size_t(i + 1 - s0) * d * TB;
+    float* out = seg + size_t(i + 1 - s0) * d * ts;
     for (int idx = tid; idx < d * nb; idx += nt) {
-      const int e = (idx / nb) * TB + idx % nb;
+      const int e = (idx / nb) * ts + idx % nb;
       const float v = em_move(ex.ld(x, e), ex.ld(F, e), dt, sf, ex.ld(eps, e));
       ex.st(out, e, v);
       ex.st(xn, e, v);
@@ -200,7 +202,7 @@ template <class Exec>
 DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb,
                             float* gf, float* gs, float* def, float* des, float* seg) {
   const SweepCommon& c = a.dif.c;
-  const int d = c.f.d, TB = c.TB, N = c.st.N, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
+  const int d = c.f.d, ts = int(T.ts), N = c.st.N, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
   const float invB = a.inv_b;
   float *xj = sm + T.x, *xp = sm + T.xn, *F = sm + T.F, *S = sm + T.Sn;
   float *lam = sm + T.lam, *rcur = sm + T.rcur, *rprev = sm + T.rprev, *v = sm + T.v, *w = sm + T.w;
@@ -209,20 +211,20 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
     recompute_segment(ex, a, T, sm, b0, nb, cseg, seg);
     const int s0 = cseg * K, s1 = s0 + K < N ? s0 + K : N;
     for (int j = s1; j > s0; --j) {
-      const float* sj = seg + size_t(j - s0) * d * TB;
-      const float* sp = seg + size_t(j - 1 - s0) * d * TB;
+      const float* sj = seg + size_t(j - s0) * d * ts;
+      const float* sp = seg + size_t(j - 1 - s0) * d * ts;
       for (int idx = tid; idx < d * nb; idx += nt) {
-        const int e = (idx / nb) * TB + idx % nb;
+        const int e = (idx / nb) * ts + idx % nb;
         ex.st(xj, e, ex.ld(sj, e));
         ex.st(xp, e, ex.ld(sp, e));
       }
       ex.sync();
-      mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, TB, cache_f(sm, T), F, c.prec);
-      mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, TB, cache_s(sm, T), S, c.prec);
+      mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, ts, cache_f(sm, T), F, c.prec);
+      mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, ts, cache_s(sm, T), S, c.prec);
       const float dtp = ex.ld(c.st.dt, j - 1), sb = ex.ld(c.st.sb, j - 1), g2 = ex.ld(c.st.g2, j - 1);
       const float dtj = j < N ? ex.ld(c.st.dt, j) : 0.f;
       for (int idx = tid; idx < d * nb; idx += nt) {
-        const int e = (idx / nb) * TB + idx % nb;
+        const int e = (idx / nb) * ts + idx % nb;
         float r, ve, we;
         adjoint_cotangents(ex.ld(xp, e), ex.ld(xj, e), ex.ld(F, e), ex.ld(S, e), g2, dtp, sb, dtj, ex.ld(lam, e), j == N,
                            invB, &r, &ve, &we);
@@ -231,10 +233,10 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
         ex.st(w, e, we);
       }
       ex.sync();
-      mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
-      mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, TB, dh, dz, gs, des + size_t(j) * W, js, c.prec);
+      mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, ts, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
+      mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, ts, dh, dz, gs, des + size_t(j) * W, js, c.prec);
       for (int idx = tid; idx < d * nb; idx += nt) {
-        const int e = (idx / nb) * TB + idx % nb;
+        const int e = (idx / nb) * ts + idx % nb;
         const float rp = ex.ld(rprev, e);
         ex.st(lam, e, adjoint_lambda(ex.ld(lam, e), ex.ld(xj, e), ex.ld(rcur, e), rp, ex.ld(jf, e), ex.ld(js, e), j == N, invB));
         ex.st(rcur, e, rp);
@@ -244,18 +246,18 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
   }
   // j = 0: only the move is left (x_0 is the first state of segment 0, still in seg)
   for (int idx = tid; idx < d * nb; idx += nt) {
-    const int e = (idx / nb) * TB + idx % nb;
+    const int e = (idx / nb) * ts + idx % nb;
     ex.st(xj, e, ex.ld(seg, e));
   }
   ex.sync();
-  mlp_forward_tile(ex, c.f, c.ef, xj, nb, TB, cache_f(sm, T), F, c.prec);
+  mlp_forward_tile(ex, c.f, c.ef, xj, nb, ts, cache_f(sm, T), F, c.prec);
   const float dt0 = ex.ld(c.st.dt, 0);
   for (int idx = tid; idx < d * nb; idx += nt) {
-    const int e = (idx / nb) * TB + idx % nb;
+    const int e = (idx / nb) * ts + idx % nb;
     ex.st(v, e, dt0 * ex.ld(lam, e));
   }
   ex.sync();
-  mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, TB, dh, dz, gf, def, static_cast<float*>(nullptr), c.prec);
+  mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, ts, dh, dz, gf, def, static_cast<float*>(nullptr), c.prec);
 }
 
 template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {

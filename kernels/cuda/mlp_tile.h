@@ -30,6 +30,8 @@
 // Every shared- and global-memory access goes through ex.ld / ex.st / ex.add and every product of
 // a dot loop through ex.fma (in operand_dot and the embedding's loops): plain accesses and
 // products on both sides, counted by the emulator's cost model (kernels/emu/emu_counts.h).
+// Tile arrays hold nb samples in rows of ts ≥ nb floats (element [row·ts + b]; the sweeps pass
+// TileLayout::ts, an odd stride, sweep_args.h tile_stride).
 //   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l, h_l (W×TB each)  (=)
 //   mlp_backward_tile  g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part),
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
@@ -68,7 +70,7 @@ DF_HD void for_warp_tiles(Exec& ex, int M, int N, const Tile& tile) {
 DF_HD int mlp_round_up(int x, int m) { return (x + m - 1) / m * m; }
 
 template <class Exec>
-DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const float* x, int nb, int TB,
+DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const float* x, int nb, int ts,
                             MlpCacheView c, float* y, MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const bool mma = mlp_use_mma(prec, W, nt);
@@ -76,50 +78,50 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   const float* bin = n.p + n.inb;
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int o = idx / nb, b = idx % nb;
-    const float acc = operand_dot(ex, Win + o * d, 1, x + b, TB, d, prec);
+    const float acc = operand_dot(ex, Win + o * d, 1, x + b, ts, d, prec);
     const float z = acc + (ex.ld(bin, o) + ex.ld(e, o));
-    ex.st(c.z, o * TB + b, z);
-    ex.st(c.h, o * TB + b, gelu_forward(z));
+    ex.st(c.z, o * ts + b, z);
+    ex.st(c.h, o * ts + b, gelu_forward(z));
   }
   ex.sync();
   for (int l = 0; l < L; ++l) {
     const float* Wl = n.p + n.hw(l);
     const float* bl = n.p + n.hb(l);
-    const float* hin = c.h + size_t(l) * W * TB;
-    float* zo = c.z + size_t(l + 1) * W * TB;
-    float* ho = c.h + size_t(l + 1) * W * TB;
+    const float* hin = c.h + size_t(l) * W * ts;
+    float* zo = c.z + size_t(l + 1) * W * ts;
+    float* ho = c.h + size_t(l + 1) * W * ts;
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
       for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
         warp_tile_mma(ex, prec, W, [&](int r, int k) { return ex.ld(Wl, (m0 + r) * W + k); },
-                      [&](int k, int c) { return n0 + c < nb ? ex.ld(hin, k * TB + n0 + c) : 0.f; }, acc);
+                      [&](int k, int c) { return n0 + c < nb ? ex.ld(hin, k * ts + n0 + c) : 0.f; }, acc);
         const int lane = tid & 31;
         for (int j = 0; j < 4; ++j) {
           const int o = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
           if (b >= nb) continue;
           const float z = acc[j] + ex.ld(bl, o);
-          ex.st(zo, o * TB + b, z);
-          ex.st(ho, o * TB + b, gelu_forward(z));
+          ex.st(zo, o * ts + b, z);
+          ex.st(ho, o * ts + b, gelu_forward(z));
         }
       });
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int o = idx / nb, b = idx % nb;
-        const float acc = operand_dot(ex, Wl + o * W, 1, hin + b, TB, W, prec);
+        const float acc = operand_dot(ex, Wl + o * W, 1, hin + b, ts, W, prec);
         const float z = acc + ex.ld(bl, o);
-        ex.st(zo, o * TB + b, z);
-        ex.st(ho, o * TB + b, gelu_forward(z));
+        ex.st(zo, o * ts + b, z);
+        ex.st(ho, o * ts + b, gelu_forward(z));
       }
     }
     ex.sync();
   }
   const float* Wo = n.p + n.outw;
   const float* bo = n.p + n.outb;
-  const float* hL = c.h + size_t(L) * W * TB;
+  const float* hL = c.h + size_t(L) * W * ts;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
-    const float acc = operand_dot(ex, Wo + k * W, 1, hL + b, TB, W, prec);
-    ex.st(y, k * TB + b, acc + ex.ld(bo, k));
+    const float acc = operand_dot(ex, Wo + k * W, 1, hL + b, ts, W, prec);
+    ex.st(y, k * ts + b, acc + ex.ld(bo, k));
   }
   ex.sync();
 }
@@ -127,34 +129,34 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
 // dh, dz: W×TB scratch. g: this network's gradient slice (P floats), de: W floats.
 template <class Exec>
 DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCacheView c, const float* dy, int nb,
-                             int TB, float* dh, float* dz, float* g, float* de, float* dx,
+                             int ts, float* dh, float* dz, float* g, float* de, float* dx,
                              MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const bool mma = mlp_use_mma(prec, W, nt);
   // output layer
   const float* Wo = n.p + n.outw;
-  const float* hL = c.h + size_t(L) * W * TB;
+  const float* hL = c.h + size_t(L) * W * ts;
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
-    ex.add(g, n.outw + idx, operand_dot(ex, dy + k * TB, 1, hL + i * TB, 1, nb, prec));
+    ex.add(g, n.outw + idx, operand_dot(ex, dy + k * ts, 1, hL + i * ts, 1, nb, prec));
   }
   for (int k = tid; k < d; k += nt) {
     float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += ex.ld(dy, k * TB + b);
+    for (int b = 0; b < nb; ++b) s += ex.ld(dy, k * ts + b);
     ex.add(g, n.outb + k, s);
   }
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int i = idx / nb, b = idx % nb;
-    ex.st(dh, i * TB + b, operand_dot(ex, Wo + i, W, dy + b, TB, d, prec));
+    ex.st(dh, i * ts + b, operand_dot(ex, Wo + i, W, dy + b, ts, d, prec));
   }
   ex.sync();
   // hidden layers, last to first
   for (int l = L; l >= 1; --l) {
-    const float* zl = c.z + size_t(l) * W * TB;
-    const float* hp = c.h + size_t(l - 1) * W * TB;
+    const float* zl = c.z + size_t(l) * W * ts;
+    const float* hp = c.h + size_t(l - 1) * W * ts;
     for (int idx = tid; idx < W * nb; idx += nt) {
       const int i = idx / nb, b = idx % nb;
-      ex.st(dz, i * TB + b, ex.ld(dh, i * TB + b) * gelu_backward(ex.ld(zl, i * TB + b)));
+      ex.st(dz, i * ts + b, ex.ld(dh, i * ts + b) * gelu_backward(ex.ld(zl, i * ts + b)));
     }
     ex.sync();
     const float* Wl = n.p + n.hw(l - 1);
@@ -164,20 +166,20 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       for_warp_tiles(ex, W, W, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
         warp_tile_mma(ex, prec, mlp_round_up(nb, mma_kstep(prec)),
-                      [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * TB + k) : 0.f; },
-                      [&](int k, int c) { return k < nb ? ex.ld(hp, (n0 + c) * TB + k) : 0.f; }, acc);
+                      [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; },
+                      [&](int k, int c) { return k < nb ? ex.ld(hp, (n0 + c) * ts + k) : 0.f; }, acc);
         for (int j = 0; j < 4; ++j)
           ex.add(g, n.hw(l - 1) + size_t(m0 + mma_out_row(lane, j)) * W + n0 + mma_out_col(lane, j), acc[j]);
       });
     } else {
       for (int idx = tid; idx < W * W; idx += nt) {
         const int o = idx / W, i = idx % W;
-        ex.add(g, n.hw(l - 1) + idx, operand_dot(ex, dz + o * TB, 1, hp + i * TB, 1, nb, prec));
+        ex.add(g, n.hw(l - 1) + idx, operand_dot(ex, dz + o * ts, 1, hp + i * ts, 1, nb, prec));
       }
     }
     for (int o = tid; o < W; o += nt) {
       float s = 0.f;
-      for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * TB + b);
+      for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * ts + b);
       ex.add(g, n.hb(l - 1) + o, s);
     }
     if (mma) {  // dh (W×nb) = W_lᵀ dz
@@ -188,16 +190,16 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
         warp_tile_mma(ex, prec, W, [&](int r, int k) { return ex.ld(Wl, k * W + m0 + r); },
-                      [&](int k, int c) { return n0 + c < nb ? ex.ld(dz, k * TB + n0 + c) : 0.f; }, acc);
+                      [&](int k, int c) { return n0 + c < nb ? ex.ld(dz, k * ts + n0 + c) : 0.f; }, acc);
         for (int j = 0; j < 4; ++j) {
           const int i = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
-          if (b < nb) ex.st(dh, i * TB + b, acc[j]);
+          if (b < nb) ex.st(dh, i * ts + b, acc[j]);
         }
       });
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int i = idx / nb, b = idx % nb;
-        ex.st(dh, i * TB + b, operand_dot(ex, Wl + i, W, dz + b, TB, W, prec));
+        ex.st(dh, i * ts + b, operand_dot(ex, Wl + i, W, dz + b, ts, W, prec));
       }
     }
     ex.sync();
@@ -205,16 +207,16 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   // first layer (input and time embedding)
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int i = idx / nb, b = idx % nb;
-    ex.st(dz, i * TB + b, ex.ld(dh, i * TB + b) * gelu_backward(ex.ld(c.z, i * TB + b)));
+    ex.st(dz, i * ts + b, ex.ld(dh, i * ts + b) * gelu_backward(ex.ld(c.z, i * ts + b)));
   }
   ex.sync();
   for (int idx = tid; idx < W * d; idx += nt) {
     const int o = idx / d, k = idx % d;
-    ex.add(g, n.inw + idx, operand_dot(ex, dz + o * TB, 1, x + k * TB, 1, nb, prec));
+    ex.add(g, n.inw + idx, operand_dot(ex, dz + o * ts, 1, x + k * ts, 1, nb, prec));
   }
   for (int o = tid; o < W; o += nt) {
     float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * TB + b);
+    for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * ts + b);
     ex.add(g, n.inb + o, s);
     ex.add(de, o, s);
   }
@@ -222,7 +224,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* Win = n.p + n.inw;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int k = idx / nb, b = idx % nb;
-      ex.st(dx, k * TB + b, operand_dot(ex, Win + k, d, dz + b, TB, W, prec));
+      ex.st(dx, k * ts + b, operand_dot(ex, Win + k, d, dz + b, ts, W, prec));
     }
   }
   ex.sync();

@@ -43,25 +43,25 @@ struct PfArgs {
 };
 
 template <class Exec>
-DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float* u, int nb, int TB, float* ta,
+DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float* u, int nb, int ts, float* ta,
                         float* tb, float* dy) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const float* Win = n.p + n.inw;
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int o = idx / nb, b = idx % nb;
     float s = 0.f;
-    for (int k = 0; k < d; ++k) s += Win[o * d + k] * u[k * TB + b];
-    ta[o * TB + b] = gelu_backward(c.z[o * TB + b]) * s;
+    for (int k = 0; k < d; ++k) s += Win[o * d + k] * u[k * ts + b];
+    ta[o * ts + b] = gelu_backward(c.z[o * ts + b]) * s;
   }
   ex.sync();
   for (int l = 0; l < L; ++l) {
     const float* Wl = n.p + n.hw(l);
-    const float* zl = c.z + size_t(l + 1) * W * TB;
+    const float* zl = c.z + size_t(l + 1) * W * ts;
     for (int idx = tid; idx < W * nb; idx += nt) {
       const int o = idx / nb, b = idx % nb;
       float s = 0.f;
-      for (int i = 0; i < W; ++i) s += Wl[o * W + i] * ta[i * TB + b];
-      tb[o * TB + b] = gelu_backward(zl[o * TB + b]) * s;
+      for (int i = 0; i < W; ++i) s += Wl[o * W + i] * ta[i * ts + b];
+      tb[o * ts + b] = gelu_backward(zl[o * ts + b]) * s;
     }
     ex.sync();
     float* t = ta; ta = tb; tb = t;
@@ -70,8 +70,8 @@ DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float*
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
     float s = 0.f;
-    for (int i = 0; i < W; ++i) s += Wo[k * W + i] * ta[i * TB + b];
-    dy[k * TB + b] = s;
+    for (int i = 0; i < W; ++i) s += Wo[k * W + i] * ta[i * ts + b];
+    dy[k * ts + b] = s;
   }
   ex.sync();
 }
@@ -80,16 +80,16 @@ DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float*
 template <class Exec>
 DF_HD void pf_eval_tile(Exec& ex, const PfArgs& a, const TileLayout& T, float* sm, int b0, int nb, int e,
                         const float* xin) {
-  const int d = a.f.d, W = a.f.W, TB = a.TB, tid = ex.tid(), nt = ex.nthreads();
+  const int d = a.f.d, W = a.f.W, ts = int(T.ts), tid = ex.tid(), nt = ex.nthreads();
   float *F = sm + T.F, *S = sm + T.Sn, *v = sm + T.v, *u = sm + T.w, *jf = sm + T.jf, *js = sm + T.js;
   float *tr = sm + T.rprev, *ta = sm + T.dh, *tb = sm + T.dz;
   const float gsq = a.gsq[e], half = 0.5f * gsq;
   const bool ddpm = a.fscale != nullptr;
   const float fs = ddpm ? a.fscale[e] : 0.f, ss = ddpm ? a.sscale[e] : 1.f;
-  if (!ddpm) mlp_forward_tile(ex, a.f, a.ef + size_t(e) * W, xin, nb, TB, cache_f(sm, T), F);
-  mlp_forward_tile(ex, a.s, a.es + size_t(e) * W, xin, nb, TB, cache_s(sm, T), S);
+  if (!ddpm) mlp_forward_tile(ex, a.f, a.ef + size_t(e) * W, xin, nb, ts, cache_f(sm, T), F);
+  mlp_forward_tile(ex, a.s, a.es + size_t(e) * W, xin, nb, ts, cache_s(sm, T), S);
   for (int idx = tid; idx < d * nb; idx += nt) {
-    const int i = (idx / nb) * TB + idx % nb;
+    const int i = (idx / nb) * ts + idx % nb;
     if (ddpm) {
       F[i] = fs * xin[i];
       S[i] = ss * S[i];
@@ -113,25 +113,25 @@ DF_HD void pf_eval_tile(Exec& ex, const PfArgs& a, const TileLayout& T, float* s
         uv = uniform_at(key, kStreamProbe, uint32_t(e) * 64u + uint32_t(p), uint32_t(gb - c0), uint32_t(k)) < 0.5 ? 1.f
                                                                                                                : -1.f;
       }
-      u[k * TB + b] = uv;
+      u[k * ts + b] = uv;
     }
     ex.sync();
     if (ddpm) {  // J_f u = fs·u
       for (int idx = tid; idx < d * nb; idx += nt) {
-        const int i = (idx / nb) * TB + idx % nb;
+        const int i = (idx / nb) * ts + idx % nb;
         jf[i] = fs * u[i];
       }
     } else {
-      mlp_jvp_tile(ex, a.f, cache_f(sm, T), u, nb, TB, ta, tb, jf);
+      mlp_jvp_tile(ex, a.f, cache_f(sm, T), u, nb, ts, ta, tb, jf);
     }
-    mlp_jvp_tile(ex, a.s, cache_s(sm, T), u, nb, TB, ta, tb, js);
+    mlp_jvp_tile(ex, a.s, cache_s(sm, T), u, nb, ts, ta, tb, js);
     const float hs = half * ss;  // J_v u = J_f u − ½g²·ss·J_ε u
     for (int b = tid; b < nb; b += nt) {
       if (exact) {
-        tr[b] += jf[p * TB + b] - hs * js[p * TB + b];
+        tr[b] += jf[p * ts + b] - hs * js[p * ts + b];
       } else {
         float s = 0.f;
-        for (int k = 0; k < d; ++k) s += u[k * TB + b] * (jf[k * TB + b] - hs * js[k * TB + b]);
+        for (int k = 0; k < d; ++k) s += u[k * ts + b] * (jf[k * ts + b] - hs * js[k * ts + b]);
         tr[b] += s / float(a.probes);
       }
     }
@@ -143,6 +143,7 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
   const int d = a.f.d, TB = a.TB, tid = ex.tid(), nt = ex.nthreads();
   float* sm = ex.template shared<float>();
   const TileLayout T = tile_layout(d, a.f.W, a.f.L, TB);
+  const int ts = int(T.ts);
   float *x = sm + T.x, *xt = sm + T.xn, *v = sm + T.v, *kacc = sm + T.lam;
   float *ell = sm + T.loss, *tacc = sm + T.rcur, *tr = sm + T.rprev;
   const int ntiles = (a.B + TB - 1) / TB;
@@ -150,7 +151,7 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
     const int b0 = tile * TB, nb = a.B - b0 < TB ? a.B - b0 : TB;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int k = idx / nb, b = idx % nb;
-      x[k * TB + b] = a.x[size_t(b0 + b) * d + k];
+      x[k * ts + b] = a.x[size_t(b0 + b) * d + k];
     }
     for (int b = tid; b < nb; b += nt) ell[b] = 0.f;
     ex.sync();
@@ -160,7 +161,7 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
         pf_eval_tile(ex, a, T, sm, b0, nb, 4 * st + q, q == 0 ? x : xt);
         const float wq = q == 0 || q == 3 ? 1.f : 2.f, hq = q == 2 ? h : 0.5f * h;
         for (int idx = tid; idx < d * nb; idx += nt) {
-          const int i = (idx / nb) * TB + idx % nb;
+          const int i = (idx / nb) * ts + idx % nb;
           kacc[i] = q == 0 ? v[i] : kacc[i] + wq * v[i];
           if (q < 3) xt[i] = x[i] + hq * v[i];
         }
@@ -168,7 +169,7 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
         ex.sync();
       }
       for (int idx = tid; idx < d * nb; idx += nt) {
-        const int i = (idx / nb) * TB + idx % nb;
+        const int i = (idx / nb) * ts + idx % nb;
         x[i] += (h / 6.f) * kacc[i];
       }
       for (int b = tid; b < nb; b += nt) ell[b] += (h / 6.f) * tacc[b];
@@ -176,7 +177,7 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
     }
     for (int b = tid; b < nb; b += nt) {
       float sq = 0.f;
-      for (int k = 0; k < d; ++k) sq += x[k * TB + b] * x[k * TB + b];
+      for (int k = 0; k < d; ++k) sq += x[k * ts + b] * x[k * ts + b];
       a.logp[b0 + b] = -0.5f * sq - 0.5f * float(d) * 1.8378770664093453f + ell[b];  // log 2π
     }
     ex.sync();

@@ -8,9 +8,10 @@
 //               g2[N] = float(g_{i+1}²)
 //   SweepCommon.prec  operand precision of the MLP layer products (kernels/cuda/precision.h;
 //               FP32 default = the plain fp32 kernels); the embedding stays fp32
-//   TileLayout  offsets (in floats) of a block's shared arrays for a tile of TB samples:
-//               states/cotangents d×TB ([k*TB + b]), activations W×TB ([i*TB + b]), two
-//               activation caches (drift and score) of 2(L+1) W×TB arrays each
+//   TileLayout  offsets (in floats) of a block's shared arrays for a tile of TB samples, rows of
+//               ts = tile_stride(TB) floats (TB rounded up to odd: no bank conflicts when lanes
+//               walk rows): states/cotangents d×TB ([k*ts + b]), activations W×TB ([i*ts + b]),
+//               two activation caches (drift and score) of 2(L+1) W×TB arrays each
 // Host-only helpers (make_net_view, make_step_consts) are inline host functions.
 #pragma once
 #include <stddef.h>
@@ -74,7 +75,7 @@ struct DiffuseArgs {
 // adjoint_tile: diffuse (loss, checkpointed states) then the stochastic adjoint (D5), segment by
 // segment from the last: the states between two checkpoints are recomputed (the same code as the
 // diffuse sweep, so the same bits) into the block's segment buffer seg + bid·seg_stride,
-// (K+1)·d·TB floats laid out [m][k·TB + b] for the state x_{cK+m}. Each block owns a gradient
+// (K+1)·d·ts floats (ts = tile_stride(TB)) laid out [m][k·ts + b] for the state x_{cK+m}. Each block owns a gradient
 // slice of gacc (stride gstride) laid out [gf: Pm][gs: Pm][de_f: (N+1)W][de_s: (N+1)W], where
 // Pm = n_params − inw is the network's parameters after its time embedding (the embedding's own
 // gradient is formed once from the summed de_j, embed_backward_body), and adds (+=) its tiles'
@@ -106,7 +107,14 @@ DF_HD size_t gacc_s(const NetView& f) { return gacc_mlp(f); }
 DF_HD size_t gacc_def(const NetView& f) { return 2 * gacc_mlp(f); }
 DF_HD size_t gacc_des(const NetView& f, int N) { return 2 * gacc_mlp(f) + size_t(N + 1) * f.W; }
 DF_HD size_t gacc_size(const NetView& f, int N) { return 2 * gacc_mlp(f) + 2 * size_t(N + 1) * f.W; }
-DF_HD size_t seg_size(int d, int K, int TB) { return size_t(K + 1) * size_t(d) * size_t(TB); }
+// The row stride of a tile's arrays (shared memory and the segment buffer), in floats: TB rounded
+// up to an odd number. The weight-gradient loops have lane i read sample b of row i (dz, h_{l-1},
+// x: element i·ts + b); with an odd stride 32 consecutive rows fall in 32 different banks, where
+// ts = TB = 16 put them in 2 (a 16-way conflict on every such load). Loops over the samples of one
+// row stay conflict-free. Not a multiple of 4: a future 16-byte vector load along a row needs a
+// swizzle instead (docs/kernels.md).
+DF_HD int tile_stride(int TB) { return TB | 1; }
+DF_HD size_t seg_size(int d, int K, int TB) { return size_t(K + 1) * size_t(d) * size_t(tile_stride(TB)); }
 
 struct MlpCacheView {
   float* z;  // (L+1) W×TB pre-activations
@@ -114,6 +122,7 @@ struct MlpCacheView {
 };
 
 struct TileLayout {
+  int ts;                                                                // row stride, tile_stride(TB)
   size_t x, xn, F, Fn, Sn, eps, loss, lam, rcur, rprev, v, w, jf, js;  // d×TB (loss: TB)
   size_t dh, dz;                                                         // W×TB
   size_t zf, hf, zs, hs;                                                 // (L+1) W×TB
@@ -122,7 +131,8 @@ struct TileLayout {
 
 DF_HD TileLayout tile_layout(int d, int W, int L, int TB) {
   TileLayout t;
-  const size_t s = size_t(d) * TB, a = size_t(W) * TB, c = size_t(L + 1) * a;
+  t.ts = tile_stride(TB);
+  const size_t s = size_t(d) * t.ts, a = size_t(W) * t.ts, c = size_t(L + 1) * a;
   size_t o = 0;
   t.x = o; o += s; t.xn = o; o += s; t.F = o; o += s; t.Fn = o; o += s; t.Sn = o; o += s;
   t.eps = o; o += s; t.lam = o; o += s; t.rcur = o; o += s; t.rprev = o; o += s;
@@ -202,7 +212,7 @@ namespace df {
 struct AdjointPlan {
   int G = 1, TB = 1, K = 1, tiles = 1;
   size_t states = 0;  // ckpt_slots(N, K)·B·d
-  size_t seg = 0;     // G·(K+1)·d·TB
+  size_t seg = 0;     // G·(K+1)·d·tile_stride(TB)
   size_t slices = 0;  // G·gacc_size
   size_t total = 0;   // gacc_size (the reduced gradient)
   size_t loss = 0;    // B
