@@ -10,7 +10,7 @@
 # Usage: bash scripts/run-real-data.sh [--out DIR] [--budget-seconds S] [--seeds K]
 #          [--sets "digits letter"] [--image-set fashion-mnist|none] [--lrs "0.001 0.003 0.01"]
 #          [--width W] [--eval-n N] [--models "diffflow ddpm ffjord"] [--append] [--lr X]
-#          [--first-seed S] [--bin PATH]
+#          [--first-seed S] [--valid N] [--bin PATH]
 # Defaults: runs/real-data, 90 s, 3 seeds, digits and letter, fashion-mnist, W = 128, the test
 # split's first 1000 rows. The learning-rate sweep trains each candidate for a quarter of the
 # budget with seed 1000 and keeps the lowest best validation NLL (valid.csv); the learning rate
@@ -20,11 +20,12 @@
 # its Dormand–Prince solves grow with training (on the digits, 11 validations of 161 points took
 # 539 s beside 90 s of training). FFJORD's test NLL: Dormand–Prince at tolerance 1e-3. --append
 # adds to an earlier output (results.jsonl, commands.txt) instead of starting anew; --lr X skips
-# the sweep (a rate chosen by an earlier sweep); --first-seed S starts the seeds at S.
+# the sweep (a rate chosen by an earlier sweep); --first-seed S starts the seeds at S; --valid N
+# validates on the first N validation points (default 1000; FFJORD at 784-D needs fewer).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=runs/real-data budget=90 seeds=3 sets="digits letter" image_set=fashion-mnist lrs="0.001 0.003 0.01"
-width=128 eval_n=1000 bin=build/diffflow models="diffflow ddpm ffjord" append=0 fixed_lr="" first_seed=0
+width=128 eval_n=1000 bin=build/diffflow models="diffflow ddpm ffjord" append=0 fixed_lr="" first_seed=0 valid_n=1000
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
     --append) append=1; shift ;;
     --lr) fixed_lr=$2; shift 2 ;;
     --first-seed) first_seed=$2; shift 2 ;;
+    --valid) valid_n=$2; shift 2 ;;
     *) echo "run-real-data.sh: error: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -50,7 +52,7 @@ mkdir -p "$out"
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "commit: $(git rev-parse HEAD 2>/dev/null || echo unknown)"
   echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(nproc) hardware threads"
-  echo "budget: $budget s per final run, seeds $seeds, sets $sets, image set $image_set, lrs $lrs, W = $width"
+  echo "budget: $budget s per final run, seeds $seeds, sets $sets, models $models, image set $image_set, lrs $lrs, W = $width, valid $valid_n, eval $eval_n"
 } >>"$out/machine.txt"
 if [ $append = 0 ]; then : >"$out/commands.txt"; : >"$out/results.jsonl"; fi
 
@@ -72,7 +74,7 @@ train_run() {  # set model lr seed budget save_every dir
   local set=$1 model=$2 lr=$3 seed=$4 secs=$5 every=$6 dir=$7
   rm -rf "$dir"
   run "$bin" train --data "$set" --model "$model" --width "$width" --lr "$lr" --seed "$seed" --iters 100000000 \
-    --budget-seconds "$secs" --save-every "$every" --valid 1000 --decay-rate 1 --samples 0 --quiet --out "$dir" \
+    --budget-seconds "$secs" --save-every "$every" --valid "$valid_n" --decay-rate 1 --samples 0 --quiet --out "$dir" \
     2>>"$out/$set.log" || true
 }
 
