@@ -3,8 +3,13 @@
 // global memory (fp32); every function ends with a block barrier, so its outputs are visible to
 // the whole block on return.
 // Precision (kernels/cuda/precision.h, kernels/cuda/mma.h):
-//   prec = FP32: threads map to (neuron, sample) pairs, one fp32 dot product per output (the
-//     plain loop of operand_dot); the numbers of the kernels before the option, bit for bit.
+//   prec = FP32: the hidden layers' three products (forward z = W_l h, backward dh = W_lᵀ dz,
+//     weight gradient dz hᵀ) are register-blocked (blocked_forward_layer, blocked_backward_dh,
+//     blocked_weight_grad: a thread keeps 8 or 16 outputs' sums in registers; forward and dh load
+//     weights 16 bytes at a time when mlp_vec4_ok); the input and output layers map threads to
+//     (neuron, sample) pairs, one dot product per output (the plain loop of operand_dot). Every
+//     output is summed in operand_dot's order: the numbers of the kernels before the option (and
+//     before the blocking), bit for bit.
 //   prec = TF32 / BF16, the hidden W×W layers (when W % 16 == 0 and the block has at least one
 //     full warp): warp-level tensor-core MMAs (ex.mma_tf32_m16n8k8 / ex.mma_bf16_m16n8k16) with
 //     the operands rounded to prec and fp32 accumulators; each warp owns whole 16×8 output tiles
@@ -21,10 +26,10 @@
 //     Fragments are loaded element by element (weights from global memory, activations from
 //     shared memory; no ldmatrix, no staging of the weights): correct first, not tuned. This
 //     path has never run on a GPU.
-//   Everything else at TF32 / BF16 goes through operand_dot (operands rounded to prec, fp32 sums,
-//     one thread per output): the input layer (K = d), the output layer and dx (M = d), the
-//     input- and output-layer weight gradients, and the hidden layers when W % 16 != 0 or the
-//     block has fewer than 32 threads. Same operand rounding as the MMA path.
+//   Everything else at TF32 / BF16 takes the FP32 loops with the operands rounded to prec (fp32
+//     sums): the input layer (K = d), the output layer and dx (M = d), the input- and output-layer
+//     weight gradients, and the hidden layers (blocked) when W % 16 != 0 or the block has fewer
+//     than 32 threads. Same operand rounding as the MMA path.
 // Bias sums, GELU, the stored z/h caches and the time embedding (embed_point, per t, not per
 // sample) stay fp32 whatever prec says.
 // Every shared- and global-memory access goes through ex.ld / ex.st / ex.add and every product of
@@ -69,6 +74,112 @@ DF_HD void for_warp_tiles(Exec& ex, int M, int N, const Tile& tile) {
 // Rounds x up to a multiple of m.
 DF_HD int mlp_round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+// ---- register-blocked products of the hidden layers (the path without MMAs) --------------------
+// Each thread owns a small block of outputs and keeps their sums in registers, so every loaded
+// weight and activation feeds several FMAs; each output is still one sum in ascending order from
+// 0.f with operand_dot's operand rounding, so the numbers are operand_dot's, bit for bit.
+// The forward and dh loops load 4 weights as one 16-byte access, which needs W % 4 == 0 and
+// 16-byte aligned weights (mlp_vec4_ok; otherwise the callers keep the one-output loops).
+
+struct alignas(16) Float4 {
+  float v[4];
+};
+
+DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpret_cast<uintptr_t>(w) & 15u) == 0; }
+
+// zo (W×nb) = Wl h + bl, ho = GELU(zo): a thread owns 2 outputs × 4 samples. A warp's lanes are
+// 8 output pairs × 4 sample groups: each weight load (a row's next 4 weights) serves 4 samples,
+// each activation load 2 outputs (and is a broadcast among the 8 pairs).
+template <class Exec>
+DF_HD void blocked_forward_layer(Exec& ex, const float* Wl, const float* bl, const float* hin, float* zo, float* ho,
+                                 int W, int nb, int ts, MatPrecision prec) {
+  constexpr int RO = 2, RB = 4;
+  const int nbg = (nb + RB - 1) / RB, items = (W / RO) * nbg;
+  for (int it = ex.tid(); it < items; it += ex.nthreads()) {
+    const int o0 = (it / nbg) * RO, b0 = (it % nbg) * RB;
+    float acc[RO][RB];
+    for (int r = 0; r < RO; ++r)
+      for (int c = 0; c < RB; ++c) acc[r][c] = 0.f;
+    const Float4* w0 = reinterpret_cast<const Float4*>(Wl + size_t(o0) * W);
+    const Float4* w1 = reinterpret_cast<const Float4*>(Wl + size_t(o0 + 1) * W);
+    for (int k4 = 0; k4 < W / 4; ++k4) {
+      const Float4 w[RO] = {ex.ld(w0, k4), ex.ld(w1, k4)};
+      for (int q = 0; q < 4; ++q) {
+        const int k = 4 * k4 + q;
+        float h[RB];
+        for (int c = 0; c < RB; ++c) h[c] = b0 + c < nb ? round_operand(ex.ld(hin, k * ts + b0 + c), prec) : 0.f;
+        for (int r = 0; r < RO; ++r) {
+          const float wr = round_operand(w[r].v[q], prec);
+          for (int c = 0; c < RB; ++c) acc[r][c] = ex.fma(acc[r][c], wr, h[c]);
+        }
+      }
+    }
+    for (int r = 0; r < RO; ++r)
+      for (int c = 0; c < RB; ++c) {
+        if (b0 + c >= nb) continue;
+        const int o = o0 + r, b = b0 + c;
+        const float z = acc[r][c] + ex.ld(bl, o);
+        ex.st(zo, o * ts + b, z);
+        ex.st(ho, o * ts + b, gelu_forward(z));
+      }
+  }
+}
+
+// dh (W×nb) = Wlᵀ dz: a thread owns 4 consecutive inputs × 2 samples and reads Wl[o][i0 .. i0+3]
+// as one 16-byte access per o; a warp's lanes are 4 input groups (64 consecutive bytes of a row)
+// × 8 sample pairs.
+template <class Exec>
+DF_HD void blocked_backward_dh(Exec& ex, const float* Wl, const float* dz, float* dh, int W, int nb, int ts,
+                               MatPrecision prec) {
+  constexpr int RI = 4, RB = 2;
+  const int nbg = (nb + RB - 1) / RB, items = (W / RI) * nbg;
+  for (int it = ex.tid(); it < items; it += ex.nthreads()) {
+    const int i0 = (it / nbg) * RI, b0 = (it % nbg) * RB;
+    float acc[RI][RB];
+    for (int r = 0; r < RI; ++r)
+      for (int c = 0; c < RB; ++c) acc[r][c] = 0.f;
+    for (int o = 0; o < W; ++o) {
+      const Float4 w = ex.ld(reinterpret_cast<const Float4*>(Wl + size_t(o) * W + i0), 0);
+      float g[RB];
+      for (int c = 0; c < RB; ++c) g[c] = b0 + c < nb ? round_operand(ex.ld(dz, o * ts + b0 + c), prec) : 0.f;
+      for (int r = 0; r < RI; ++r) {
+        const float wr = round_operand(w.v[r], prec);
+        for (int c = 0; c < RB; ++c) acc[r][c] = ex.fma(acc[r][c], wr, g[c]);
+      }
+    }
+    for (int r = 0; r < RI; ++r)
+      for (int c = 0; c < RB; ++c)
+        if (b0 + c < nb) ex.st(dh, (i0 + r) * ts + b0 + c, acc[r][c]);
+  }
+}
+
+// g[off + o·W + i] += Σ_b dz[o][b] h[i][b] (b < nb): a thread owns 4 consecutive outputs o × 4
+// inputs i spaced G = ⌈W/4⌉ apart, so a warp's lanes read consecutive rows of h (no bank
+// conflicts at the odd row stride), share the rows of dz (broadcasts) and add to consecutive
+// gradient elements. Any W.
+template <class Exec>
+DF_HD void blocked_weight_grad(Exec& ex, float* g, size_t off, const float* dz, const float* hp, int W, int nb, int ts,
+                               MatPrecision prec) {
+  constexpr int RO = 4, RI = 4;
+  const int G = (W + RI - 1) / RI, items = ((W + RO - 1) / RO) * G;
+  for (int it = ex.tid(); it < items; it += ex.nthreads()) {
+    const int o0 = (it / G) * RO, ig = it % G;
+    float acc[RO][RI];
+    for (int r = 0; r < RO; ++r)
+      for (int c = 0; c < RI; ++c) acc[r][c] = 0.f;
+    for (int b = 0; b < nb; ++b) {
+      float a[RO], h[RI];
+      for (int r = 0; r < RO; ++r) a[r] = o0 + r < W ? round_operand(ex.ld(dz, (o0 + r) * ts + b), prec) : 0.f;
+      for (int c = 0; c < RI; ++c) h[c] = ig + G * c < W ? round_operand(ex.ld(hp, (ig + G * c) * ts + b), prec) : 0.f;
+      for (int r = 0; r < RO; ++r)
+        for (int c = 0; c < RI; ++c) acc[r][c] = ex.fma(acc[r][c], a[r], h[c]);
+    }
+    for (int r = 0; r < RO; ++r)
+      for (int c = 0; c < RI; ++c)
+        if (o0 + r < W && ig + G * c < W) ex.add(g, off + size_t(o0 + r) * W + ig + G * c, acc[r][c]);
+  }
+}
+
 template <class Exec>
 DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const float* x, int nb, int ts,
                             MlpCacheView c, float* y, MatPrecision prec = MatPrecision::FP32) {
@@ -104,6 +215,8 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
           ex.st(ho, o * ts + b, gelu_forward(z));
         }
       });
+    } else if (mlp_vec4_ok(Wl, W)) {
+      blocked_forward_layer(ex, Wl, bl, hin, zo, ho, W, nb, ts, prec);
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int o = idx / nb, b = idx % nb;
@@ -172,10 +285,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
           ex.add(g, n.hw(l - 1) + size_t(m0 + mma_out_row(lane, j)) * W + n0 + mma_out_col(lane, j), acc[j]);
       });
     } else {
-      for (int idx = tid; idx < W * W; idx += nt) {
-        const int o = idx / W, i = idx % W;
-        ex.add(g, n.hw(l - 1) + idx, operand_dot(ex, dz + o * ts, 1, hp + i * ts, 1, nb, prec));
-      }
+      blocked_weight_grad(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
     }
     for (int o = tid; o < W; o += nt) {
       float s = 0.f;
@@ -196,6 +306,8 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
           if (b < nb) ex.st(dh, i * ts + b, acc[j]);
         }
       });
+    } else if (mlp_vec4_ok(Wl, W)) {
+      blocked_backward_dh(ex, Wl, dz, dh, W, nb, ts, prec);
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int i = idx / nb, b = idx % nb;
