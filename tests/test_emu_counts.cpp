@@ -40,7 +40,8 @@ struct TileCount {
   emu::Counts c;
   std::vector<float> g, dx;
 };
-TileCount tile_pass_counted(const test::SweepSetup& su, int nb, int ts, const float* p) {
+TileCount tile_pass_counted(const test::SweepSetup& su, int nb, int ts, const float* p,
+                            MatPrecision prec = MatPrecision::FP32) {
   const NetView n = make_net_view(su.s, p);
   const int d = su.s.d, W = su.s.W, L = su.s.L;
   const size_t sd = size_t(d) * ts, a = size_t(W) * ts, c = size_t(L + 1) * a;
@@ -60,8 +61,9 @@ TileCount tile_pass_counted(const test::SweepSetup& su, int nb, int ts, const fl
         }
         ex.sync();
         const MlpCacheView cv{sm + oz, sm + oh};
-        mlp_forward_tile(ex, n, e.data(), sm + ox, nb, ts, cv, sm + oy);
-        mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, ts, sm + odh, sm + odz, r.g.data(), de.data(), sm + odx);
+        mlp_forward_tile(ex, n, e.data(), sm + ox, nb, ts, cv, sm + oy, prec);
+        mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, ts, sm + odh, sm + odz, r.g.data(), de.data(), sm + odx,
+                          prec);
         for (int i = ex.tid(); i < d * nb; i += ex.nthreads())
           r.dx[size_t(i)] = ex.ld(sm, odx + (i / nb) * ts + i % nb);
       });
@@ -112,6 +114,24 @@ TEST_CASE("counts: the register-blocked fp32 layers: same numbers, fewer loads",
     CHECK(blk.c.fma_lanes >= one.c.fma_lanes);  // the blocked loops compute the padding samples too
     CHECK(2 * blk.c.global_ld < one.c.global_ld);
     CHECK(blk.c.shared_ld < one.c.shared_ld);
+  }
+}
+
+TEST_CASE("counts: bf16 forward MMAs load their weight pairs 8 bytes at a time", "[emu][counts]") {
+  // W = 32: the hidden layers on warp MMAs; weights 8-byte aligned (pairs) and not (elements)
+  test::SweepSetup su(2, 32, 2, 16, 1, 5, 6, NoiseKey{1, 1});
+  std::vector<float> buf(su.pf.size() + 4);
+  float* mis = buf.data() + 1;
+  std::memcpy(mis, su.pf.data(), su.pf.size() * sizeof(float));
+  for (int nb : {16, 11}) {
+    const TileCount pair = tile_pass_counted(su, nb, tile_stride(16), su.pf.data(), MatPrecision::BF16);
+    const TileCount elem = tile_pass_counted(su, nb, tile_stride(16), mis, MatPrecision::BF16);
+    INFO("nb " << nb << ": global loads " << pair.c.global_ld << " with pairs, " << elem.c.global_ld << " without");
+    CHECK(pair.c.mma_bf16 == elem.c.mma_bf16);
+    CHECK(pair.c.mma_bf16 > 0);
+    CHECK(pair.c.global_ld < elem.c.global_ld);
+    CHECK(pair.g == elem.g);
+    CHECK(pair.dx == elem.dx);
   }
 }
 

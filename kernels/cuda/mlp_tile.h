@@ -24,7 +24,8 @@
 //     products of rounded operands are exact, so on the CPU this path gives the operand_dot
 //     numbers bit for bit; the device MMA sums in its own order (fp32 rounding differences).
 //     Fragments are loaded element by element (weights from global memory, activations from
-//     shared memory; no ldmatrix, no staging of the weights): correct first, not tuned. This
+//     shared memory; no ldmatrix, no staging of the weights), except the forward pass's bf16
+//     weight pairs, one 8-byte load each (warp_tile_mma_rows): correct first, not tuned. This
 //     path has never run on a GPU.
 //   Everything else at TF32 / BF16 takes the FP32 loops with the operands rounded to prec (fp32
 //     sums): the input layer (K = d), the output layer and dx (M = d), the input- and output-layer
@@ -204,8 +205,8 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
       for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        warp_tile_mma(ex, prec, W, [&](int r, int k) { return ex.ld(Wl, (m0 + r) * W + k); },
-                      [&](int k, int c) { return n0 + c < nb ? ex.ld(hin, k * ts + n0 + c) : 0.f; }, acc);
+        warp_tile_mma_rows(ex, prec, W, Wl + size_t(m0) * W, W,
+                           [&](int k, int c) { return n0 + c < nb ? ex.ld(hin, k * ts + n0 + c) : 0.f; }, acc);
         const int lane = tid & 31;
         for (int j = 0; j < 4; ++j) {
           const int o = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);

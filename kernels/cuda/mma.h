@@ -37,6 +37,8 @@
 //   warp_tile_mma(ex, p, K, fa, fb, acc)  acc (16×8, C/D layout) += Σ_{k<K} A(r, k)·B(k, c)
 //                  with A(r, k) = fa(r, k), B(k, c) = fb(k, c) (r < 16, c < 8, any fp32 values:
 //                  rounded here to p, TF32 or BF16), K a multiple of mma_kstep(p); one warp (+=)
+//   warp_tile_mma_rows(ex, p, K, a, lda, fb, acc)  the same with A(r, k) = a[r·lda + k] in memory:
+//                  at BF16 A's pairs are 8-byte loads (when aligned)
 //   mma_out_row(lane, j), mma_out_col(lane, j)   the (row, col) of accumulator j of a lane
 //   mma_fragments_body(ex, args)    one mma per warp on fragments from global memory (device
 //                                   against emulator checks, kernels/cuda/mma_check.h)        (=)
@@ -105,6 +107,41 @@ DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const FA& fa, const FB
       b[1] = round_tf32(fb(k + 4, g));
       ex.mma_tf32_m16n8k8(acc, a, b, acc);
     }
+  }
+}
+
+// warp_tile_mma with A read from memory: A(r, k) = a[r·lda + k] (r < 16, k < K; any fp32 values,
+// all of them inside the operand). At BF16 a lane's two elements (r, k), (r, k+1) of each A
+// register are one 8-byte load when a is 8-byte aligned and lda even (4 loads per lane and MMA
+// instead of 8); otherwise, and at TF32 (whose A registers hold elements 4 apart in k), element
+// loads as warp_tile_mma's fa. The same values and rounding: the same numbers.
+struct alignas(8) Float2 {
+  float v[2];
+};
+
+template <class Exec, class FB>
+DF_HD void warp_tile_mma_rows(Exec& ex, MatPrecision p, int K, const float* a, int lda, const FB& fb, float acc[4]) {
+  if (p != MatPrecision::BF16 || lda % 2 != 0 || (reinterpret_cast<uintptr_t>(a) & 7u) != 0) {
+    warp_tile_mma(ex, p, K, [&](int r, int k) { return ex.ld(a, size_t(r) * lda + k); }, fb, acc);
+    return;
+  }
+  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
+  const float* r0 = a + size_t(g) * lda;
+  const float* r8 = a + size_t(g + 8) * lda;
+  for (int k0 = 0; k0 < K; k0 += 16) {
+    const int k = k0 + 2 * t;  // even: the pairs are 8-byte aligned
+    const Float2 p0 = ex.ld(reinterpret_cast<const Float2*>(r0 + k), 0);
+    const Float2 p1 = ex.ld(reinterpret_cast<const Float2*>(r8 + k), 0);
+    const Float2 p2 = ex.ld(reinterpret_cast<const Float2*>(r0 + k + 8), 0);
+    const Float2 p3 = ex.ld(reinterpret_cast<const Float2*>(r8 + k + 8), 0);
+    uint32_t af[4], b[2];
+    af[0] = pack_bf16x2(p0.v[0], p0.v[1]);
+    af[1] = pack_bf16x2(p1.v[0], p1.v[1]);
+    af[2] = pack_bf16x2(p2.v[0], p2.v[1]);
+    af[3] = pack_bf16x2(p3.v[0], p3.v[1]);
+    b[0] = pack_bf16x2(fb(k, g), fb(k + 1, g));
+    b[1] = pack_bf16x2(fb(k + 8, g), fb(k + 9, g));
+    ex.mma_bf16_m16n8k16(acc, af, b, acc);
   }
 }
 
