@@ -3,10 +3,13 @@
 // gradients of both networks (embedding included), stochastic and deterministic sampling; odd
 // sizes including the shapes the path exists for (d = 70 > 64, W = 136 > 128), batches split in
 // chunks that do not divide B, and checkpoint intervals K = 1, 2, 3, N giving the same bits.
-// Tolerance 1e-5 relative to max |reference|.
+// Tolerance 1e-5 relative to max |reference|. Also: the emulated device aligns and zeroes its
+// allocations as cudaMalloc does.
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <iostream>
+#include <vector>
 
 #include "engine/diffflow.h"
 #include "engine/ddpm.h"
@@ -265,4 +268,21 @@ TEST_CASE("layer-wise memory: one training call takes lw_loss_grad_floats (DDPM:
       }
     }
   }
+}
+
+TEST_CASE("the emulated device allocates like cudaMalloc: 256-byte aligned, zeroed", "[layerwise][emu]") {
+  // the cost model's sectors and the kernels' vector-load paths (mlp_vec4_ok) depend on it
+  EmuDevice dev;
+  std::vector<void*> ps;
+  for (std::size_t bytes : {std::size_t(1), std::size_t(4), std::size_t(100), std::size_t(4096), std::size_t(3) << 20}) {
+    void* p = dev.alloc_bytes(bytes);
+    ps.push_back(p);
+    CHECK(reinterpret_cast<std::uintptr_t>(p) % 256 == 0);
+    const unsigned char* c = static_cast<const unsigned char*>(p);
+    bool zero = true;
+    for (std::size_t i = 0; i < bytes; ++i) zero = zero && c[i] == 0;
+    CHECK(zero);
+  }
+  for (void* p : ps) dev.free(p);
+  CHECK(dev.allocated_bytes() == 0);
 }

@@ -1,7 +1,8 @@
 // The emulated device: the device policy of engine/device_backend.h on the CPU. Memory is host
-// memory (zeroed on allocation, accounted, so memory_info reports what a cudaMemGetInfo would
-// see change); a launch runs the kernel's body (kernels/cuda/kernel_bodies.h) through the block
-// emulator (block_emulator.h) with the launch's grid, block and dynamic shared memory, after the
+// memory (256-byte aligned and zeroed on allocation, as cudaMalloc's; accounted, so memory_info
+// reports what a cudaMemGetInfo would see change); a launch runs the kernel's body
+// (kernels/cuda/kernel_bodies.h) through the block emulator (block_emulator.h) with the launch's
+// grid, block and dynamic shared memory, after the
 // checks the CUDA runtime makes (block size within the kernel's bound, shared memory within the
 // device's opt-in limit). The layer-wise GEMMs and maps run on CpuOps (kernels/layerwise/cpu_ops.h).
 // Properties: sm_count (3 by default: the persistent blocks of a sweep, so the emulator stays
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -23,6 +25,7 @@ namespace df {
 
 class EmuDevice {
  public:
+  static constexpr std::size_t kAllocAlign = 256;  // cudaMalloc's guarantee
   struct Props {
     int sm_count = 3;
     std::size_t smem_optin = 227 * 1024;
@@ -44,7 +47,10 @@ class EmuDevice {
   void* alloc_bytes(std::size_t bytes) {
     const std::size_t b = bytes ? bytes : 1;
     if (allocated_ + b > props_.memory) throw std::runtime_error("emulated device: out of memory");
-    char* p = new char[b]();
+    // 256-byte aligned and zeroed, as cudaMalloc's: the cost model's sectors and lines, and the
+    // kernels' choice of vector loads (mlp_vec4_ok), then see the device's alignment
+    char* p = static_cast<char*>(::operator new[](b, std::align_val_t(kAllocAlign)));
+    std::memset(p, 0, b);
     live_[p] = b;
     allocated_ += b;
     peak_ = std::max(peak_, allocated_);
@@ -54,7 +60,7 @@ class EmuDevice {
     auto it = live_.find(p);
     if (it == live_.end()) return;
     allocated_ -= it->second;
-    delete[] static_cast<char*>(p);
+    ::operator delete[](p, std::align_val_t(kAllocAlign));
     live_.erase(it);
   }
   void to_device(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
