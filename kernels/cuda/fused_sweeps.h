@@ -61,7 +61,7 @@ template <class Exec> DF_HD void embed_body(Exec& ex, const EmbedArgs& a) {
 template <class Exec>
 DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T, float* sm, int b0, int nb) {
   const SweepCommon& c = a.c;
-  const int d = c.f.d, ts = int(T.ts), N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
+  const int d = c.f.d, ts = T.ts, N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
   float *x = sm + T.x, *xn = sm + T.xn, *F = sm + T.F, *Fn = sm + T.Fn;
   float *Sn = sm + T.Sn, *eps = sm + T.eps, *loss = sm + T.loss;
   for (int idx = tid; idx < d * nb; idx += nt) {
@@ -122,7 +122,7 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
   const int d = c.f.d, TB = c.TB, N = c.st.N, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
   float* sm = ex.template shared<float>();
   const TileLayout T = tile_layout(d, W, c.f.L, TB);
-  const int ts = int(T.ts);
+  const int ts = T.ts;
   float *x = sm + T.x, *F = sm + T.F, *S = sm + T.Sn, *eta = sm + T.eps;
   const int ntiles = (c.B + TB - 1) / TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
@@ -158,15 +158,14 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
 }
 
 // Recomputes the states of segment c (steps cK .. e = min(cK + K, N)) of the tile into seg
-// ([m][k·ts + b] = x_{cK+m}, ts = T.ts): both ends from the checkpoint slots c and c + 1, the states in
-// between by the diffuse sweep's own move (same network pass, noise and constants, so the same
-// bits). Uses x, xn, F, eps and the drift cache of shared memory; ends with a barrier.
+// ([m][k·ts + b] = x_{cK+m}, ts = T.ts): both ends from the checkpoint slots c and c + 1, the
+// states in between by the diffuse sweep's own move (same network pass, noise and constants, so
+// the same bits). Uses x, xn, F, eps and the drift cache of shared memory; ends with a barrier.
 template <class Exec>
 DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb, int cseg,
                              float* seg) {
   const SweepCommon& c = a.dif.c;
-  const int d = c.f.d, ts = int(T.ts), N = c.st.N, B = c.B, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(),
-            nt = ex.nthreads();
+  const int d = c.f.d, ts = T.ts, N = c.st.N, B = c.B, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
   const int s0 = cseg * K, s1 = s0 + K < N ? s0 + K : N;
   const float* xs = a.dif.xs;
   float *x = sm + T.x, *xn = sm + T.xn, *F = sm + T.F, *eps = sm + T.eps;
@@ -202,7 +201,7 @@ template <class Exec>
 DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb,
                             float* gf, float* gs, float* def, float* des, float* seg) {
   const SweepCommon& c = a.dif.c;
-  const int d = c.f.d, ts = int(T.ts), N = c.st.N, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
+  const int d = c.f.d, ts = T.ts, N = c.st.N, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
   const float invB = a.inv_b;
   float *xj = sm + T.x, *xp = sm + T.xn, *F = sm + T.F, *S = sm + T.Sn;
   float *lam = sm + T.lam, *rcur = sm + T.rcur, *rprev = sm + T.rprev, *v = sm + T.v, *w = sm + T.w;

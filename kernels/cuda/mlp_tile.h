@@ -101,10 +101,10 @@ DF_HD void blocked_forward_layer(Exec& ex, const float* Wl, const float* bl, con
     float acc[RO][RB];
     for (int r = 0; r < RO; ++r)
       for (int c = 0; c < RB; ++c) acc[r][c] = 0.f;
-    const Float4* w0 = reinterpret_cast<const Float4*>(Wl + size_t(o0) * W);
-    const Float4* w1 = reinterpret_cast<const Float4*>(Wl + size_t(o0 + 1) * W);
+    const Float4* rows = reinterpret_cast<const Float4*>(Wl + size_t(o0) * W);  // row r at rows + r·W/4
     for (int k4 = 0; k4 < W / 4; ++k4) {
-      const Float4 w[RO] = {ex.ld(w0, k4), ex.ld(w1, k4)};
+      Float4 w[RO];
+      for (int r = 0; r < RO; ++r) w[r] = ex.ld(rows, size_t(r) * (W / 4) + k4);
       for (int q = 0; q < 4; ++q) {
         const int k = 4 * k4 + q;
         float h[RB];

@@ -76,37 +76,50 @@ DF_HD MmaSlot mma_bf16_a_slot(int row, int k) {
 DF_HD MmaSlot mma_bf16_b_slot(int k, int col) { return MmaSlot{col * 4 + ((k & 7) >> 1), k >> 3, k & 1}; }
 DF_HD MmaSlot mma_c_slot(int row, int col) { return MmaSlot{(row & 7) * 4 + (col >> 1), 2 * (row >> 3) + (col & 1), 0}; }
 
+// Two floats as one 8-byte access (the bf16 A pairs).
+struct alignas(8) Float2 {
+  float v[2];
+};
+
+// The bf16 k loop of warp_tile_mma: fa2(r, k) returns the pair A(r, k), A(r, k + 1) (k even).
+template <class Exec, class FA2, class FB>
+DF_HD void warp_tile_mma_bf16(Exec& ex, int K, const FA2& fa2, const FB& fb, float acc[4]) {
+  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
+  for (int k0 = 0; k0 < K; k0 += 16) {
+    const int k = k0 + 2 * t;
+    const Float2 p0 = fa2(g, k), p1 = fa2(g + 8, k), p2 = fa2(g, k + 8), p3 = fa2(g + 8, k + 8);
+    uint32_t a[4], b[2];
+    a[0] = pack_bf16x2(p0.v[0], p0.v[1]);
+    a[1] = pack_bf16x2(p1.v[0], p1.v[1]);
+    a[2] = pack_bf16x2(p2.v[0], p2.v[1]);
+    a[3] = pack_bf16x2(p3.v[0], p3.v[1]);
+    b[0] = pack_bf16x2(fb(k, g), fb(k + 1, g));
+    b[1] = pack_bf16x2(fb(k + 8, g), fb(k + 9, g));
+    ex.mma_bf16_m16n8k16(acc, a, b, acc);
+  }
+}
+
 // acc += A·B over K (a multiple of mma_kstep(p)) for the 16×8 tile of this warp. fa(r, k) and
 // fb(k, c) return fp32 values (the caller returns 0 for padding: nothing outside the operands'
 // extent may be read); they are rounded to p here. p must be TF32 or BF16. Every lane of a full
 // warp must call this with the same p and K.
 template <class Exec, class FA, class FB>
 DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const FA& fa, const FB& fb, float acc[4]) {
-  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
   if (p == MatPrecision::BF16) {
-    for (int k0 = 0; k0 < K; k0 += 16) {
-      const int k = k0 + 2 * t;
-      uint32_t a[4], b[2];
-      a[0] = pack_bf16x2(fa(g, k), fa(g, k + 1));
-      a[1] = pack_bf16x2(fa(g + 8, k), fa(g + 8, k + 1));
-      a[2] = pack_bf16x2(fa(g, k + 8), fa(g, k + 9));
-      a[3] = pack_bf16x2(fa(g + 8, k + 8), fa(g + 8, k + 9));
-      b[0] = pack_bf16x2(fb(k, g), fb(k + 1, g));
-      b[1] = pack_bf16x2(fb(k + 8, g), fb(k + 9, g));
-      ex.mma_bf16_m16n8k16(acc, a, b, acc);
-    }
-  } else {
-    for (int k0 = 0; k0 < K; k0 += 8) {
-      const int k = k0 + t;
-      float a[4], b[2];
-      a[0] = round_tf32(fa(g, k));
-      a[1] = round_tf32(fa(g + 8, k));
-      a[2] = round_tf32(fa(g, k + 4));
-      a[3] = round_tf32(fa(g + 8, k + 4));
-      b[0] = round_tf32(fb(k, g));
-      b[1] = round_tf32(fb(k + 4, g));
-      ex.mma_tf32_m16n8k8(acc, a, b, acc);
-    }
+    warp_tile_mma_bf16(ex, K, [&](int r, int k) { return Float2{{fa(r, k), fa(r, k + 1)}}; }, fb, acc);
+    return;
+  }
+  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
+  for (int k0 = 0; k0 < K; k0 += 8) {
+    const int k = k0 + t;
+    float a[4], b[2];
+    a[0] = round_tf32(fa(g, k));
+    a[1] = round_tf32(fa(g + 8, k));
+    a[2] = round_tf32(fa(g, k + 4));
+    a[3] = round_tf32(fa(g + 8, k + 4));
+    b[0] = round_tf32(fb(k, g));
+    b[1] = round_tf32(fb(k + 4, g));
+    ex.mma_tf32_m16n8k8(acc, a, b, acc);
   }
 }
 
@@ -115,34 +128,14 @@ DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const FA& fa, const FB
 // register are one 8-byte load when a is 8-byte aligned and lda even (4 loads per lane and MMA
 // instead of 8); otherwise, and at TF32 (whose A registers hold elements 4 apart in k), element
 // loads as warp_tile_mma's fa. The same values and rounding: the same numbers.
-struct alignas(8) Float2 {
-  float v[2];
-};
-
 template <class Exec, class FB>
 DF_HD void warp_tile_mma_rows(Exec& ex, MatPrecision p, int K, const float* a, int lda, const FB& fb, float acc[4]) {
-  if (p != MatPrecision::BF16 || lda % 2 != 0 || (reinterpret_cast<uintptr_t>(a) & 7u) != 0) {
-    warp_tile_mma(ex, p, K, [&](int r, int k) { return ex.ld(a, size_t(r) * lda + k); }, fb, acc);
+  if (p == MatPrecision::BF16 && lda % 2 == 0 && (reinterpret_cast<uintptr_t>(a) & 7u) == 0) {
+    warp_tile_mma_bf16(
+        ex, K, [&](int r, int k) { return ex.ld(reinterpret_cast<const Float2*>(a + size_t(r) * lda + k), 0); }, fb, acc);
     return;
   }
-  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
-  const float* r0 = a + size_t(g) * lda;
-  const float* r8 = a + size_t(g + 8) * lda;
-  for (int k0 = 0; k0 < K; k0 += 16) {
-    const int k = k0 + 2 * t;  // even: the pairs are 8-byte aligned
-    const Float2 p0 = ex.ld(reinterpret_cast<const Float2*>(r0 + k), 0);
-    const Float2 p1 = ex.ld(reinterpret_cast<const Float2*>(r8 + k), 0);
-    const Float2 p2 = ex.ld(reinterpret_cast<const Float2*>(r0 + k + 8), 0);
-    const Float2 p3 = ex.ld(reinterpret_cast<const Float2*>(r8 + k + 8), 0);
-    uint32_t af[4], b[2];
-    af[0] = pack_bf16x2(p0.v[0], p0.v[1]);
-    af[1] = pack_bf16x2(p1.v[0], p1.v[1]);
-    af[2] = pack_bf16x2(p2.v[0], p2.v[1]);
-    af[3] = pack_bf16x2(p3.v[0], p3.v[1]);
-    b[0] = pack_bf16x2(fb(k, g), fb(k + 1, g));
-    b[1] = pack_bf16x2(fb(k + 8, g), fb(k + 9, g));
-    ex.mma_bf16_m16n8k16(acc, af, b, acc);
-  }
+  warp_tile_mma(ex, p, K, [&](int r, int k) { return ex.ld(a, size_t(r) * lda + k); }, fb, acc);
 }
 
 // One mma per warp on fragments given per lane: thread tid (warp w, lane l) reads a[tid·4 + i],

@@ -80,7 +80,7 @@ DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float*
 template <class Exec>
 DF_HD void pf_eval_tile(Exec& ex, const PfArgs& a, const TileLayout& T, float* sm, int b0, int nb, int e,
                         const float* xin) {
-  const int d = a.f.d, W = a.f.W, ts = int(T.ts), tid = ex.tid(), nt = ex.nthreads();
+  const int d = a.f.d, W = a.f.W, ts = T.ts, tid = ex.tid(), nt = ex.nthreads();
   float *F = sm + T.F, *S = sm + T.Sn, *v = sm + T.v, *u = sm + T.w, *jf = sm + T.jf, *js = sm + T.js;
   float *tr = sm + T.rprev, *ta = sm + T.dh, *tb = sm + T.dz;
   const float gsq = a.gsq[e], half = 0.5f * gsq;
@@ -143,7 +143,7 @@ template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
   const int d = a.f.d, TB = a.TB, tid = ex.tid(), nt = ex.nthreads();
   float* sm = ex.template shared<float>();
   const TileLayout T = tile_layout(d, a.f.W, a.f.L, TB);
-  const int ts = int(T.ts);
+  const int ts = T.ts;
   float *x = sm + T.x, *xt = sm + T.xn, *v = sm + T.v, *kacc = sm + T.lam;
   float *ell = sm + T.loss, *tacc = sm + T.rcur, *tr = sm + T.rprev;
   const int ntiles = (a.B + TB - 1) / TB;
