@@ -8,15 +8,16 @@
 // block counted, bit for bit), with every launch of the iteration in the log.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
 #include "engine/backend.h"
-#include "kernels/cuda/mlp_tile.h"
 #include "kernels/cuda/optim_bodies.h"
 #include "kernels/emu/block_emulator.h"
 #include "tests/emu_run.h"
 #include "tests/sweep_setup.h"
+#include "tests/tile_run.h"
 
 using namespace df;
 
@@ -32,42 +33,31 @@ template <class Index> emu::Counts shared_read(int nthreads, Index index) {
   return lc.sum;
 }
 
-// One fp32 forward and backward pass of a tile of nb samples whose shared arrays have rows of ts
-// floats (one block of 256 threads), counted; the gradient and dx it gives. p: the drift's
-// parameters (su.pf's values; a copy at an address that is not 16-byte aligned makes the hidden
-// layers' forward and dh take the one-output loops instead of the 16-byte weight loads).
+// One forward and backward pass (test::run_tile) of a tile of nb samples whose shared arrays
+// have rows of ts floats (one block of 256 threads), counted; the gradient it gives and dx (the
+// nb valid columns, [k·nb + b], so that strides compare). p: the drift's parameters (su.pf's
+// values; a copy at an address that is not 16-byte aligned makes the hidden layers' forward and
+// dh take the one-output loops instead of the 16-byte weight loads, and bf16's forward MMAs the
+// element loads instead of the 8-byte pairs).
 struct TileCount {
   emu::Counts c;
   std::vector<float> g, dx;
 };
 TileCount tile_pass_counted(const test::SweepSetup& su, int nb, int ts, const float* p,
                             MatPrecision prec = MatPrecision::FP32) {
-  const NetView n = make_net_view(su.s, p);
-  const int d = su.s.d, W = su.s.W, L = su.s.L;
-  const size_t sd = size_t(d) * ts, a = size_t(W) * ts, c = size_t(L + 1) * a;
-  const size_t ox = 0, oy = sd, ody = 2 * sd, odx = 3 * sd, odh = 4 * sd, odz = odh + a, oz = odz + a, oh = oz + c;
-  std::vector<float> e(size_t(W), 0.25f);
+  const int d = su.s.d;
+  std::vector<float> x(size_t(d) * ts, NAN), dy(size_t(d) * ts, NAN);
+  for (int k = 0; k < d; ++k)
+    for (int b = 0; b < nb; ++b) {
+      x[size_t(k) * ts + b] = su.x0[size_t(b) * d + k];
+      dy[size_t(k) * ts + b] = 0.5f - su.x0[size_t(b) * d + k];
+    }
   TileCount r;
-  r.g.assign(su.pf.size(), 0.f);
-  r.dx.assign(size_t(d) * nb, 0.f);
-  std::vector<float> de(size_t(W), 0.f);
-  const emu::LaunchCounts lc =
-      launch_emulated_counted(1, 256, (oh + c) * sizeof(float), 1, [&](EmuExec& ex) {
-        float* sm = ex.shared<float>();
-        for (int i = ex.tid(); i < d * nb; i += ex.nthreads()) {
-          const int k = i / nb, b = i % nb;
-          ex.st(sm, ox + k * ts + b, su.x0[size_t(b) * d + k]);
-          ex.st(sm, ody + k * ts + b, 0.5f - su.x0[size_t(b) * d + k]);
-        }
-        ex.sync();
-        const MlpCacheView cv{sm + oz, sm + oh};
-        mlp_forward_tile(ex, n, e.data(), sm + ox, nb, ts, cv, sm + oy, prec);
-        mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, ts, sm + odh, sm + odz, r.g.data(), de.data(), sm + odx,
-                          prec);
-        for (int i = ex.tid(); i < d * nb; i += ex.nthreads())
-          r.dx[size_t(i)] = ex.ld(sm, odx + (i / nb) * ts + i % nb);
-      });
-  r.c = lc.sum;
+  const test::TileRun t =
+      test::run_tile(su.s, p, std::vector<float>(size_t(su.s.W), 0.25f), x, dy, nb, ts, 256, prec, 1, &r.c);
+  r.g = t.g;
+  for (int k = 0; k < d; ++k)
+    for (int b = 0; b < nb; ++b) r.dx.push_back(t.dx[size_t(k) * ts + b]);
   return r;
 }
 

@@ -23,8 +23,10 @@
 #include "kernels/cuda/mlp_tile.h"
 #include "kernels/cuda/mma.h"
 #include "kernels/emu/block_emulator.h"
+#include "tests/tile_run.h"
 
 using namespace df;
+using df::test::TileRun;
 
 namespace {
 
@@ -192,51 +194,6 @@ TEST_CASE("emulated shfl reads the value of any lane, waiting for all lanes", "[
 // ---- the network passes ---------------------------------------------------------------------
 namespace {
 
-// One forward + backward of the tile through the emulator; shared memory holds x, y, dy, dx
-// (d×TB), dh, dz (W×TB) and the caches; only the nb valid columns of x and dy are written (the
-// rest stays NaN, so a read of padding shows).
-struct TileRun {
-  std::vector<float> y, dx, g, de;
-  long mmas = 0;
-};
-
-TileRun run_tile(const NetShape& s, const std::vector<float>& p, const std::vector<float>& e,
-                 const std::vector<float>& x, const std::vector<float>& dy, int nb, int TB, int threads,
-                 MatPrecision prec, int repeats = 1) {
-  const NetView n = make_net_view(s, p.data());
-  const int d = s.d, W = s.W, L = s.L;
-  const size_t sd = size_t(d) * TB, a = size_t(W) * TB, c = size_t(L + 1) * a;
-  const size_t ox = 0, oy = sd, ody = 2 * sd, odx = 3 * sd, odh = 4 * sd, odz = odh + a, oz = odz + a, oh = oz + c;
-  const size_t total = oh + c;
-  TileRun r;
-  r.y.assign(sd, NAN);
-  r.dx.assign(sd, NAN);
-  r.g.assign(p.size(), 0.f);
-  r.de.assign(size_t(W), 0.f);
-  const long before = emu::mma_count();
-  launch_emulated(1, threads, total * sizeof(float), [&](EmuExec& ex) {
-    float* sm = ex.shared<float>();
-    for (int i = ex.tid(); i < d * nb; i += ex.nthreads()) {
-      const int k = i / nb, b = i % nb;
-      sm[ox + k * TB + b] = x[size_t(k) * TB + b];
-      sm[ody + k * TB + b] = dy[size_t(k) * TB + b];
-    }
-    ex.sync();
-    const MlpCacheView cv{sm + oz, sm + oh};
-    mlp_forward_tile(ex, n, e.data(), sm + ox, nb, TB, cv, sm + oy, prec);
-    for (int rep = 0; rep < repeats; ++rep)
-      mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, TB, sm + odh, sm + odz, r.g.data(), r.de.data(), sm + odx,
-                        prec);
-    for (int i = ex.tid(); i < d * nb; i += ex.nthreads()) {
-      const int k = i / nb, b = i % nb;
-      r.y[size_t(k) * TB + b] = sm[oy + k * TB + b];
-      r.dx[size_t(k) * TB + b] = sm[odx + k * TB + b];
-    }
-  });
-  r.mmas = emu::mma_count() - before;
-  return r;
-}
-
 // fp64 reference of the same forward and backward (gradients of Σ_b dy_b · y_b).
 struct RefRun {
   std::vector<double> y, dx, g, de;
@@ -368,8 +325,8 @@ TEST_CASE("mlp tile passes on warp MMAs: tf32 / bf16 against fp64 and the operan
     const RefRun ref = reference(s, p, e, x, dy, cs.nb, cs.TB);
     const size_t lo = s.off_inw(), hi = s.n_params();
     for (MatPrecision prec : {MatPrecision::TF32, MatPrecision::BF16}) {
-      const TileRun mm = run_tile(s, p, e, x, dy, cs.nb, cs.TB, cs.threads, prec);
-      const TileRun od = run_tile(s, p, e, x, dy, cs.nb, cs.TB, 16, prec);  // < 32 threads: operand_dot
+      const TileRun mm = test::run_tile(s, p.data(), e, x, dy, cs.nb, cs.TB, cs.threads, prec);
+      const TileRun od = test::run_tile(s, p.data(), e, x, dy, cs.nb, cs.TB, 16, prec);  // < 32 threads: operand_dot
       const double tol = prec == MatPrecision::TF32 ? 1e-3 : 2e-2;
       const double ey = rel_cols(mm.y, ref.y, cs.d, cs.nb, cs.TB), edx = rel_cols(mm.dx, ref.dx, cs.d, cs.nb, cs.TB);
       const double eg = rel_range(mm.g, ref.g, lo, hi), ede = rel_range(mm.de, ref.de, 0, size_t(cs.W));
@@ -409,14 +366,14 @@ TEST_CASE("mlp tile MMA path: gradients accumulate; fp32 and W % 16 != 0 take no
     dy[size_t(b)] = 1.f - 0.25f * b;
     dy[size_t(TB + b)] = 0.1f * b;
   }
-  const TileRun one = run_tile(s, p, e, x, dy, nb, TB, 64, MatPrecision::BF16);
-  const TileRun two = run_tile(s, p, e, x, dy, nb, TB, 64, MatPrecision::BF16, 2);
+  const TileRun one = test::run_tile(s, p.data(), e, x, dy, nb, TB, 64, MatPrecision::BF16);
+  const TileRun two = test::run_tile(s, p.data(), e, x, dy, nb, TB, 64, MatPrecision::BF16, 2);
   CHECK(two.mmas == one.mmas + s.L * (2 * 4 * 1 + 2 * 1 * 2));  // a second backward: g_W and dh
   for (size_t i = s.off_inw(); i < p.size(); ++i) REQUIRE(two.g[i] == 2.f * one.g[i]);
   for (int o = 0; o < 32; ++o) REQUIRE(two.de[size_t(o)] == 2.f * one.de[size_t(o)]);
-  CHECK(run_tile(s, p, e, x, dy, nb, TB, 64, MatPrecision::FP32).mmas == 0);
+  CHECK(test::run_tile(s, p.data(), e, x, dy, nb, TB, 64, MatPrecision::FP32).mmas == 0);
   const NetShape s24{2, 24, 1};
   std::vector<float> p24(s24.n_params());
   init_params(s24, p24.data(), 5, 1, 0.5);
-  CHECK(run_tile(s24, p24, std::vector<float>(24, 0.f), x, dy, nb, TB, 64, MatPrecision::TF32).mmas == 0);
+  CHECK(test::run_tile(s24, p24.data(), std::vector<float>(24, 0.f), x, dy, nb, TB, 64, MatPrecision::TF32).mmas == 0);
 }
