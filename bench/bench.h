@@ -180,6 +180,7 @@ GemmRate measure_gemm(int W, int n);
 struct CostConfig {
   std::vector<df::MatPrecision> precisions;
   int count_blocks = 2;  // blocks run and counted per launch
+  int sites = 0;         // > 0: DIR/cost-sites.md lists each kernel's this many costliest access sites
   std::string write_doc;
 };
 int run_cost_model(const Config& c, const CostConfig& cc);

@@ -18,6 +18,8 @@
 // --precisions entry (default fp32,tf32,bf16), at the PERF.md shape by default; the per-kernel
 // estimate goes to stdout and DIR/cost-model.md, and with --write-doc FILE into the marked section
 // of FILE (docs/kernels.md). --count-blocks K: blocks run and counted per launch (default 2).
+// --sites N: DIR/cost-sites.md lists, per kernel, the N access sites (file:line of an ld/st)
+// that cost the most LSU cycles, with their instructions, wavefronts, lines and L2 sectors.
 // Exit codes: 0 done (also when parity fails: see the reports), 2 bad input, 1 internal error.
 #include <algorithm>
 #include <cstdio>
@@ -96,6 +98,7 @@ int cmd_speed(int argc, char** argv) {
   a.option("precisions", "LIST", "--device emu: operand precisions of the cost model", "fp32,tf32,bf16");
   a.option("count-blocks", "K", "--device emu: blocks of each launch run and counted", "2");
   a.option("write-doc", "FILE", "--device emu: write the cost model between FILE's cost-model markers");
+  a.option("sites", "N", "--device emu: list each kernel's N costliest access sites in DIR/cost-sites.md", "0");
   if (!a.parse(argc, argv, 2)) return 0;
 
   dfb::Config c;
@@ -128,6 +131,7 @@ int cmd_speed(int argc, char** argv) {
     }
     cc.count_blocks = int(a.integer("count-blocks", 1, 1024));
     cc.write_doc = a.str("write-doc");
+    cc.sites = int(a.integer("sites", 0, 100000));
   }
   c.defaults = gpu ? "GPU defaults (PERF.md)" : "CPU defaults (B = 1000; threads 1 and all)";
   if (c.thread_list.empty()) {

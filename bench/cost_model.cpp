@@ -16,6 +16,7 @@
 // is a model: no GPU has run these kernels.
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <cstdio>
 #include <sstream>
 
@@ -192,6 +193,60 @@ std::string assumptions(const H200& h, int count_blocks) {
   return o.str();
 }
 
+// A site's file name from the repository root on (its __FILE__ may be absolute).
+std::string site_name(const df::emu::SiteKey& k) {
+  std::string f = k.file ? k.file : "?";
+  for (const char* root : {"kernels/", "engine/", "bench/", "tests/"}) {
+    const std::size_t at = f.rfind(root);
+    if (at != std::string::npos) {
+      f = f.substr(at);
+      break;
+    }
+  }
+  return f + ":" + std::to_string(k.line);
+}
+
+// Per kernel, its n costliest access sites by LSU cycles (shared wavefronts + global line
+// requests on the busiest SM, the kernel's LSU term split by site), summed over its launches.
+std::string site_table(const std::vector<df::emu::LaunchCounts>& log, const H200& h, int n) {
+  struct Site {
+    df::emu::Counts c;  // scaled to the grids
+    double lsu = 0, l2 = 0;
+  };
+  std::vector<std::pair<std::string, std::map<std::string, Site>>> kernels;
+  for (const auto& l : log) {
+    if (l.counted_blocks == 0) continue;
+    auto it = std::find_if(kernels.begin(), kernels.end(), [&](const auto& k) { return k.first == l.name; });
+    if (it == kernels.end()) it = kernels.insert(kernels.end(), {l.name, {}});
+    const double f = double(l.grid) / l.counted_blocks, k = std::ceil(double(l.grid) / h.sms);
+    for (const auto& kv : l.sites) {
+      Site& s = it->second[site_name(kv.first)];
+      s.c += scale(kv.second, f);
+      s.lsu += k * double(kv.second.shared_wavefronts + kv.second.global_lines) / l.counted_blocks / h.lsu_per_clk /
+               h.clock_hz;
+      s.l2 += 32.0 * f * double(kv.second.l2_sectors) / h.l2_bytes_s;
+    }
+  }
+  std::ostringstream o;
+  o << "| kernel | site | loads | stores | shared wavefronts (per instr) | global lines (per instr) | L2 sectors | "
+       "LSU (ms) | L2 (ms) |\n|---|---|---|---|---|---|---|---|---|\n";
+  for (const auto& k : kernels) {
+    std::vector<std::pair<std::string, Site>> v(k.second.begin(), k.second.end());
+    std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second.lsu > b.second.lsu; });
+    if (int(v.size()) > n) v.resize(std::size_t(n));
+    for (const auto& s : v) {
+      const df::emu::Counts& c = s.second.c;
+      const long sh = c.shared_ld + c.shared_st, gl = c.global_ld + c.global_st;
+      o << "| " << k.first << " | " << s.first << " | " << g3(double(c.shared_ld + c.global_ld)) << " | "
+        << g3(double(c.shared_st + c.global_st)) << " | " << g3(double(c.shared_wavefronts)) << " ("
+        << (sh ? fmt(double(c.shared_wavefronts) / double(sh), "%.2f") : "-") << ") | " << g3(double(c.global_lines))
+        << " (" << (gl ? fmt(double(c.global_lines) / double(gl), "%.2f") : "-") << ") | " << g3(double(c.l2_sectors))
+        << " | " << ms(s.second.lsu) << " | " << ms(s.second.l2) << " |\n";
+    }
+  }
+  return o.str();
+}
+
 const char* kBegin = "<!-- cost-model: begin -->";
 const char* kEnd = "<!-- cost-model: end -->";
 
@@ -214,9 +269,11 @@ int run_cost_model(const Config& c, const CostConfig& cc) {
      << ", L = " << c.shape.L << ", d = " << c.shape.d << ", K = " << c.K
      << ": counted by the block emulator, **a model, not a measurement: no GPU has run these kernels**. Times in ms "
      << "per iteration; counts per iteration (whole grids).\n\n";
+  std::ostringstream sites;
   for (df::MatPrecision p : cc.precisions) {
     df::emu::CountLog log;
     log.count_blocks = cc.count_blocks;
+    log.sites = cc.sites > 0;
     df::BackendOptions o;
     o.emu_sms = h.sms;
     o.emu_log = &log;
@@ -237,6 +294,9 @@ int run_cost_model(const Config& c, const CostConfig& cc) {
        << g3(double(mma)) << " warp MMAs; PERF.md's count is " << fmt(iter_flop(c.shape, c.N, c.B) / 1e9, "%.4g")
        << " GFLOP per iteration.\n\n" << t << "\n";
     std::fprintf(stderr, "[bench]   %s: %.4g ms per iteration (model)\n", df::mat_precision_name(p), 1e3 * total);
+    if (cc.sites > 0)
+      sites << "**" << df::mat_precision_name(p) << " operands**: the " << cc.sites << " costliest access sites of "
+            << "each kernel (a model, not a measurement).\n\n" << site_table(log.launches, h, cc.sites) << "\n";
   }
   md << assumptions(h, cc.count_blocks) << "\n";
   const std::string text = md.str();
@@ -247,6 +307,12 @@ int run_cost_model(const Config& c, const CostConfig& cc) {
     std::fprintf(stderr, "[bench] wrote the cost model into %s\n", cc.write_doc.c_str());
   }
   std::fprintf(stderr, "[bench] wrote %s/cost-model.md\n", c.out.c_str());
+  if (cc.sites > 0) {
+    df::atomic_write_file(c.out + "/cost-sites.md", "Cost model by access site, B = " + std::to_string(c.B) +
+                                                        ", N = " + std::to_string(c.N) + ", W = " +
+                                                        std::to_string(c.shape.W) + ".\n\n" + sites.str());
+    std::fprintf(stderr, "[bench] wrote %s/cost-sites.md\n", c.out.c_str());
+  }
   return 0;
 }
 

@@ -304,10 +304,13 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     const std::vector<float> consts = make_step_consts(grid);
     float* dc = consts_.get(consts.size());
     dev_->to_device(dc, consts.data(), consts.size() * sizeof(float));
-    float* emb = embed_.get(2 * std::size_t(N + 1) * std::size_t(shape.W));
+    const std::size_t ne = 2 * std::size_t(N + 1) * std::size_t(shape.W), nh = hidden_floats(shape);
+    float* emb = embed_.get(ne + 2 * nh);  // both embeddings, then both transposed hidden weights
     SweepCommon c;
     c.f = make_net_view(shape, pf.ptr);
     c.s = make_net_view(shape, ps.ptr);
+    c.f.wt = emb + ne;
+    c.s.wt = emb + ne + nh;
     c.st = step_consts_view(dc, N);
     c.ef = emb;
     c.es = emb + std::size_t(N + 1) * shape.W;
@@ -315,7 +318,8 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     c.TB = pick_tb(shape);
     c.key = key;
     c.prec = opt_.precision;
-    launch_embed(*dev_, EmbedArgs{c.f, c.s, c.st, emb, emb + std::size_t(N + 1) * shape.W}, shape.W, N);
+    launch_embed(*dev_, EmbedArgs{c.f, c.s, c.st, emb, emb + std::size_t(N + 1) * shape.W, emb + ne, emb + ne + nh},
+                 shape.W, N);
     return c;
   }
 
@@ -328,12 +332,15 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       host.insert(host.end(), v->begin(), v->end());
     float* dc = consts_.get(host.size());
     dev_->to_device(dc, host.data(), host.size() * sizeof(float));
-    float* emb = embed_.get(2 * std::size_t(E) * std::size_t(shape.W));
+    const std::size_t ne = 2 * std::size_t(E) * std::size_t(shape.W), nh = hidden_floats(shape);
+    float* emb = embed_.get(ne + 2 * nh);  // both embeddings, then both transposed hidden weights
     StepConsts times;
     times.t = dc;
     times.N = E - 1;  // embed_body embeds t[0..N]
-    const EmbedArgs ea{make_net_view(shape, pf.ptr), make_net_view(shape, ps.ptr), times, emb,
-                       emb + std::size_t(E) * shape.W};
+    EmbedArgs ea{make_net_view(shape, pf.ptr), make_net_view(shape, ps.ptr), times, emb,
+                 emb + std::size_t(E) * shape.W, emb + ne, emb + ne + nh};
+    ea.f.wt = ea.wtf;
+    ea.s.wt = ea.wts;
     launch_embed(*dev_, ea, shape.W, E - 1);
     PfArgs a;
     a.f = ea.f;

@@ -2,7 +2,8 @@
 # diffflow-bench speed --device emu (bench/cost_model.cpp): the cost model on a tiny shape must
 # exit 0, print a table per precision with every kernel of a training iteration, each row's
 # estimate at least its largest term, the total the sum of the rows, write DIR/cost-model.md,
-# and with --write-doc replace only the marked section of a file; a file without the markers and
+# and with --write-doc replace only the marked section of a file; with --sites, the same counts
+# again and a per-site table whose LSU adds up to each kernel's; a file without the markers and
 # a bad precision exit 2 with one line. Run by ctest as `bash cli_cost_model.sh <diffflow>`;
 # a few seconds.
 set -u
@@ -53,6 +54,37 @@ assert doc.startswith("before\n<!-- cost-model: begin -->\n") and doc.endswith("
 assert "old text" not in doc and "AdjointK" in doc
 PY
 then ok; else bad "cost model table: $(head -c 1500 "$T/out")"; fi
+
+# --sites: the same counts (a second process: the counts do not depend on where it is loaded),
+# and per kernel the sites' LSU cycles add up to the kernel's LSU term
+# shellcheck disable=SC2086
+if timeout 120 "$BIN" speed $args --sites 100000 --out "$T/sites" >/dev/null 2>"$T/err4"; then ok
+else bad "--sites run: $(tail -3 "$T/err4")"; fi
+cmp -s "$T/run/cost-model.md" "$T/sites/cost-model.md" && ok || bad "cost-model.md differs between two runs (--sites)"
+if "$PY" - "$T/sites/cost-model.md" "$T/sites/cost-sites.md" <<'PY'
+import re, sys
+model = open(sys.argv[1]).read()
+sites = open(sys.argv[2]).read()
+for prec in ["fp32", "bf16"]:
+    m = model.split("**%s operands" % prec)[1].split("\n**")[0].split("\nAssumptions")[0]
+    s = sites.split("**%s operands**" % prec)[1].split("\n**")[0]
+    lsu = {}
+    for r in m.splitlines():
+        if r.startswith("| ") and not r.startswith("| kernel"):
+            c = [x.strip() for x in r.split("|")[1:-1]]
+            if c[2] != "-":
+                lsu[c[0]] = float(c[12])
+    tot = {}
+    for r in s.splitlines():
+        if r.startswith("| ") and not r.startswith("| kernel"):
+            c = [x.strip() for x in r.split("|")[1:-1]]
+            assert re.match(r"^(kernels|engine|tests|bench)/.*:[0-9]+$", c[1]), c
+            tot[c[0]] = tot.get(c[0], 0.0) + float(c[7])
+    assert set(tot) == set(lsu), (prec, sorted(tot), sorted(lsu))
+    for k in lsu:
+        assert abs(tot[k] - lsu[k]) <= 0.02 * lsu[k] + 1e-6, (prec, k, tot[k], lsu[k])
+PY
+then ok; else bad "cost-sites.md: $(head -c 1500 "$T/sites/cost-sites.md")"; fi
 
 printf 'no markers\n' >"$T/plain.md"
 # shellcheck disable=SC2086

@@ -36,15 +36,16 @@ template <class Index> emu::Counts shared_read(int nthreads, Index index) {
 // One forward and backward pass (test::run_tile) of a tile of nb samples whose shared arrays
 // have rows of ts floats (one block of 256 threads), counted; the gradient it gives and dx (the
 // nb valid columns, [k·nb + b], so that strides compare). p: the drift's parameters (su.pf's
-// values; a copy at an address that is not 16-byte aligned makes the hidden layers' forward and
-// dh take the one-output loops instead of the 16-byte weight loads, and bf16's forward MMAs the
-// element loads instead of the 8-byte pairs).
+// values; a copy at an address that is not 16-byte aligned makes the hidden layers' dh take the
+// one-output loop instead of the 16-byte weight loads, and bf16's forward MMAs the element loads
+// instead of the 8-byte pairs); transposed false: the fp32 forward without NetView::wt (one
+// output per thread).
 struct TileCount {
   emu::Counts c;
   std::vector<float> g, dx;
 };
 TileCount tile_pass_counted(const test::SweepSetup& su, int nb, int ts, const float* p,
-                            MatPrecision prec = MatPrecision::FP32) {
+                            MatPrecision prec = MatPrecision::FP32, bool transposed = true) {
   const int d = su.s.d;
   std::vector<float> x(size_t(d) * ts, NAN), dy(size_t(d) * ts, NAN);
   for (int k = 0; k < d; ++k)
@@ -54,7 +55,7 @@ TileCount tile_pass_counted(const test::SweepSetup& su, int nb, int ts, const fl
     }
   TileCount r;
   const test::TileRun t =
-      test::run_tile(su.s, p, std::vector<float>(size_t(su.s.W), 0.25f), x, dy, nb, ts, 256, prec, 1, &r.c);
+      test::run_tile(su.s, p, std::vector<float>(size_t(su.s.W), 0.25f), x, dy, nb, ts, 256, prec, 1, &r.c, transposed);
   r.g = t.g;
   for (int k = 0; k < d; ++k)
     for (int b = 0; b < nb; ++b) r.dx.push_back(t.dx[size_t(k) * ts + b]);
@@ -84,10 +85,11 @@ TEST_CASE("counts: the tile stride removes the weight-gradient bank conflicts", 
 }
 
 TEST_CASE("counts: the register-blocked fp32 layers: same numbers, fewer loads", "[emu][counts]") {
-  // the same pass with the weights 16-byte aligned (blocked forward and dh: each weight load
-  // serves 4 or 2 samples) and at an odd address (one output per thread there); the weight
-  // gradient is blocked in both (its order against operand_dot: test_emu_mma, fewer than 32
-  // threads, against the MMAs' ascending sums)
+  // the same pass with the weights 16-byte aligned and transposed (blocked forward and dh: each
+  // 16-byte weight load feeds 4 outputs × 2 samples; a warp's forward weight load is 64
+  // consecutive bytes) and at an odd address without the transposed copy (one output per thread
+  // there); the weight gradient is blocked in both (its order against operand_dot: test_emu_mma,
+  // fewer than 32 threads, against the MMAs' ascending sums)
   test::SweepSetup su(2, 32, 2, 16, 1, 5, 6, NoiseKey{1, 1});
   std::vector<float> buf(su.pf.size() + 4);
   float* mis = buf.data() + 1;
@@ -96,7 +98,7 @@ TEST_CASE("counts: the register-blocked fp32 layers: same numbers, fewer loads",
   REQUIRE(!mlp_vec4_ok(mis + su.s.off_hw(0), su.s.W));
   for (int nb : {16, 13}) {
     const TileCount blk = tile_pass_counted(su, nb, tile_stride(16), su.pf.data());
-    const TileCount one = tile_pass_counted(su, nb, tile_stride(16), mis);
+    const TileCount one = tile_pass_counted(su, nb, tile_stride(16), mis, MatPrecision::FP32, false);
     INFO("nb " << nb << ": global loads " << blk.c.global_ld << " blocked, " << one.c.global_ld
                 << " one output per thread; FMAs " << blk.c.fma_lanes << ", " << one.c.fma_lanes);
     CHECK(blk.g == one.g);

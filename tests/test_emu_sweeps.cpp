@@ -13,8 +13,11 @@
 
 #include "engine/backend.h"
 #include "engine/diffflow.h"
+#include "kernels/cuda/kernel_bodies.h"
 #include "kernels/cuda/sweep_args.h"
+#include "kernels/emu/emu_device.h"
 #include "tests/emu_run.h"
+#include "tests/tile_run.h"
 #include "tests/fd.h"
 #include "tests/sweep_setup.h"
 
@@ -65,6 +68,35 @@ TEST_CASE("host helpers round the grid constants as the CPU sweeps do", "[emu][s
   const NetView v = make_net_view(su.s, su.pf.data());
   CHECK(v.hb(0) == su.s.off_hb(0));
   CHECK(v.outb + std::size_t(su.s.d) == su.s.n_params());
+}
+
+TEST_CASE("the embedding kernel transposes both networks' hidden weights", "[emu][sweeps]") {
+  // W = 12 and 40: 32×32 tiles with a partial edge; L = 1, 2; the embeddings are the same with
+  // and without the transposition blocks
+  for (int W : {12, 40})
+    for (int L : {1, 2}) {
+      Setup su(Case{2, W, L, 1, 3});
+      const std::vector<float> consts = make_step_consts(su.grid);
+      const NetShape& s = su.s;
+      const int N = su.grid.N();
+      std::vector<float> e1(2 * size_t(N + 1) * W, NAN), e2 = e1, wt(2 * hidden_floats(s), NAN);
+      EmbedArgs a{make_net_view(s, su.pf.data()), make_net_view(s, su.ps.data()), step_consts_view(consts.data(), N),
+                  e1.data(), e1.data() + size_t(N + 1) * W};
+      EmuDevice dev;
+      launch_embed(dev, a, W, N);
+      a.ef = e2.data();
+      a.es = e2.data() + size_t(N + 1) * W;
+      a.wtf = wt.data();
+      a.wts = wt.data() + hidden_floats(s);
+      CHECK(embed_blocks(a) == 2 * (N + 1) + 2 * L);
+      launch_embed(dev, a, W, N);
+      CHECK(e1 == e2);
+      const std::vector<float> tf = test::hidden_transposed(s, su.pf.data()), tsc = test::hidden_transposed(s, su.ps.data());
+      CHECK(std::vector<float>(wt.begin(), wt.begin() + long(tf.size())) == tf);
+      CHECK(std::vector<float>(wt.begin() + long(tf.size()), wt.end()) == tsc);
+      CHECK(tf[1] == su.pf[s.off_hw(0) + size_t(W)]);                  // wt[k = 0][o = 1] = W_0[1][0]
+      CHECK(tf[2 * size_t(W) + 1] == su.pf[s.off_hw(0) + size_t(W) + 2]);  // wt[k = 2][o = 1] = W_0[1][2]
+    }
 }
 
 TEST_CASE("emulated diffuse sweep: per-sample loss equals the CPU reference", "[emu][sweeps]") {

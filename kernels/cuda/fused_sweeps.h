@@ -8,7 +8,9 @@
 // c.prec (SweepCommon) rounds the operands of the MLP layer products (mlp_tile.h, precision.h);
 // states, η, the loss and every accumulator stay fp32; the embedding bodies are always fp32.
 // Memory accesses go through ex.ld / ex.st / ex.add (counted by the emulator's cost model).
-//   embed_body          ef/es[j][W] = e(t_j) for j = 0..N; grid 2(N+1) blocks, 5W floats shared (=)
+//   embed_body          ef/es[j][W] = e(t_j) for j = 0..N, and when asked the transposed hidden
+//                       weights wtf/wts (NetView::wt); grid embed_blocks, 5W + kStageFloats
+//                       floats shared (=)
 //   diffuse_tile        loss[b] = L_b (D4); xs = the checkpointed states when not null
 //                       (every ckpt_k-th and x_N, sweep_args.h ckpt_slot)                   (=)
 //   reverse_tile        x: x_N → x_0, (D2) with a noise-free last step, or probability flow     (=)
@@ -18,7 +20,7 @@
 //                       AdjointArgs (the slice has no embedding part: embed_backward_body)
 //   reduce_body         out[p] = Σ_blocks part[blk·stride + p], fixed order (deterministic)     (=)
 //   embed_backward_body gf/gs (flat) += embedding gradients from the summed de_j; grid 2 blocks,
-//                       8W floats shared                                                      (+=)
+//                       8W + kStageFloats floats shared                                       (+=)
 #pragma once
 #include "kernels/cuda/mlp_tile.h"
 
@@ -46,15 +48,45 @@ struct EmbedArgs {
   StepConsts st;
   float* ef = nullptr;  // [N+1][W]
   float* es = nullptr;
+  float* wtf = nullptr;  // the transposed hidden weights of f and s (NetView::wt), L·W² each;
+  float* wts = nullptr;  // null: not written (and no blocks for them)
 };
+
+// Blocks of the embedding kernel: 2(N+1) embeddings, then 2L hidden-weight transpositions.
+DF_HD int embed_blocks(const EmbedArgs& a) { return 2 * (a.st.N + 1) + (a.wtf ? 2 * a.f.L : 0); }
+
+// wt[k·W + o] = w[o·W + k] (one W×W layer) through 32×32 tiles in shared memory (rows of 33
+// floats: conflict-free both ways), so the reads and the writes are coalesced; sm: 32·33 floats.
+template <class Exec> DF_HD void transpose_layer(Exec& ex, const float* w, float* wt, int W, float* sm) {
+  const int tid = ex.tid(), nt = ex.nthreads();
+  for (int r0 = 0; r0 < W; r0 += 32)
+    for (int c0 = 0; c0 < W; c0 += 32) {
+      for (int i = tid; i < 32 * 32; i += nt) {
+        const int r = r0 + i / 32, c = c0 + i % 32;
+        if (r < W && c < W) ex.st(sm, (i / 32) * 33 + i % 32, ex.ld(w, size_t(r) * W + c));
+      }
+      ex.sync();
+      for (int i = tid; i < 32 * 32; i += nt) {
+        const int c = c0 + i / 32, r = r0 + i % 32;  // wt's row c, column r
+        if (r < W && c < W) ex.st(wt, size_t(c) * W + r, ex.ld(sm, (i % 32) * 33 + i / 32));
+      }
+      ex.sync();
+    }
+}
 
 template <class Exec> DF_HD void embed_body(Exec& ex, const EmbedArgs& a) {
   const int N = a.st.N, W = a.f.W;
-  const int net = ex.bid() / (N + 1), j = ex.bid() % (N + 1);
   float* sm = ex.template shared<float>();
+  if (ex.bid() >= 2 * (N + 1)) {  // transposition blocks: (network, hidden layer)
+    const int t = ex.bid() - 2 * (N + 1), net = t / a.f.L, l = t % a.f.L;
+    const NetView& n = net == 0 ? a.f : a.s;
+    transpose_layer(ex, n.p + n.hw(l), (net == 0 ? a.wtf : a.wts) + size_t(l) * W * W, W, sm);
+    return;
+  }
+  const int net = ex.bid() / (N + 1), j = ex.bid() % (N + 1);
   const NetView& n = net == 0 ? a.f : a.s;
   float* out = (net == 0 ? a.ef : a.es) + size_t(j) * W;
-  embed_point(ex, n, ex.ld(a.st.t, j), sm, sm + 2 * W, sm + 3 * W, out);
+  embed_point(ex, n, ex.ld(a.st.t, j), sm, sm + 2 * W, sm + 3 * W, out, sm + 5 * W);
 }
 
 // Diffuses samples b0 .. b0+nb-1; leaves x_N in sm + *x_at. Writes loss (and xs when set).
@@ -307,7 +339,7 @@ template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwa
   float* sm = ex.template shared<float>();
   float *feat = sm, *z1 = sm + 2 * W, *g1 = sm + 3 * W, *e = sm + 4 * W, *dz1 = sm + 5 * W, *dfeat = sm + 6 * W;
   for (int j = net == 0 ? 0 : 1; j <= N; ++j) {  // the score is never evaluated at t_0
-    embed_point(ex, n, ex.ld(a.st.t, j), feat, z1, g1, e);
+    embed_point(ex, n, ex.ld(a.st.t, j), feat, z1, g1, e, sm + 8 * W);
     embed_backward_point(ex, n, de + size_t(j) * W, feat, z1, g1, dz1, dfeat, g);
   }
 }

@@ -4,7 +4,7 @@
 // A device policy launches a tag: dev.launch<K>(grid, block, dynamic_smem_bytes, args)
 // (kernels/cuda/cuda_device.cuh, kernels/emu/emu_device.h), so the backend's launch sequence
 // (engine/device_backend.h) is written once for both.
-//   EmbedK          e(t_j) of both networks                       embed_body (fused_sweeps.h)
+//   EmbedK          e(t_j) of both networks, their W_lᵀ           embed_body (fused_sweeps.h)
 //   DiffuseK        the diffuse sweep and its loss                diffuse_tile
 //   ReverseK        sampling                                      reverse_tile
 //   AdjointK        diffuse + adjoint per tile, gradient slices   adjoint_tile
@@ -65,10 +65,11 @@ DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, sq_norm_body(ex, a.part, a.g, a.n));
 
 // The embedding kernels' launch shapes, written once for the backend and the layer-wise Ops.
 template <class Dev> void launch_embed(Dev& dev, const EmbedArgs& a, int W, int N) {
-  dev.template launch<EmbedK>(2 * (N + 1), 128, 5 * size_t(W) * sizeof(float), a);
+  (void)N;  // a.st.N
+  dev.template launch<EmbedK>(embed_blocks(a), 128, (5 * size_t(W) + kStageFloats) * sizeof(float), a);
 }
 template <class Dev> void launch_embed_backward(Dev& dev, const EmbedBackwardArgs& a, int W) {
-  dev.template launch<EmbedBackwardK>(2, 256, 8 * size_t(W) * sizeof(float), a);
+  dev.template launch<EmbedBackwardK>(2, 256, (8 * size_t(W) + kStageFloats) * sizeof(float), a);
 }
 
 }  // namespace df

@@ -6,7 +6,8 @@
 //   prec = FP32: the hidden layers' three products (forward z = W_l h, backward dh = W_lᵀ dz,
 //     weight gradient dz hᵀ) are register-blocked (blocked_forward_layer, blocked_backward_dh,
 //     blocked_weight_grad: a thread keeps 8 or 16 outputs' sums in registers; forward and dh load
-//     weights 16 bytes at a time when mlp_vec4_ok); the input and output layers map threads to
+//     weights 16 bytes at a time when mlp_vec4_ok, the forward from the transposed copy
+//     NetView::wt, one output per thread without it); the input and output layers map threads to
 //     (neuron, sample) pairs, one dot product per output (the plain loop of operand_dot). Every
 //     output is summed in operand_dot's order: the numbers of the kernels before the option (and
 //     before the blocking), bit for bit.
@@ -42,7 +43,8 @@
 //   mlp_backward_tile  g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part),
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
 //                      dx (d×TB, optional) = (∂y/∂x)ᵀ dy                         (+= g, de; = dx)
-//   embed_point        e(t) = Linear(GELU(Linear([sin a, cos a]))), also feat, z1, g1 (=)
+//   embed_point        e(t) = Linear(GELU(Linear([sin a, cos a]))), also feat, z1, g1 (=); its
+//                      two products stage the weights in shared memory (staged_rows_dot)
 //   embed_backward_point  g[φ, t1, t2] += gradient of the embedding for cotangent de   (+=)
 //   mlp_use_mma(prec, W, nthreads)  whether the hidden layers take the MMA path
 // The parameter gradients g, de live in a slice owned by this block (global memory), addressed
@@ -80,7 +82,9 @@ DF_HD int mlp_round_up(int x, int m) { return (x + m - 1) / m * m; }
 // weight and activation feeds several FMAs; each output is still one sum in ascending order from
 // 0.f with operand_dot's operand rounding, so the numbers are operand_dot's, bit for bit.
 // The forward and dh loops load 4 weights as one 16-byte access, which needs W % 4 == 0 and
-// 16-byte aligned weights (mlp_vec4_ok; otherwise the callers keep the one-output loops).
+// 16-byte aligned weights (mlp_vec4_ok; otherwise the callers keep the one-output loops); the
+// forward reads them from the transposed copy (NetView::wt), so that consecutive outputs are
+// consecutive in memory.
 
 struct alignas(16) Float4 {
   float v[4];
@@ -88,31 +92,29 @@ struct alignas(16) Float4 {
 
 DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpret_cast<uintptr_t>(w) & 15u) == 0; }
 
-// zo (W×nb) = Wl h + bl, ho = GELU(zo): a thread owns 2 outputs × 4 samples. A warp's lanes are
-// 8 output pairs × 4 sample groups: each weight load (a row's next 4 weights) serves 4 samples,
-// each activation load 2 outputs (and is a broadcast among the 8 pairs).
+// zo (W×nb) = Wl h + bl, ho = GELU(zo), from the transposed weights wt (wt[k·W + o] = Wl[o][k],
+// NetView::wt): a thread owns 4 consecutive outputs × 2 samples and loads wt[k][o0 .. o0+3] as
+// one 16-byte access per k. A warp's lanes are 4 output quads × 8 sample pairs, so a weight load
+// is 64 consecutive bytes (one line) that serves 16 samples, and an activation load serves 4
+// outputs (a broadcast among the quads).
 template <class Exec>
-DF_HD void blocked_forward_layer(Exec& ex, const float* Wl, const float* bl, const float* hin, float* zo, float* ho,
+DF_HD void blocked_forward_layer(Exec& ex, const float* wt, const float* bl, const float* hin, float* zo, float* ho,
                                  int W, int nb, int ts, MatPrecision prec) {
-  constexpr int RO = 2, RB = 4;
+  constexpr int RO = 4, RB = 2;
   const int nbg = (nb + RB - 1) / RB, items = (W / RO) * nbg;
   for (int it = ex.tid(); it < items; it += ex.nthreads()) {
     const int o0 = (it / nbg) * RO, b0 = (it % nbg) * RB;
     float acc[RO][RB];
     for (int r = 0; r < RO; ++r)
       for (int c = 0; c < RB; ++c) acc[r][c] = 0.f;
-    const Float4* rows = reinterpret_cast<const Float4*>(Wl + size_t(o0) * W);  // row r at rows + r·W/4
-    for (int k4 = 0; k4 < W / 4; ++k4) {
-      Float4 w[RO];
-      for (int r = 0; r < RO; ++r) w[r] = ex.ld(rows, size_t(r) * (W / 4) + k4);
-      for (int q = 0; q < 4; ++q) {
-        const int k = 4 * k4 + q;
-        float h[RB];
-        for (int c = 0; c < RB; ++c) h[c] = b0 + c < nb ? round_operand(ex.ld(hin, k * ts + b0 + c), prec) : 0.f;
-        for (int r = 0; r < RO; ++r) {
-          const float wr = round_operand(w[r].v[q], prec);
-          for (int c = 0; c < RB; ++c) acc[r][c] = ex.fma(acc[r][c], wr, h[c]);
-        }
+    const Float4* col = reinterpret_cast<const Float4*>(wt + o0);  // row k of wt at col + k·W/4
+    for (int k = 0; k < W; ++k) {
+      const Float4 w = ex.ld(col, size_t(k) * (W / 4));
+      float h[RB];
+      for (int c = 0; c < RB; ++c) h[c] = b0 + c < nb ? round_operand(ex.ld(hin, k * ts + b0 + c), prec) : 0.f;
+      for (int r = 0; r < RO; ++r) {
+        const float wr = round_operand(w.v[r], prec);
+        for (int c = 0; c < RB; ++c) acc[r][c] = ex.fma(acc[r][c], wr, h[c]);
       }
     }
     for (int r = 0; r < RO; ++r)
@@ -216,8 +218,8 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
           ex.st(ho, o * ts + b, gelu_forward(z));
         }
       });
-    } else if (mlp_vec4_ok(Wl, W)) {
-      blocked_forward_layer(ex, Wl, bl, hin, zo, ho, W, nb, ts, prec);
+    } else if (n.wt && mlp_vec4_ok(n.wt, W)) {
+      blocked_forward_layer(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int o = idx / nb, b = idx % nb;
@@ -343,9 +345,39 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   ex.sync();
 }
 
-// e(t) for one t; feat (2W), z1 (W), g1 (W), e (W) in memory the block can see.
+// For o < M: out(o, Σ_{i<K} A[o·K + i]·v[i]), each sum from 0.f in ascending i (ex.fma), the
+// numbers of one thread per output reading its row. The block stages up to 128 rows × 32 columns
+// of A at a time in shared memory (stage: kStageFloats floats, rows of 33, so that 32 lanes
+// reading 32 rows hit 32 banks): a warp's global loads are 128 consecutive bytes of one row
+// instead of one word from each of 32 rows. Every thread of the block calls it (barriers
+// inside); out(o, sum) runs on the thread that summed o.
+constexpr int kStageRows = 128, kStageCols = 32, kStageFloats = kStageRows * (kStageCols + 1);
+template <class Exec, class Out>
+DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* v, float* stage, const Out& out) {
+  const int tid = ex.tid(), nt = ex.nthreads(), rows = nt < kStageRows ? nt : kStageRows;
+  for (int r0 = 0; r0 < M; r0 += rows) {
+    const int R = M - r0 < rows ? M - r0 : rows;
+    float acc = 0.f;
+    for (int i0 = 0; i0 < K; i0 += kStageCols) {
+      const int C = K - i0 < kStageCols ? K - i0 : kStageCols;
+      for (int idx = tid; idx < R * kStageCols; idx += nt) {
+        const int r = idx / kStageCols, c = idx % kStageCols;
+        if (c < C) ex.st(stage, r * (kStageCols + 1) + c, ex.ld(A, size_t(r0 + r) * K + i0 + c));
+      }
+      ex.sync();
+      if (tid < R)
+        for (int c = 0; c < C; ++c) acc = ex.fma(acc, ex.ld(stage, tid * (kStageCols + 1) + c), ex.ld(v, i0 + c));
+      ex.sync();
+    }
+    if (tid < R) out(r0 + tid, acc);
+  }
+}
+
+// e(t) for one t; feat (2W), z1 (W), g1 (W), e (W) in memory the block can see; stage:
+// kStageFloats floats of shared memory (staged_rows_dot).
 template <class Exec>
-DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* z1, float* g1, float* e) {
+DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* z1, float* g1, float* e,
+                       float* stage) {
   const int W = n.W, tid = ex.tid(), nt = ex.nthreads();
   for (int k = tid; k < W; k += nt) {
     float fs, fc;
@@ -354,21 +386,13 @@ DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* 
     ex.st(feat, W + k, fc);
   }
   ex.sync();
-  const float* W1 = n.p + n.t1w;
-  for (int o = tid; o < W; o += nt) {
-    float acc = 0.f;
-    for (int i = 0; i < 2 * W; ++i) acc = ex.fma(acc, ex.ld(W1, size_t(o) * 2 * W + i), ex.ld(feat, i));
+  staged_rows_dot(ex, n.p + n.t1w, W, 2 * W, feat, stage, [&](int o, float acc) {
     const float z = acc + ex.ld(n.p, n.t1b + o);
     ex.st(z1, o, z);
     ex.st(g1, o, gelu_forward(z));
-  }
+  });
   ex.sync();
-  const float* W2 = n.p + n.t2w;
-  for (int o = tid; o < W; o += nt) {
-    float acc = 0.f;
-    for (int i = 0; i < W; ++i) acc = ex.fma(acc, ex.ld(W2, size_t(o) * W + i), ex.ld(g1, i));
-    ex.st(e, o, acc + ex.ld(n.p, n.t2b + o));
-  }
+  staged_rows_dot(ex, n.p + n.t2w, W, W, g1, stage, [&](int o, float acc) { ex.st(e, o, acc + ex.ld(n.p, n.t2b + o)); });
   ex.sync();
 }
 

@@ -26,6 +26,10 @@ namespace df {
 
 struct NetView {
   const float* p = nullptr;
+  // The hidden layers' weights transposed, L blocks of W×W with wt[l·W² + k·W + o] = W_l[o][k]
+  // (written per call by the embedding kernel, EmbedArgs::wtf/wts); null: the forward pass reads
+  // W_l itself (one output per thread).
+  const float* wt = nullptr;
   int d = 0, W = 0, L = 0;
   size_t phi = 0, t1w = 0, t1b = 0, t2w = 0, t2b = 0, inw = 0, inb = 0, hw0 = 0, hstride = 0, outw = 0, outb = 0;
   size_t n_params = 0;
@@ -156,6 +160,9 @@ DF_HD TileLayout tile_layout(int d, int W, int L, int TB) {
 
 namespace df {
 
+// Floats of one network's hidden weights (L·W², the size of NetView::wt).
+inline size_t hidden_floats(const NetShape& s) { return size_t(s.L) * size_t(s.W) * size_t(s.W); }
+
 inline NetView make_net_view(const NetShape& s, const float* p) {
   NetView v;
   v.p = p;
@@ -216,7 +223,8 @@ struct AdjointPlan {
   size_t slices = 0;  // G·gacc_size
   size_t total = 0;   // gacc_size (the reduced gradient)
   size_t loss = 0;    // B
-  size_t consts = 0;  // step constants and both embeddings: 5N+1 + 2(N+1)W
+  size_t consts = 0;  // step constants, both embeddings and both transposed hidden weights:
+                      // 5N+1 + 2(N+1)W + 2LW²
   size_t floats() const { return states + seg + slices + total + loss + consts; }
   size_t bytes() const { return floats() * sizeof(float); }
 };
@@ -235,7 +243,7 @@ inline AdjointPlan adjoint_plan(const NetShape& s, int B, int N, int K, int TB, 
   p.slices = size_t(p.G) * gsz;
   p.total = gsz;
   p.loss = size_t(B);
-  p.consts = size_t(5 * N + 1) + 2 * size_t(N + 1) * size_t(s.W);
+  p.consts = size_t(5 * N + 1) + 2 * size_t(N + 1) * size_t(s.W) + 2 * hidden_floats(s);
   return p;
 }
 

@@ -158,10 +158,13 @@ class Block {
         warps_(std::size_t((nthreads + 31) / 32)) {}
 
   // Runs block `bid` of `nblocks` to completion; with count, counts it (counts(), footprint()).
-  void run(int bid, int nblocks, const std::function<void(EmuExec&)>& body, bool count = false) {
+  // With sites (and count), also per site of access (sites()).
+  void run(int bid, int nblocks, const std::function<void(EmuExec&)>& body, bool count = false, bool sites = false) {
     body_ = &body;
     counting_ = count;
+    per_site_ = count && sites;
     counts_ = Counts{};
+    sites_.clear();
     footprint_.clear();
     std::memset(smem_.data(), 0xFF, smem_.size());
     arrived_ = 0;
@@ -212,6 +215,7 @@ class Block {
   }
 
   const Counts& counts() const { return counts_; }
+  const emu::SiteCounts& sites() const { return sites_; }
   const std::unordered_set<std::uintptr_t>& footprint() const { return footprint_; }
 
   void barrier(int) {
@@ -372,7 +376,7 @@ class Block {
       sum += e.fma_;
     }
     const auto lo = reinterpret_cast<std::uintptr_t>(aligned_smem());
-    count_warp(recs, lanes, lo, lo + shared_bytes_, counts_, footprint_);
+    count_warp(recs, lanes, lo, lo + shared_bytes_, counts_, footprint_, per_site_ ? &sites_ : nullptr);
     for (int l = 0; l < lanes; ++l) {
       EmuExec& e = execs_[std::size_t(32 * w + l)];
       e.rec_.clear();
@@ -452,6 +456,8 @@ class Block {
   std::exception_ptr error_;
   bool counting_ = false;
   Counts counts_;
+  bool per_site_ = false;
+  emu::SiteCounts sites_;
   std::unordered_set<std::uintptr_t> footprint_;  // global sectors this block touched
 };
 
@@ -492,7 +498,7 @@ void launch_emulated(int grid_blocks, int block_threads, std::size_t shared_byte
 // the union of their footprints).
 template <class Body>
 emu::LaunchCounts launch_emulated_counted(int grid_blocks, int block_threads, std::size_t shared_bytes,
-                                          int count_blocks, Body&& body) {
+                                          int count_blocks, Body&& body, bool sites = false) {
   if (grid_blocks < 0 || block_threads <= 0 || block_threads > 1024 || count_blocks < 1)
     throw std::invalid_argument("launch_emulated_counted: bad launch shape");
   std::function<void(EmuExec&)> fn = [&body](EmuExec& ex) { body(ex); };
@@ -503,8 +509,9 @@ emu::LaunchCounts launch_emulated_counted(int grid_blocks, int block_threads, st
   lc.smem = shared_bytes;
   std::unordered_set<std::uintptr_t> all;
   for (int b = 0; b < grid_blocks && b < count_blocks; ++b) {
-    blk.run(b, grid_blocks, fn, true);
+    blk.run(b, grid_blocks, fn, true, sites);
     lc.sum += blk.counts();
+    for (const auto& kv : blk.sites()) lc.sites[kv.first] += kv.second;
     lc.block_footprint_sectors += blk.counts().footprint_sectors;
     all.insert(blk.footprint().begin(), blk.footprint().end());
     ++lc.counted_blocks;

@@ -147,11 +147,41 @@ inline void count_instruction(int n, const int* lane, const Access* const* acc, 
 
 }  // namespace detail
 
+// A site of accesses (file and line of the ld/st call) and its counts, for the cost model's
+// per-site table (diffflow-bench speed --sites).
+struct SiteKey {
+  const char* file;
+  std::uint32_t line;
+  bool operator==(const SiteKey& o) const { return file == o.file && line == o.line; }
+};
+struct SiteKeyHash {
+  std::size_t operator()(const SiteKey& k) const {
+    return std::hash<const void*>()(k.file) ^ (std::size_t(k.line) * 0x9E3779B97F4A7C15ull);
+  }
+};
+using SiteCounts = std::unordered_map<SiteKey, Counts, SiteKeyHash>;
+
+namespace detail {
+// count_instruction into c and, when sites is given, into the instruction's site.
+inline void count_at_site(int n, const int* lane, const Access* const* acc, std::uintptr_t smem_lo,
+                          std::uintptr_t smem_hi, Counts& c, std::unordered_set<std::uintptr_t>& footprint,
+                          std::unordered_set<std::uintptr_t>& warp_loaded, SiteCounts* sites) {
+  if (!sites) return count_instruction(n, lane, acc, smem_lo, smem_hi, c, footprint, warp_loaded);
+  Counts one;
+  count_instruction(n, lane, acc, smem_lo, smem_hi, one, footprint, warp_loaded);
+  c += one;
+  (*sites)[SiteKey{acc[0]->file, acc[0]->line}] += one;
+}
+}  // namespace detail
+
 // The accesses lane l of one warp made since the warp's last synchronization point are
-// lanes[l] (nlanes ≤ 32 lanes). Adds the warp instructions they form to c and the global sectors
-// to footprint.
+// lanes[l] (nlanes ≤ 32 lanes). Adds the warp instructions they form to c (and, with sites, to
+// their sites) and the global sectors to footprint. The instructions are counted in a fixed
+// order (program order; with divergent lanes, the order in which the sites first appear, lane 0
+// first), so the L1 hits among them, and the counts, are the same on every run.
 inline void count_warp(const std::vector<Access>* const* lanes, int nlanes, std::uintptr_t smem_lo,
-                       std::uintptr_t smem_hi, Counts& c, std::unordered_set<std::uintptr_t>& footprint) {
+                       std::uintptr_t smem_hi, Counts& c, std::unordered_set<std::uintptr_t>& footprint,
+                       SiteCounts* sites = nullptr) {
   std::size_t most = 0;
   bool uniform = true;
   for (int l = 0; l < nlanes; ++l) {
@@ -168,7 +198,7 @@ inline void count_warp(const std::vector<Access>* const* lanes, int nlanes, std:
     for (int l = 0; l < nlanes; ++l) il[l] = l;
     for (std::size_t i = 0; i < most; ++i) {
       for (int l = 0; l < nlanes; ++l) ia[l] = &(*lanes[l])[i];
-      detail::count_instruction(nlanes, il, ia, smem_lo, smem_hi, c, footprint, loaded);
+      detail::count_at_site(nlanes, il, ia, smem_lo, smem_hi, c, footprint, loaded, sites);
     }
     return;
   }
@@ -191,20 +221,23 @@ inline void count_warp(const std::vector<Access>* const* lanes, int nlanes, std:
     std::vector<int> lanes;
     std::vector<const Access*> acc;
   };
-  std::unordered_map<Key, Group, KeyHash> groups;
+  std::unordered_map<Key, std::size_t, KeyHash> index;  // a group's place in groups
+  std::vector<Group> groups;                             // in order of first appearance
   for (int l = 0; l < nlanes; ++l) {
     std::unordered_map<Key, std::size_t, KeyHash> seen;  // occurrences per site in this lane
     for (const Access& a : *lanes[l]) {
       Key k{a.file, a.line, a.size_store, 0};
       k.occurrence = seen[k]++;
-      Group& g = groups[k];
+      const auto ins = index.emplace(k, groups.size());
+      if (ins.second) groups.emplace_back();
+      Group& g = groups[ins.first->second];
       g.lanes.push_back(l);
       g.acc.push_back(&a);
     }
   }
-  for (const auto& kv : groups)
-    detail::count_instruction(int(kv.second.lanes.size()), kv.second.lanes.data(), kv.second.acc.data(), smem_lo,
-                              smem_hi, c, footprint, loaded);
+  for (const Group& g : groups)
+    detail::count_at_site(int(g.lanes.size()), g.lanes.data(), g.acc.data(), smem_lo, smem_hi, c, footprint, loaded,
+                          sites);
 }
 
 // The counts of one launch: its shape and the sum over the blocks it counted.
@@ -216,11 +249,13 @@ struct LaunchCounts {
   Counts sum;               // over the counted blocks (footprint_sectors: their union)
   long block_footprint_sectors = 0;  // Σ over the counted blocks of each block's own footprint
   std::size_t bytes = 0;    // a memset or copy (name "memset", "copy"): bytes written; else 0
+  SiteCounts sites;         // per site, over the counted blocks (CountLog::sites only)
 };
 
 // Where an emulated device records its launches for the cost model (EmuDevice::Props::log).
 struct CountLog {
   int count_blocks = 1;  // blocks counted (and run) per launch; the others are skipped
+  bool sites = false;    // also count per site (LaunchCounts::sites)
   std::vector<LaunchCounts> launches;
 };
 

@@ -93,7 +93,8 @@ class EmuDevice {
                                " bytes of shared memory exceed the device's " + std::to_string(props_.smem_optin));
     if (props_.log) {
       emu::LaunchCounts lc =
-          launch_emulated_counted(grid, block, smem, props_.log->count_blocks, [&](EmuExec& ex) { K::run(ex, a); });
+          launch_emulated_counted(grid, block, smem, props_.log->count_blocks, [&](EmuExec& ex) { K::run(ex, a); },
+                                  props_.log->sites);
       lc.name = K::name;
       props_.log->launches.push_back(lc);
     } else {
