@@ -25,18 +25,21 @@ struct Recorder {
 
 int cmd_shapes(int argc, char** argv) {
   if (argc > 2 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"))) {
-    std::puts("usage: diffflow-bench shapes   (JSON lines: W, d, L, tile, threads, smem_bytes)");
+    std::puts("usage: diffflow-bench shapes   (JSON lines: W, prec, d, L, tile, threads, smem_bytes)");
     return 0;
   }
   const std::size_t optin = 227 * 1024;
-  for (int W : {32, 64, 128}) {
-    const df::NetShape s{2, W, 3};
-    const int tb = df::pick_tile(s, optin, 0);
-    Recorder rec;
-    df::launch_embed(rec, df::EmbedArgs{}, W, 30);
-    df::launch_embed_backward(rec, df::EmbedBackwardArgs{}, W);
-    std::printf("{\"W\": %d, \"d\": %d, \"L\": %d, \"tile\": %d, \"threads\": %d, \"smem_bytes\": %zu, %s}\n", W, s.d,
-                s.L, tb, df::sweep_threads(0), df::tile_smem_bytes(s, tb), rec.last.c_str());
-  }
+  for (int W : {32, 64, 128})
+    for (df::MatPrecision p : {df::MatPrecision::FP32, df::MatPrecision::TF32, df::MatPrecision::BF16}) {
+      const df::NetShape s{2, W, 3};
+      const int tb = df::pick_tile(s, optin, 0, p);  // the tile's rows depend on the precision
+      Recorder rec;
+      df::launch_embed(rec, df::EmbedArgs{}, W, 30);
+      df::launch_embed_backward(rec, df::EmbedBackwardArgs{}, W);
+      std::printf("{\"W\": %d, \"prec\": \"%s\", \"d\": %d, \"L\": %d, \"tile\": %d, \"threads\": %d, "
+                  "\"smem_bytes\": %zu, %s}\n",
+                  W, df::mat_precision_name(p), s.d, s.L, tb, df::sweep_threads(0), df::tile_smem_bytes(s, tb, p),
+                  rec.last.c_str());
+    }
   return 0;
 }

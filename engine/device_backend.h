@@ -68,22 +68,23 @@ template <class Dev, class T> class DevScratch {
 
 // The fused kernels' launch shape, as the backend picks it (also read by bench/ and the static
 // kernel report, scripts/kernel-report.py):
-//   tile_smem_bytes   dynamic shared memory of a tile of TB samples
+//   tile_smem_bytes   dynamic shared memory of a tile of TB samples (its rows: tile_stride of
+//                     the operand precision)
 //   pick_tile         TB: `requested` when > 0 (it must fit), else the largest of 16, 8, 4, 2, 1
 //                     that fits smem_optin; InputError when none does
 //   sweep_threads     threads per block of the tile kernels (`requested` when > 0, else 256)
-inline std::size_t tile_smem_bytes(const NetShape& s, int TB) {
-  return tile_layout(s.d, s.W, s.L, TB).total * sizeof(float);
+inline std::size_t tile_smem_bytes(const NetShape& s, int TB, MatPrecision prec = MatPrecision::FP32) {
+  return tile_layout(s.d, s.W, s.L, TB, prec).total * sizeof(float);
 }
-inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested) {
+inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested, MatPrecision prec = MatPrecision::FP32) {
   if (requested > 0) {
-    if (tile_smem_bytes(s, requested) > smem_optin)
+    if (tile_smem_bytes(s, requested, prec) > smem_optin)
       throw InputError("network " + s.str() + ": a tile of " + std::to_string(requested) +
                        " samples does not fit the device's shared memory");
     return requested;
   }
   for (int tb = 16; tb >= 1; tb /= 2)
-    if (tile_smem_bytes(s, tb) <= smem_optin) return tb;
+    if (tile_smem_bytes(s, tb, prec) <= smem_optin) return tb;
   throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
 }
 inline int sweep_threads(int requested) { return requested > 0 ? requested : kSweepThreads; }
@@ -126,7 +127,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
 
   // The buffers one fused diffflow_loss_grad call allocates, for the memory-plan test and bench/.
   AdjointPlan plan_for(const NetShape& shape, int B, int N, int K) const {
-    return adjoint_plan(shape, B, N, K, pick_tb(shape), dev_->sm_count());
+    return adjoint_plan(shape, B, N, K, pick_tb(shape, opt_.precision), dev_->sm_count(), opt_.precision);
   }
   bool takes_layerwise(const NetShape& s) const { return layerwise(s); }
 
@@ -140,7 +141,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     }
     const int N = grid.N();
     SweepCommon c = prepare(shape, pf, ps, B, grid, key);
-    const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, dev_->sm_count());
+    const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, dev_->sm_count(), c.prec);
     const int G = plan.G;
     const std::size_t stride = gacc_size(c.f, N);
     float* part = part_.get(plan.slices + plan.total);  // G slices, then their sum
@@ -154,11 +155,11 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     a.dif.ckpt_k = plan.K;
     a.dif.term_c = terminal_constant_f(grid, shape.d);
     a.seg = seg_.get(plan.seg);
-    a.seg_stride = seg_size(shape.d, plan.K, c.TB);
+    a.seg_stride = seg_size(shape.d, plan.K, c.TB, shape.W, c.prec);
     a.gacc = part;
     a.gstride = stride;
     a.inv_b = 1.0f / float(B);
-    dev_->template launch<AdjointK>(G, threads(), smem_bytes(shape, c.TB), a);
+    dev_->template launch<AdjointK>(G, threads(), smem_bytes(shape, c.TB, c.prec), a);
     dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0, ReduceArgs{total, part, stride, stride, G});
     // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j
     const std::size_t P = shape.n_params(), off = shape.off_inw(), Pm = P - off;
@@ -231,7 +232,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       a.x0 = x0.ptr;
       a.loss = l;
       a.term_c = terminal_constant_f(grid, shape.d);
-      dev_->template launch<DiffuseK>(blocks_for(B, a.c.TB), threads(), smem_bytes(shape, a.c.TB), a);
+      dev_->template launch<DiffuseK>(blocks_for(B, a.c.TB), threads(), smem_bytes(shape, a.c.TB, a.c.prec), a);
     }
     to_host(loss, l, B);
   }
@@ -252,7 +253,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     a.denoise = ds.denoise ? 1 : 0;
     a.tw_var = ds.var;
     a.tw_alpha = ds.alpha;
-    dev_->template launch<ReverseK>(blocks_for(B, a.c.TB), threads(), smem_bytes(shape, a.c.TB), a);
+    dev_->template launch<ReverseK>(blocks_for(B, a.c.TB), threads(), smem_bytes(shape, a.c.TB, a.c.prec), a);
     dev_->sync();
   }
 
@@ -305,20 +306,29 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     float* dc = consts_.get(consts.size());
     dev_->to_device(dc, consts.data(), consts.size() * sizeof(float));
     const std::size_t ne = 2 * std::size_t(N + 1) * std::size_t(shape.W), nh = hidden_floats(shape);
-    float* emb = embed_.get(ne + 2 * nh);  // both embeddings, then both transposed hidden weights
+    // both embeddings, both transposed hidden weights, their fragment-order copies (adjoint_plan)
+    float* emb = embed_.get(ne + 6 * nh);
+    uint32_t* fr = reinterpret_cast<uint32_t*>(emb + ne + 2 * nh);
+    const bool frag = mlp_use_mma(opt_.precision, shape.W, threads());
     SweepCommon c;
     c.f = make_net_view(shape, pf.ptr);
     c.s = make_net_view(shape, ps.ptr);
     c.f.wt = emb + ne;
     c.s.wt = emb + ne + nh;
+    if (frag) {
+      c.f.frag = fr;
+      c.s.frag = fr + 2 * nh;
+    }
     c.st = step_consts_view(dc, N);
     c.ef = emb;
     c.es = emb + std::size_t(N + 1) * shape.W;
     c.B = B;
-    c.TB = pick_tb(shape);
+    c.TB = pick_tb(shape, opt_.precision);
     c.key = key;
     c.prec = opt_.precision;
-    launch_embed(*dev_, EmbedArgs{c.f, c.s, c.st, emb, emb + std::size_t(N + 1) * shape.W, emb + ne, emb + ne + nh},
+    launch_embed(*dev_,
+                 EmbedArgs{c.f, c.s, c.st, emb, emb + std::size_t(N + 1) * shape.W, emb + ne, emb + ne + nh,
+                           frag ? fr : nullptr, frag ? fr + 2 * nh : nullptr, opt_.precision},
                  shape.W, N);
     return c;
   }
@@ -379,9 +389,14 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     const std::size_t b = (n + kFlatThreads - 1) / kFlatThreads;
     return int(b < 4096 ? (b > 0 ? b : 1) : 4096);
   }
-  static std::size_t smem_bytes(const NetShape& s, int TB) { return tile_smem_bytes(s, TB); }
+  static std::size_t smem_bytes(const NetShape& s, int TB, MatPrecision p = MatPrecision::FP32) {
+    return tile_smem_bytes(s, TB, p);
+  }
   int threads() const { return sweep_threads(opt_.block_threads); }
-  int pick_tb(const NetShape& s) const { return pick_tile(s, dev_->smem_optin(), opt_.tile_samples); }
+  // TB for the layout of precision p (the probability-flow kernel: fp32)
+  int pick_tb(const NetShape& s, MatPrecision p = MatPrecision::FP32) const {
+    return pick_tile(s, dev_->smem_optin(), opt_.tile_samples, p);
+  }
 
   // Persistent blocks: one per SM (a W = 128 tile needs most of an SM's shared memory), each
   // looping over its tiles.

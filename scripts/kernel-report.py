@@ -7,7 +7,9 @@ loads and static shared memory, takes the launch shapes the backend picks at W =
 (`diffflow-bench shapes`: tile, threads, dynamic shared memory), and computes the theoretical
 occupancy of an H100/H200 SM: 64 warps, 32 blocks, 65,536 registers (allocated per warp in units
 of 256), 228 KB of shared memory with 1 KB reserved per block. The operand precision (fp32, tf32,
-bf16) is an argument of the same kernels, so one row serves all three.
+bf16) is an argument of the same kernels (the same registers), but the tile's row stride depends
+on it (sweep_args.h tile_stride), so DiffuseK, ReverseK and AdjointK have a row per width and
+precision; PfLoglikK (fp32 throughout) and the embedding kernels one per width.
 
   python3 scripts/kernel-report.py --bench build/bench/diffflow-bench --write docs/kernels.md
         regenerates the table between the "kernel-report" markers of docs/kernels.md
@@ -78,7 +80,11 @@ def rows(kernels, shapes):
     out = []
     for name in sorted(kernels, key=lambda k: (k not in SWEEPS, k not in PER_WIDTH, k)):
         k = kernels[name]
-        for sh in (shapes if name in SWEEPS + PER_WIDTH else [None]):
+        # the tile's rows (its shared memory) depend on the operand precision for the sweeps that
+        # take it; the probability-flow kernel is fp32 throughout, the embedding kernels per width
+        per_prec = name in SWEEPS and name != "PfLoglikK"
+        fp32 = [sh for sh in shapes if sh.get("prec", "fp32") == "fp32"]
+        for sh in (shapes if per_prec else fp32 if name in SWEEPS + PER_WIDTH else [None]):
             if name in PER_WIDTH:
                 threads, dyn = sh[name]["threads"], sh[name]["smem_bytes"]
             elif sh:
@@ -88,10 +94,18 @@ def rows(kernels, shapes):
             blocks, occ, limit = occupancy(k["regs"], threads, k["smem"] + dyn)
             out.append({"kernel": name, "W": sh["W"] if sh else None,
                         "tile": sh["tile"] if sh and name in SWEEPS else None,
+                        "prec": sh.get("prec", "fp32") if sh and per_prec else None,
                         "threads": threads, "regs": k["regs"], "stack": k["stack"], "spill_st": k["spill_st"],
                         "spill_ld": k["spill_ld"], "static_smem": k["smem"], "dyn_smem": dyn, "blocks": blocks,
                         "occupancy": occ, "limit": limit})
     return out
+
+
+def label(r):
+    """The W (tile[, precision]) cell of a row: the key of the documented table."""
+    if r["prec"]:
+        return f"{r['W']} ({r['tile']}, {r['prec']})"
+    return f"{r['W']} ({r['tile']})" if r["tile"] else (str(r["W"]) if r["W"] else "any")
 
 
 def table(rs):
@@ -100,7 +114,7 @@ def table(rs):
              "blocks/SM | occupancy | limited by |",
              "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rs:
-        w = f"{r['W']} ({r['tile']})" if r["tile"] else (str(r["W"]) if r["W"] else "any")
+        w = label(r)
         lines.append(f"| {r['kernel']} | {w} | {r['threads']} | {r['regs']} | {r['stack']} | {r['spill_st']}/"
                      f"{r['spill_ld']} | {r['static_smem']} + {r['dyn_smem']} | {r['blocks']} | "
                      f"{100 * r['occupancy']:.1f}% | {r['limit']} |")
@@ -116,7 +130,7 @@ def documented(doc_text):
     for line in m.group(1).splitlines():
         c = [x.strip() for x in line.strip().strip("|").split("|")]
         if len(c) >= 9 and c[0] in SWEEPS:
-            out[(c[0], c[1].split()[0])] = float(c[8].rstrip("%")) / 100
+            out[(c[0], c[1])] = float(c[8].rstrip("%")) / 100
     return out
 
 
@@ -155,11 +169,11 @@ def main():
             continue
         if r["spill_st"] or r["spill_ld"]:
             bad.append(f"{r['kernel']} spills ({r['spill_st']} B stores, {r['spill_ld']} B loads)")
-        doc_occ = want.get((r["kernel"], str(r["W"])))
+        doc_occ = want.get((r["kernel"], label(r)))
         if doc_occ is None:
-            bad.append(f"{r['kernel']} at W = {r['W']} is not in the documented table")
+            bad.append(f"{r['kernel']} at W (tile) = {label(r)} is not in the documented table")
         elif r["occupancy"] + 1e-9 < doc_occ:
-            bad.append(f"{r['kernel']} at W = {r['W']}: occupancy {100 * r['occupancy']:.1f}% below the documented "
+            bad.append(f"{r['kernel']} at W (tile) = {label(r)}: occupancy {100 * r['occupancy']:.1f}% below the documented "
                        f"{100 * doc_occ:.1f}%")
     for b in bad:
         print("kernel-report: " + b)

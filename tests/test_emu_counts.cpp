@@ -84,6 +84,33 @@ TEST_CASE("counts: the tile stride removes the weight-gradient bank conflicts", 
   CHECK(even.dx == odd.dx);
 }
 
+TEST_CASE("counts: the tensor-core strides remove the fragment gathers' bank conflicts", "[emu][counts]") {
+  // the MMAs' fragments have lanes read 4 (B: rows 2t or t at column g) or 8 rows (the weight
+  // gradient: row g at column 2t or t) at once: fewer shared wavefronts at 20 than at 17
+  CHECK(tile_stride(16, 128, MatPrecision::BF16) == 20);
+  CHECK(tile_stride(16, 128, MatPrecision::TF32) == 20);
+  CHECK(tile_stride(16, 128, MatPrecision::FP32) == 17);
+  CHECK(tile_stride(16, 24, MatPrecision::BF16) == 17);  // W % 16 != 0: the fp32 loops
+  CHECK(tile_stride(8, 32, MatPrecision::BF16) == 12);
+  CHECK(tile_stride(8, 32, MatPrecision::TF32) == 12);
+  CHECK(tile_stride(3, 32, MatPrecision::TF32) == 4);
+  CHECK(tile_layout(2, 32, 2, 16, MatPrecision::BF16).ts == 20);
+  // W = 128 (the PERF.md width), where the hidden layers' MMAs dominate the pass
+  test::SweepSetup su(2, 128, 1, 16, 1, 5, 6, NoiseKey{1, 1});
+  for (MatPrecision prec : {MatPrecision::TF32, MatPrecision::BF16}) {
+    const TileCount odd = tile_pass_counted(su, 16, 17, su.pf.data(), prec);
+    const TileCount mma = tile_pass_counted(su, 16, tile_stride(16, 128, prec), su.pf.data(), prec);
+    const double wo = double(odd.c.shared_wavefronts) / double(odd.c.shared_ld + odd.c.shared_st);
+    const double wm = double(mma.c.shared_wavefronts) / double(mma.c.shared_ld + mma.c.shared_st);
+    INFO(mat_precision_name(prec) << ": wavefronts per shared instruction " << wo << " at 17, " << wm << " at "
+                                  << tile_stride(16, 128, prec));
+    CHECK(mma.c.shared_ld == odd.c.shared_ld);
+    CHECK(wm < (prec == MatPrecision::BF16 ? 0.6 : 0.9) * wo);  // measured: bf16 0.58, tf32 0.88
+    CHECK(mma.g == odd.g);
+    CHECK(mma.dx == odd.dx);
+  }
+}
+
 TEST_CASE("counts: the register-blocked fp32 layers: same numbers, fewer loads", "[emu][counts]") {
   // the same pass with the weights 16-byte aligned and transposed (blocked forward and dh: each
   // 16-byte weight load feeds 4 outputs × 2 samples; a warp's forward weight load is 64
@@ -109,22 +136,47 @@ TEST_CASE("counts: the register-blocked fp32 layers: same numbers, fewer loads",
   }
 }
 
-TEST_CASE("counts: bf16 forward MMAs load their weight pairs 8 bytes at a time", "[emu][counts]") {
-  // W = 32: the hidden layers on warp MMAs; weights 8-byte aligned (pairs) and not (elements)
+TEST_CASE("counts: the MMAs read the weights' A fragments in fragment order", "[emu][counts]") {
+  // W = 32: the hidden layers on warp MMAs; with NetView::frag (forward W_l and dh W_lᵀ: one
+  // 16-byte load per lane and k step) and without (elements gathered from W_l)
   test::SweepSetup su(2, 32, 2, 16, 1, 5, 6, NoiseKey{1, 1});
-  std::vector<float> buf(su.pf.size() + 4);
-  float* mis = buf.data() + 1;
-  std::memcpy(mis, su.pf.data(), su.pf.size() * sizeof(float));
-  for (int nb : {16, 11}) {
-    const TileCount pair = tile_pass_counted(su, nb, tile_stride(16), su.pf.data(), MatPrecision::BF16);
-    const TileCount elem = tile_pass_counted(su, nb, tile_stride(16), mis, MatPrecision::BF16);
-    INFO("nb " << nb << ": global loads " << pair.c.global_ld << " with pairs, " << elem.c.global_ld << " without");
-    CHECK(pair.c.mma_bf16 == elem.c.mma_bf16);
-    CHECK(pair.c.mma_bf16 > 0);
-    CHECK(pair.c.global_ld < elem.c.global_ld);
-    CHECK(pair.g == elem.g);
-    CHECK(pair.dx == elem.dx);
-  }
+  for (MatPrecision prec : {MatPrecision::TF32, MatPrecision::BF16})
+    for (int nb : {16, 11}) {
+      const TileCount frag = tile_pass_counted(su, nb, tile_stride(16), su.pf.data(), prec, true);
+      const TileCount elem = tile_pass_counted(su, nb, tile_stride(16), su.pf.data(), prec, false);
+      INFO(mat_precision_name(prec) << " nb " << nb << ": global loads " << frag.c.global_ld << " in fragment order, "
+                                    << elem.c.global_ld << " without; lines " << frag.c.global_lines << ", "
+                                    << elem.c.global_lines);
+      CHECK(frag.c.mma_tf32 + frag.c.mma_bf16 == elem.c.mma_tf32 + elem.c.mma_bf16);
+      CHECK(frag.c.mma_tf32 + frag.c.mma_bf16 > 0);
+      CHECK(frag.c.global_ld < elem.c.global_ld);  // the whole pass: input and output layers too
+      CHECK(2 * frag.c.global_lines < elem.c.global_lines);
+      CHECK(frag.g == elem.g);
+      CHECK(frag.dx == elem.dx);
+    }
+}
+
+TEST_CASE("counts: the MMA weight gradient adds adjacent outputs as pairs", "[emu][counts]") {
+  // a slice 8-byte aligned (one 8-byte read and write per pair) and 4 bytes off (two scalar
+  // read-modify-writes): the same numbers, fewer global instructions
+  test::SweepSetup su(2, 32, 2, 16, 1, 5, 6, NoiseKey{1, 1});
+  const int ts = tile_stride(16), d = su.s.d, nb = 13;
+  std::vector<float> x(size_t(d) * ts, NAN), dy(size_t(d) * ts, NAN);
+  for (int k = 0; k < d; ++k)
+    for (int b = 0; b < nb; ++b) {
+      x[size_t(k) * ts + b] = su.x0[size_t(b) * d + k];
+      dy[size_t(k) * ts + b] = 0.5f - su.x0[size_t(b) * d + k];
+    }
+  const std::vector<float> e(size_t(su.s.W), 0.25f);
+  emu::Counts pc, sc;
+  const test::TileRun pair = test::run_tile(su.s, su.pf.data(), e, x, dy, nb, ts, 256, MatPrecision::BF16, 2, &pc);
+  const test::TileRun one =
+      test::run_tile(su.s, su.pf.data(), e, x, dy, nb, ts, 256, MatPrecision::BF16, 2, &sc, true, true);
+  INFO("global stores " << pc.global_st << " with pairs, " << sc.global_st << " without");
+  CHECK(pair.g == one.g);
+  CHECK(pair.mmas == one.mmas);
+  CHECK(pc.global_st < sc.global_st);
+  CHECK(pc.global_ld < sc.global_ld);
 }
 
 TEST_CASE("counts: shared-memory wavefronts and bank conflicts", "[emu][counts]") {

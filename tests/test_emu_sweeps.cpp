@@ -9,6 +9,7 @@
 // float-vs-double difference of the reference itself for scale.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <iostream>
 
 #include "engine/backend.h"
@@ -97,6 +98,41 @@ TEST_CASE("the embedding kernel transposes both networks' hidden weights", "[emu
       CHECK(tf[1] == su.pf[s.off_hw(0) + size_t(W)]);                  // wt[k = 0][o = 1] = W_0[1][0]
       CHECK(tf[2 * size_t(W) + 1] == su.pf[s.off_hw(0) + size_t(W) + 2]);  // wt[k = 2][o = 1] = W_0[1][2]
     }
+}
+
+TEST_CASE("the embedding kernel writes the hidden weights in MMA fragment order", "[emu][sweeps]") {
+  // W = 32, L = 2 at TF32 and BF16: both networks' W_l and W_lᵀ as the host's hidden_fragments;
+  // at FP32 (and W % 16 != 0) nothing is written
+  for (MatPrecision prec : {MatPrecision::TF32, MatPrecision::BF16, MatPrecision::FP32}) {
+    Setup su(Case{2, 32, 2, 1, 2});
+    const NetShape& s = su.s;
+    const int N = su.grid.N(), W = s.W;
+    const std::vector<float> consts = make_step_consts(su.grid);
+    std::vector<float> e(2 * size_t(N + 1) * W), wt(2 * hidden_floats(s));
+    std::vector<uint32_t> fr(4 * hidden_floats(s), 0xDEADBEEFu);
+    const EmbedArgs a{make_net_view(s, su.pf.data()), make_net_view(s, su.ps.data()), step_consts_view(consts.data(), N),
+                      e.data(), e.data() + size_t(N + 1) * W, wt.data(), wt.data() + hidden_floats(s), fr.data(),
+                      fr.data() + 2 * hidden_floats(s), prec};
+    EmuDevice dev;
+    launch_embed(dev, a, W, N);
+    if (prec == MatPrecision::FP32) {
+      CHECK(std::count(fr.begin(), fr.end(), 0xDEADBEEFu) == long(fr.size()));
+      continue;
+    }
+    const std::vector<uint32_t> hf = test::hidden_fragments(s, su.pf.data(), prec),
+                                hs = test::hidden_fragments(s, su.ps.data(), prec);
+    const size_t used = mma_frag_quads(prec, W) * 4;  // words of one matrix
+    for (int l = 0; l < s.L; ++l)
+      for (int t = 0; t < 2; ++t) {
+        const size_t at = size_t(2 * l + t) * W * W;
+        CHECK(std::equal(hf.begin() + long(at), hf.begin() + long(at + used), fr.begin() + long(at)));
+        CHECK(std::equal(hs.begin() + long(at), hs.begin() + long(at + used), fr.begin() + long(2 * hidden_floats(s) + at)));
+      }
+    // one element by hand: W_0[1][0] is A(1, 0) of the first strip: lane 4 (g = 1, t = 0), register 0
+    const float w10 = su.pf[s.off_hw(0) + size_t(W)];
+    CHECK(fr[4 * 4] == (prec == MatPrecision::BF16 ? pack_bf16x2(w10, su.pf[s.off_hw(0) + size_t(W) + 1])
+                                                   : f32_bits(round_tf32(w10))));
+  }
 }
 
 TEST_CASE("emulated diffuse sweep: per-sample loss equals the CPU reference", "[emu][sweeps]") {

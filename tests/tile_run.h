@@ -4,7 +4,10 @@
 // [k·ts + b]) are written for the nb valid columns only (the rest stays NaN, so a read of padding
 // shows); y and dx come back the same way. With counts set, the launch is counted (the emulator's
 // cost model, kernels/emu/emu_counts.h) and its counts stored there. The forward pass reads the
-// hidden weights transposed (NetView::wt, from hidden_transposed) unless transposed is false.
+// hidden weights transposed (NetView::wt, from hidden_transposed) and the MMAs read them in
+// fragment order (NetView::frag, from hidden_fragments, at TF32 / BF16 with W % 16 == 0) unless
+// transposed is false. odd_g: the gradient at an address that is not 8-byte aligned (the MMA
+// weight gradient's pair adds fall back to scalar adds).
 #pragma once
 #include <cmath>
 #include <vector>
@@ -32,13 +35,35 @@ inline std::vector<float> hidden_transposed(const NetShape& s, const float* p) {
   return wt;
 }
 
+// NetView::frag for parameters p at precision prec (TF32 or BF16, W % 16 == 0): W_l and W_lᵀ
+// of every hidden layer through mma_frag_quad, as the embedding kernel writes them.
+inline std::vector<uint32_t> hidden_fragments(const NetShape& s, const float* p, MatPrecision prec) {
+  const int W = s.W;
+  std::vector<uint32_t> fr(2 * hidden_floats(s), 0u);
+  for (int l = 0; l < s.L; ++l) {
+    const float* w = p + s.off_hw(l);
+    for (size_t q = 0; q < mma_frag_quads(prec, W); ++q) {
+      const Uint4 a = mma_frag_quad(prec, W, q, [&](int r, int k) { return w[size_t(r) * W + k]; });
+      const Uint4 b = mma_frag_quad(prec, W, q, [&](int r, int k) { return w[size_t(k) * W + r]; });
+      for (int i = 0; i < 4; ++i) {
+        fr[size_t(2 * l) * W * W + 4 * q + size_t(i)] = a.v[i];
+        fr[size_t(2 * l + 1) * W * W + 4 * q + size_t(i)] = b.v[i];
+      }
+    }
+  }
+  return fr;
+}
+
 // p: the network's parameters (s.n_params() floats, at any address); backward `repeats` times.
 inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<float>& e, const std::vector<float>& x,
                         const std::vector<float>& dy, int nb, int ts, int threads, MatPrecision prec, int repeats = 1,
-                        emu::Counts* counts = nullptr, bool transposed = true) {
+                        emu::Counts* counts = nullptr, bool transposed = true, bool odd_g = false) {
   NetView n = make_net_view(s, p);
   const std::vector<float> wt = transposed ? hidden_transposed(s, p) : std::vector<float>();
+  const bool frag = transposed && prec != MatPrecision::FP32 && s.W % 16 == 0;
+  const std::vector<uint32_t> fr = frag ? hidden_fragments(s, p, prec) : std::vector<uint32_t>();
   if (transposed) n.wt = wt.data();
+  if (frag) n.frag = fr.data();
   const int d = s.d, W = s.W, L = s.L;
   const size_t sd = size_t(d) * ts, a = size_t(W) * ts, c = size_t(L + 1) * a;
   const size_t ox = 0, oy = sd, ody = 2 * sd, odx = 3 * sd, odh = 4 * sd, odz = odh + a, oz = odz + a, oh = oz + c;
@@ -46,7 +71,8 @@ inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<flo
   TileRun r;
   r.y.assign(sd, NAN);
   r.dx.assign(sd, NAN);
-  r.g.assign(s.n_params(), 0.f);
+  std::vector<float> gbuf(s.n_params() + 1, 0.f);
+  float* g = gbuf.data() + (odd_g ? 1 : 0);  // odd_g: the gradient 4 bytes off 8-byte alignment
   r.de.assign(size_t(W), 0.f);
   const long before = emu::mma_count();
   auto body = [&](EmuExec& ex) {
@@ -60,7 +86,7 @@ inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<flo
     const MlpCacheView cv{sm + oz, sm + oh};
     mlp_forward_tile(ex, n, e.data(), sm + ox, nb, ts, cv, sm + oy, prec);
     for (int rep = 0; rep < repeats; ++rep)
-      mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, ts, sm + odh, sm + odz, r.g.data(), r.de.data(), sm + odx,
+      mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, ts, sm + odh, sm + odz, g, r.de.data(), sm + odx,
                         prec);
     for (int i = ex.tid(); i < d * nb; i += ex.nthreads()) {
       const int k = i / nb, b = i % nb;
@@ -74,6 +100,7 @@ inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<flo
     launch_emulated(1, threads, total * sizeof(float), body);
   }
   r.mmas = emu::mma_count() - before;
+  r.g.assign(g, g + s.n_params());
   return r;
 }
 

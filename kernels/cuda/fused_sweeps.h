@@ -9,7 +9,8 @@
 // states, η, the loss and every accumulator stay fp32; the embedding bodies are always fp32.
 // Memory accesses go through ex.ld / ex.st / ex.add (counted by the emulator's cost model).
 //   embed_body          ef/es[j][W] = e(t_j) for j = 0..N, and when asked the transposed hidden
-//                       weights wtf/wts (NetView::wt); grid embed_blocks, 5W + kStageFloats
+//                       weights wtf/wts (NetView::wt) and their fragment-order copies for the
+//                       MMA path (fragf/frags, NetView::frag); grid embed_blocks, 5W + kStageFloats
 //                       floats shared (=)
 //   diffuse_tile        loss[b] = L_b (D4); xs = the checkpointed states when not null
 //                       (every ckpt_k-th and x_N, sweep_args.h ckpt_slot)                   (=)
@@ -50,6 +51,9 @@ struct EmbedArgs {
   float* es = nullptr;
   float* wtf = nullptr;  // the transposed hidden weights of f and s (NetView::wt), L·W² each;
   float* wts = nullptr;  // null: not written (and no blocks for them)
+  uint32_t* fragf = nullptr;  // with wtf: their fragment-order copies for prec (NetView::frag),
+  uint32_t* frags = nullptr;  // 2·L·W² words each; null: not written
+  MatPrecision prec = MatPrecision::FP32;
 };
 
 // Blocks of the embedding kernel: 2(N+1) embeddings, then 2L hidden-weight transpositions.
@@ -80,7 +84,17 @@ template <class Exec> DF_HD void embed_body(Exec& ex, const EmbedArgs& a) {
   if (ex.bid() >= 2 * (N + 1)) {  // transposition blocks: (network, hidden layer)
     const int t = ex.bid() - 2 * (N + 1), net = t / a.f.L, l = t % a.f.L;
     const NetView& n = net == 0 ? a.f : a.s;
-    transpose_layer(ex, n.p + n.hw(l), (net == 0 ? a.wtf : a.wts) + size_t(l) * W * W, W, sm);
+    const float* w = n.p + n.hw(l);
+    float* wt = (net == 0 ? a.wtf : a.wts) + size_t(l) * W * W;
+    transpose_layer(ex, w, wt, W, sm);  // ends with a barrier: wt is visible to the block
+    uint32_t* fr = net == 0 ? a.fragf : a.frags;
+    if (!fr || !mlp_use_mma(a.prec, W, 32)) return;
+    Uint4* fw = reinterpret_cast<Uint4*>(fr + size_t(2 * l) * W * W);  // W_l, then W_lᵀ
+    Uint4* fwt = reinterpret_cast<Uint4*>(fr + size_t(2 * l + 1) * W * W);
+    for (size_t q = size_t(ex.tid()); q < mma_frag_quads(a.prec, W); q += size_t(ex.nthreads())) {
+      ex.st(fw, q, mma_frag_quad(a.prec, W, q, [&](int r, int k) { return ex.ld(w, size_t(r) * W + k); }));
+      ex.st(fwt, q, mma_frag_quad(a.prec, W, q, [&](int r, int k) { return ex.ld(wt, size_t(r) * W + k); }));
+    }
     return;
   }
   const int net = ex.bid() / (N + 1), j = ex.bid() % (N + 1);
@@ -140,7 +154,7 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
 
 template <class Exec> DF_HD void diffuse_tile(Exec& ex, const DiffuseArgs& a) {
   float* sm = ex.template shared<float>();
-  const TileLayout T = tile_layout(a.c.f.d, a.c.f.W, a.c.f.L, a.c.TB);
+  const TileLayout T = tile_layout(a.c.f.d, a.c.f.W, a.c.f.L, a.c.TB, a.c.prec);
   const int ntiles = (a.c.B + a.c.TB - 1) / a.c.TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * a.c.TB, nb = a.c.B - b0 < a.c.TB ? a.c.B - b0 : a.c.TB;
@@ -153,7 +167,7 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
   const SweepCommon& c = a.c;
   const int d = c.f.d, TB = c.TB, N = c.st.N, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
   float* sm = ex.template shared<float>();
-  const TileLayout T = tile_layout(d, W, c.f.L, TB);
+  const TileLayout T = tile_layout(d, W, c.f.L, TB, c.prec);
   const int ts = T.ts;
   float *x = sm + T.x, *F = sm + T.F, *S = sm + T.Sn, *eta = sm + T.eps;
   const int ntiles = (c.B + TB - 1) / TB;
@@ -294,7 +308,7 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
 template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
   const SweepCommon& c = a.dif.c;
   float* sm = ex.template shared<float>();
-  const TileLayout T = tile_layout(c.f.d, c.f.W, c.f.L, c.TB);
+  const TileLayout T = tile_layout(c.f.d, c.f.W, c.f.L, c.TB, c.prec);
   float* gacc = a.gacc + size_t(ex.bid()) * a.gstride;
   // The slice holds the parameters from inw on: index the flat layout through a pointer moved
   // back by inw (only offsets ≥ inw are ever written through it).

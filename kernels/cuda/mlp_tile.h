@@ -24,10 +24,11 @@
 //     show it). The emulated MMA sums in fp32 in ascending k, the order of operand_dot, and the
 //     products of rounded operands are exact, so on the CPU this path gives the operand_dot
 //     numbers bit for bit; the device MMA sums in its own order (fp32 rounding differences).
-//     Fragments are loaded element by element (weights from global memory, activations from
-//     shared memory; no ldmatrix, no staging of the weights), except the forward pass's bf16
-//     weight pairs, one 8-byte load each (warp_tile_mma_rows): correct first, not tuned. This
-//     path has never run on a GPU.
+//     The weights' A fragments (forward W_l, dh W_lᵀ) come from the fragment-order copy
+//     NetView::frag (one 16-byte load per lane and k step, a warp's load 512 consecutive bytes;
+//     element by element from W_l without it); the activations' fragments are gathered element by
+//     element from shared memory (no ldmatrix); the weight gradient's outputs are added in
+//     adjacent pairs (8 bytes). This path has never run on a GPU.
 //   Everything else at TF32 / BF16 takes the FP32 loops with the operands rounded to prec (fp32
 //     sums): the input layer (K = d), the output layer and dx (M = d), the input- and output-layer
 //     weight gradients, and the hidden layers (blocked) when W % 16 != 0 or the block has fewer
@@ -38,7 +39,7 @@
 // a dot loop through ex.fma (in operand_dot and the embedding's loops): plain accesses and
 // products on both sides, counted by the emulator's cost model (kernels/emu/emu_counts.h).
 // Tile arrays hold nb samples in rows of ts ≥ nb floats (element [row·ts + b]; the sweeps pass
-// TileLayout::ts, an odd stride, sweep_args.h tile_stride).
+// TileLayout::ts, sweep_args.h tile_stride: odd for the fp32 loops, 20 for the MMAs).
 //   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l, h_l (W×TB each)  (=)
 //   mlp_backward_tile  g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part),
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
@@ -64,14 +65,44 @@ DF_HD bool mlp_use_mma(MatPrecision prec, int W, int nthreads) {
   return prec != MatPrecision::FP32 && W % 16 == 0 && nthreads >= 32;
 }
 
-// The 16×8 output tiles of an M×N product (M % 16 == 0) among the block's full warps: calls
-// tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp call nothing.
+// The 16×tw output tiles (tw = 8 or 16) of an M×N product (M % 16 == 0) among the block's full
+// warps: calls tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp
+// call nothing.
 template <class Exec, class Tile>
-DF_HD void for_warp_tiles(Exec& ex, int M, int N, const Tile& tile) {
+DF_HD void for_warp_tiles(Exec& ex, int M, int N, int tw, const Tile& tile) {
   const int nwarps = ex.nthreads() / 32, warp = ex.tid() / 32;
   if (warp >= nwarps) return;
-  const int tn = (N + 7) / 8, ntiles = (M / 16) * tn;
-  for (int t = warp; t < ntiles; t += nwarps) tile((t / tn) * 16, (t % tn) * 8);
+  const int tn = (N + tw - 1) / tw, ntiles = (M / 16) * tn;
+  for (int t = warp; t < ntiles; t += nwarps) tile((t / tn) * 16, (t % tn) * tw);
+}
+
+// The 16-row strip from row m0 of hidden layer l's W_l (t = 0) or W_lᵀ (t = 1) in fragment
+// order (NetView::frag, precision p).
+DF_HD const Uint4* mlp_frag_strip(const NetView& n, MatPrecision p, int l, int t, int m0) {
+  return reinterpret_cast<const Uint4*>(n.frag + size_t(2 * l + t) * size_t(n.W) * size_t(n.W)) +
+         size_t(m0 / 16) * size_t(n.W / mma_kstep(p)) * 32;
+}
+
+// acc[j] (j = 0, 1: the 16×8 tiles at columns n0 and n0 + 8 of the tile's samples; the second
+// only when n0 + 8 < nb) += A·B over K = W, for A the 16-row strip from m0 of hidden layer l's
+// W_l (t = 0) or W_lᵀ (t = 1) and B(k, c) = src[k·ts + c], zero past nb. With NetView::frag one
+// 16-byte A load per lane and k step serves both tiles; without, A's elements from W_l.
+template <class Exec>
+DF_HD void mlp_strip_mma(Exec& ex, const NetView& n, MatPrecision prec, int l, int t, int m0, int n0, int nb, int ts,
+                         const float* src, float acc[2][4]) {
+  const int W = n.W;
+  const bool two = n0 + 8 < nb;
+  const auto fb = [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; };
+  if (n.frag) {
+    warp_tile_mma_frag2(ex, prec, W, mlp_frag_strip(n, prec, l, t, m0), two, fb, acc);
+    return;
+  }
+  const float* Wl = n.p + n.hw(l);
+  for (int j = 0; j < (two ? 2 : 1); ++j)
+    warp_tile_mma(
+        ex, prec, W,
+        [&](int r, int k) { return ex.ld(Wl, t == 0 ? size_t(m0 + r) * W + k : size_t(k) * W + m0 + r); },
+        [&](int k, int c) { return fb(k, 8 * j + c); }, acc[j]);
 }
 
 // Rounds x up to a multiple of m.
@@ -205,18 +236,18 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     float* zo = c.z + size_t(l + 1) * W * ts;
     float* ho = c.h + size_t(l + 1) * W * ts;
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
-      for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
-        float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        warp_tile_mma_rows(ex, prec, W, Wl + size_t(m0) * W, W,
-                           [&](int k, int c) { return n0 + c < nb ? ex.ld(hin, k * ts + n0 + c) : 0.f; }, acc);
+      for_warp_tiles(ex, W, nb, 16, [&](int m0, int n0) {
+        float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+        mlp_strip_mma(ex, n, prec, l, 0, m0, n0, nb, ts, hin, acc);
         const int lane = tid & 31;
-        for (int j = 0; j < 4; ++j) {
-          const int o = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
-          if (b >= nb) continue;
-          const float z = acc[j] + ex.ld(bl, o);
-          ex.st(zo, o * ts + b, z);
-          ex.st(ho, o * ts + b, gelu_forward(z));
-        }
+        for (int jt = 0; jt < 2; ++jt)
+          for (int j = 0; j < 4; ++j) {
+            const int o = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
+            if (b >= nb) continue;
+            const float z = acc[jt][j] + ex.ld(bl, o);
+            ex.st(zo, o * ts + b, z);
+            ex.st(ho, o * ts + b, gelu_forward(z));
+          }
       });
     } else if (n.wt && mlp_vec4_ok(n.wt, W)) {
       blocked_forward_layer(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
@@ -278,14 +309,28 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* Wl = n.p + n.hw(l - 1);
     if (mma) {
       const int lane = tid & 31;
-      // g_W (W×W) += dz hᵀ: K = the tile's samples, zero past nb
-      for_warp_tiles(ex, W, W, [&](int m0, int n0) {
+      // g_W (W×W) += dz hᵀ: K = the tile's samples, zero past nb. A lane's outputs j = 0, 1 (and
+      // 2, 3) are adjacent columns: one 8-byte read-modify-write each when the slice allows.
+      float* gw = g + n.hw(l - 1);
+      const bool pairs = (reinterpret_cast<uintptr_t>(gw) & 7u) == 0;
+      for_warp_tiles(ex, W, W, 8, [&](int m0, int n0) {
         float acc[4] = {0.f, 0.f, 0.f, 0.f};
         warp_tile_mma(ex, prec, mlp_round_up(nb, mma_kstep(prec)),
                       [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; },
                       [&](int k, int c) { return k < nb ? ex.ld(hp, (n0 + c) * ts + k) : 0.f; }, acc);
-        for (int j = 0; j < 4; ++j)
-          ex.add(g, n.hw(l - 1) + size_t(m0 + mma_out_row(lane, j)) * W + n0 + mma_out_col(lane, j), acc[j]);
+        for (int h = 0; h < 4; h += 2) {
+          const size_t at = size_t(m0 + mma_out_row(lane, h)) * W + n0 + mma_out_col(lane, h);
+          if (pairs) {
+            Float2* p2 = reinterpret_cast<Float2*>(gw + at);
+            Float2 v = ex.ld(p2, 0);
+            v.v[0] += acc[h];
+            v.v[1] += acc[h + 1];
+            ex.st(p2, 0, v);
+          } else {
+            ex.add(gw, at, acc[h]);
+            ex.add(gw, at + 1, acc[h + 1]);
+          }
+        }
       });
     } else {
       blocked_weight_grad(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
@@ -300,14 +345,14 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       // (W = 48, 80, 112): reconverge them before the warp-collective MMAs
       ex.syncwarp();
       const int lane = tid & 31;
-      for_warp_tiles(ex, W, nb, [&](int m0, int n0) {
-        float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        warp_tile_mma(ex, prec, W, [&](int r, int k) { return ex.ld(Wl, k * W + m0 + r); },
-                      [&](int k, int c) { return n0 + c < nb ? ex.ld(dz, k * ts + n0 + c) : 0.f; }, acc);
-        for (int j = 0; j < 4; ++j) {
-          const int i = m0 + mma_out_row(lane, j), b = n0 + mma_out_col(lane, j);
-          if (b < nb) ex.st(dh, i * ts + b, acc[j]);
-        }
+      for_warp_tiles(ex, W, nb, 16, [&](int m0, int n0) {
+        float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+        mlp_strip_mma(ex, n, prec, l - 1, 1, m0, n0, nb, ts, dz, acc);
+        for (int jt = 0; jt < 2; ++jt)
+          for (int j = 0; j < 4; ++j) {
+            const int i = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
+            if (b < nb) ex.st(dh, i * ts + b, acc[jt][j]);
+          }
       });
     } else if (mlp_vec4_ok(Wl, W)) {
       blocked_backward_dh(ex, Wl, dz, dh, W, nb, ts, prec);

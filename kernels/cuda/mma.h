@@ -37,8 +37,10 @@
 //   warp_tile_mma(ex, p, K, fa, fb, acc)  acc (16×8, C/D layout) += Σ_{k<K} A(r, k)·B(k, c)
 //                  with A(r, k) = fa(r, k), B(k, c) = fb(k, c) (r < 16, c < 8, any fp32 values:
 //                  rounded here to p, TF32 or BF16), K a multiple of mma_kstep(p); one warp (+=)
-//   warp_tile_mma_rows(ex, p, K, a, lda, fb, acc)  the same with A(r, k) = a[r·lda + k] in memory:
-//                  at BF16 A's pairs are 8-byte loads (when aligned)
+//   warp_tile_mma_frag2(ex, p, K, strip, two, fb, acc)  the same for a 16×16 output (two tiles)
+//                  with A from memory in fragment order (mma_frag_quad: a lane's four registers
+//                  as one 16-byte load, serving both tiles), written once per call for the
+//                  hidden weights (NetView::frag)
 //   mma_out_row(lane, j), mma_out_col(lane, j)   the (row, col) of accumulator j of a lane
 //   mma_fragments_body(ex, args)    one mma per warp on fragments from global memory (device
 //                                   against emulator checks, kernels/cuda/mma_check.h)        (=)
@@ -76,27 +78,56 @@ DF_HD MmaSlot mma_bf16_a_slot(int row, int k) {
 DF_HD MmaSlot mma_bf16_b_slot(int k, int col) { return MmaSlot{col * 4 + ((k & 7) >> 1), k >> 3, k & 1}; }
 DF_HD MmaSlot mma_c_slot(int row, int col) { return MmaSlot{(row & 7) * 4 + (col >> 1), 2 * (row >> 3) + (col & 1), 0}; }
 
-// Two floats as one 8-byte access (the bf16 A pairs).
+// Two floats as one 8-byte access (the weight-gradient adds of a lane's adjacent outputs).
 struct alignas(8) Float2 {
   float v[2];
 };
+// Four 32-bit words as one 16-byte access (a lane's A registers in fragment order).
+struct alignas(16) Uint4 {
+  uint32_t v[4];
+};
 
-// The bf16 k loop of warp_tile_mma: fa2(r, k) returns the pair A(r, k), A(r, k + 1) (k even).
-template <class Exec, class FA2, class FB>
-DF_HD void warp_tile_mma_bf16(Exec& ex, int K, const FA2& fa2, const FB& fb, float acc[4]) {
-  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
-  for (int k0 = 0; k0 < K; k0 += 16) {
+// The A registers of lane `lane` for the k step from k0 (mma_kstep(p) columns), A(r, k) = fa(r, k)
+// (r < 16): tf32 elements as the bits of round_tf32, bf16 pairs packed (pack_bf16x2).
+template <class FA> DF_HD void mma_a_regs(MatPrecision p, int lane, int k0, const FA& fa, uint32_t a[4]) {
+  const int g = lane >> 2, t = lane & 3;
+  if (p == MatPrecision::BF16) {
     const int k = k0 + 2 * t;
-    const Float2 p0 = fa2(g, k), p1 = fa2(g + 8, k), p2 = fa2(g, k + 8), p3 = fa2(g + 8, k + 8);
-    uint32_t a[4], b[2];
-    a[0] = pack_bf16x2(p0.v[0], p0.v[1]);
-    a[1] = pack_bf16x2(p1.v[0], p1.v[1]);
-    a[2] = pack_bf16x2(p2.v[0], p2.v[1]);
-    a[3] = pack_bf16x2(p3.v[0], p3.v[1]);
+    a[0] = pack_bf16x2(fa(g, k), fa(g, k + 1));
+    a[1] = pack_bf16x2(fa(g + 8, k), fa(g + 8, k + 1));
+    a[2] = pack_bf16x2(fa(g, k + 8), fa(g, k + 9));
+    a[3] = pack_bf16x2(fa(g + 8, k + 8), fa(g + 8, k + 9));
+  } else {
+    const int k = k0 + t;
+    a[0] = f32_bits(round_tf32(fa(g, k)));
+    a[1] = f32_bits(round_tf32(fa(g + 8, k)));
+    a[2] = f32_bits(round_tf32(fa(g, k + 4)));
+    a[3] = f32_bits(round_tf32(fa(g + 8, k + 4)));
+  }
+}
+
+// The B registers of lane `lane` for the k step from k0, B(k, c) = fb(k, c) (c < 8).
+template <class FB> DF_HD void mma_b_regs(MatPrecision p, int lane, int k0, const FB& fb, uint32_t b[2]) {
+  const int g = lane >> 2, t = lane & 3;
+  if (p == MatPrecision::BF16) {
+    const int k = k0 + 2 * t;
     b[0] = pack_bf16x2(fb(k, g), fb(k + 1, g));
     b[1] = pack_bf16x2(fb(k + 8, g), fb(k + 9, g));
-    ex.mma_bf16_m16n8k16(acc, a, b, acc);
+  } else {
+    b[0] = f32_bits(round_tf32(fb(k0 + t, g)));
+    b[1] = f32_bits(round_tf32(fb(k0 + t + 4, g)));
   }
+}
+
+// acc += A·B for one k step on registers from mma_a_regs / mma_b_regs.
+template <class Exec> DF_HD void mma_step(Exec& ex, MatPrecision p, const uint32_t a[4], const uint32_t b[2], float acc[4]) {
+  if (p == MatPrecision::BF16) {
+    ex.mma_bf16_m16n8k16(acc, a, b, acc);
+    return;
+  }
+  const float af[4] = {f32_from_bits(a[0]), f32_from_bits(a[1]), f32_from_bits(a[2]), f32_from_bits(a[3])};
+  const float bf[2] = {f32_from_bits(b[0]), f32_from_bits(b[1])};
+  ex.mma_tf32_m16n8k8(acc, af, bf, acc);
 }
 
 // acc += A·B over K (a multiple of mma_kstep(p)) for the 16×8 tile of this warp. fa(r, k) and
@@ -105,37 +136,46 @@ DF_HD void warp_tile_mma_bf16(Exec& ex, int K, const FA2& fa2, const FB& fb, flo
 // warp must call this with the same p and K.
 template <class Exec, class FA, class FB>
 DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const FA& fa, const FB& fb, float acc[4]) {
-  if (p == MatPrecision::BF16) {
-    warp_tile_mma_bf16(ex, K, [&](int r, int k) { return Float2{{fa(r, k), fa(r, k + 1)}}; }, fb, acc);
-    return;
-  }
-  const int lane = ex.tid() & 31, g = lane >> 2, t = lane & 3;
-  for (int k0 = 0; k0 < K; k0 += 8) {
-    const int k = k0 + t;
-    float a[4], b[2];
-    a[0] = round_tf32(fa(g, k));
-    a[1] = round_tf32(fa(g + 8, k));
-    a[2] = round_tf32(fa(g, k + 4));
-    a[3] = round_tf32(fa(g + 8, k + 4));
-    b[0] = round_tf32(fb(k, g));
-    b[1] = round_tf32(fb(k + 4, g));
-    ex.mma_tf32_m16n8k8(acc, a, b, acc);
+  const int lane = ex.tid() & 31;
+  for (int k0 = 0; k0 < K; k0 += mma_kstep(p)) {
+    uint32_t a[4], b[2];
+    mma_a_regs(p, lane, k0, fa, a);
+    mma_b_regs(p, lane, k0, fb, b);
+    mma_step(ex, p, a, b, acc);
   }
 }
 
-// warp_tile_mma with A read from memory: A(r, k) = a[r·lda + k] (r < 16, k < K; any fp32 values,
-// all of them inside the operand). At BF16 a lane's two elements (r, k), (r, k+1) of each A
-// register are one 8-byte load when a is 8-byte aligned and lda even (4 loads per lane and MMA
-// instead of 8); otherwise, and at TF32 (whose A registers hold elements 4 apart in k), element
-// loads as warp_tile_mma's fa. The same values and rounding: the same numbers.
+// A matrix in A-fragment order (mma_frag_*): for a 16-row strip of A, k step kt holds each lane's
+// four registers (mma_a_regs, already rounded to p) as one Uint4 at strip[kt·32 + lane], so a
+// warp loads its A fragment as 512 consecutive bytes. A W×W matrix (W % 16 == 0) takes
+// mma_frag_quads(p, W) Uint4: strip m (rows 16m ..) starts at m·(W / mma_kstep(p))·32.
+DF_HD size_t mma_frag_quads(MatPrecision p, int W) { return size_t(W / 16) * size_t(W / mma_kstep(p)) * 32; }
+
+// Uint4 q of that order for A(r, k) = fa(r, k) (the whole matrix's rows and columns).
+template <class FA> DF_HD Uint4 mma_frag_quad(MatPrecision p, int W, size_t q, const FA& fa) {
+  const int lane = int(q % 32), nk = W / mma_kstep(p);
+  const int tile = int(q / 32), m0 = (tile / nk) * 16, k0 = (tile % nk) * mma_kstep(p);
+  Uint4 u;
+  mma_a_regs(p, lane, k0, [&](int r, int k) { return fa(m0 + r, k); }, u.v);
+  return u;
+}
+
+// warp_tile_mma with A from a strip in fragment order (one 16-byte load per lane and k step)
+// for the two 16×8 tiles of a 16×16 output: acc[j] += A·B_j with B_j(k, c) = fb(k, 8j + c), the
+// second only when two (warp-uniform); one A load serves both. The same registers as
+// warp_tile_mma's fa gives: the same numbers.
 template <class Exec, class FB>
-DF_HD void warp_tile_mma_rows(Exec& ex, MatPrecision p, int K, const float* a, int lda, const FB& fb, float acc[4]) {
-  if (p == MatPrecision::BF16 && lda % 2 == 0 && (reinterpret_cast<uintptr_t>(a) & 7u) == 0) {
-    warp_tile_mma_bf16(
-        ex, K, [&](int r, int k) { return ex.ld(reinterpret_cast<const Float2*>(a + size_t(r) * lda + k), 0); }, fb, acc);
-    return;
+DF_HD void warp_tile_mma_frag2(Exec& ex, MatPrecision p, int K, const Uint4* strip, bool two, const FB& fb,
+                               float acc[2][4]) {
+  const int lane = ex.tid() & 31;
+  for (int k0 = 0, kt = 0; k0 < K; k0 += mma_kstep(p), ++kt) {
+    const Uint4 a = ex.ld(strip, size_t(kt) * 32 + lane);
+    for (int j = 0; j < (two ? 2 : 1); ++j) {
+      uint32_t b[2];
+      mma_b_regs(p, lane, k0, [&](int k, int c) { return fb(k, 8 * j + c); }, b);
+      mma_step(ex, p, a.v, b, acc[j]);
+    }
   }
-  warp_tile_mma(ex, p, K, [&](int r, int k) { return ex.ld(a, size_t(r) * lda + k); }, fb, acc);
 }
 
 // One mma per warp on fragments given per lane: thread tid (warp w, lane l) reads a[tid·4 + i],

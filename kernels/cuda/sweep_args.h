@@ -9,8 +9,8 @@
 //   SweepCommon.prec  operand precision of the MLP layer products (kernels/cuda/precision.h;
 //               FP32 default = the plain fp32 kernels); the embedding stays fp32
 //   TileLayout  offsets (in floats) of a block's shared arrays for a tile of TB samples, rows of
-//               ts = tile_stride(TB) floats (TB rounded up to odd: no bank conflicts when lanes
-//               walk rows): states/cotangents d×TB ([k*ts + b]), activations W×TB ([i*ts + b]),
+//               ts = tile_stride(TB, W, prec) floats (TB rounded up to odd for the fp32 loops, 20
+//               for the MMAs at TB = 16: fewer bank conflicts): states/cotangents d×TB ([k*ts + b]), activations W×TB ([i*ts + b]),
 //               two activation caches (drift and score) of 2(L+1) W×TB arrays each
 // Host-only helpers (make_net_view, make_step_consts) are inline host functions.
 #pragma once
@@ -30,6 +30,11 @@ struct NetView {
   // (written per call by the embedding kernel, EmbedArgs::wtf/wts); null: the forward pass reads
   // W_l itself (one output per thread).
   const float* wt = nullptr;
+  // The hidden weights in MMA A-fragment order for the call's precision (mma.h mma_frag_quad,
+  // rounded to it; only when the hidden layers take the MMA path): W_l at word 2l·W², W_lᵀ at
+  // (2l+1)·W² (the bf16 copies fill the first half of their W² words); null: the MMAs gather A
+  // element by element from W_l.
+  const uint32_t* frag = nullptr;
   int d = 0, W = 0, L = 0;
   size_t phi = 0, t1w = 0, t1b = 0, t2w = 0, t2b = 0, inw = 0, inb = 0, hw0 = 0, hstride = 0, outw = 0, outb = 0;
   size_t n_params = 0;
@@ -79,7 +84,7 @@ struct DiffuseArgs {
 // adjoint_tile: diffuse (loss, checkpointed states) then the stochastic adjoint (D5), segment by
 // segment from the last: the states between two checkpoints are recomputed (the same code as the
 // diffuse sweep, so the same bits) into the block's segment buffer seg + bid·seg_stride,
-// (K+1)·d·ts floats (ts = tile_stride(TB)) laid out [m][k·ts + b] for the state x_{cK+m}. Each block owns a gradient
+// (K+1)·d·ts floats (ts = tile_stride(TB, W, prec)) laid out [m][k·ts + b] for the state x_{cK+m}. Each block owns a gradient
 // slice of gacc (stride gstride) laid out [gf: Pm][gs: Pm][de_f: (N+1)W][de_s: (N+1)W], where
 // Pm = n_params − inw is the network's parameters after its time embedding (the embedding's own
 // gradient is formed once from the summed de_j, embed_backward_body), and adds (+=) its tiles'
@@ -111,14 +116,30 @@ DF_HD size_t gacc_s(const NetView& f) { return gacc_mlp(f); }
 DF_HD size_t gacc_def(const NetView& f) { return 2 * gacc_mlp(f); }
 DF_HD size_t gacc_des(const NetView& f, int N) { return 2 * gacc_mlp(f) + size_t(N + 1) * f.W; }
 DF_HD size_t gacc_size(const NetView& f, int N) { return 2 * gacc_mlp(f) + 2 * size_t(N + 1) * f.W; }
-// The row stride of a tile's arrays (shared memory and the segment buffer), in floats: TB rounded
-// up to an odd number. The weight-gradient loops have lane i read sample b of row i (dz, h_{l-1},
-// x: element i·ts + b); with an odd stride 32 consecutive rows fall in 32 different banks, where
-// ts = TB = 16 put them in 2 (a 16-way conflict on every such load). Loops over the samples of one
-// row stay conflict-free. Not a multiple of 4: a future 16-byte vector load along a row needs a
-// swizzle instead (docs/kernels.md).
-DF_HD int tile_stride(int TB) { return TB | 1; }
-DF_HD size_t seg_size(int d, int K, int TB) { return size_t(K + 1) * size_t(d) * size_t(tile_stride(TB)); }
+// The row stride of a tile's arrays (shared memory and the segment buffer), in floats, for the
+// hidden layers' path (W and the operand precision prec; W = 0: the fp32 stride):
+//   fp32 loops (prec FP32, or W % 16 != 0): TB rounded up to an odd number. The weight-gradient
+//     loops have lane i read sample b of row i (dz, h_{l-1}, x: element i·ts + b); with an odd
+//     stride 32 consecutive rows fall in 32 different banks, where ts = TB = 16 put them in 2 (a
+//     16-way conflict on every such load).
+//   MMAs (TF32, BF16): the smallest ts ≥ TB with ts ≡ 4 (mod 8), 20 for TB = 16. The forward and
+//     dh passes' B fragments have lane (g, t) read row k(t) at column g (g < 8): rows 2t, 2t+1
+//     at BF16, whose four t then land on disjoint groups of 8 banks (2·ts ≡ 8 mod 16:
+//     conflict-free), rows t at TF32 (2-way on a quarter of the banks). The weight gradient's
+//     fragments have lane g read row g at column t (TF32: g·ts covers 8 distinct multiples of 4,
+//     conflict-free) or 2t (BF16: 2-way). At the odd stride 17 all of these were 2- to 4-way.
+//     (ts ≡ 8 mod 16, 24, would make TF32's B fragments conflict-free and its weight gradient
+//     2-way: the cost model found 20 slightly better, with less shared memory.)
+// Any ts ≥ TB gives the same numbers: only the banks change.
+DF_HD int tile_stride(int TB, int W = 0, MatPrecision prec = MatPrecision::FP32) {
+  if (prec == MatPrecision::FP32 || W <= 0 || W % 16 != 0) return TB | 1;
+  int ts = TB;
+  while (ts % 8 != 4) ++ts;
+  return ts;
+}
+DF_HD size_t seg_size(int d, int K, int TB, int W = 0, MatPrecision prec = MatPrecision::FP32) {
+  return size_t(K + 1) * size_t(d) * size_t(tile_stride(TB, W, prec));
+}
 
 struct MlpCacheView {
   float* z;  // (L+1) W×TB pre-activations
@@ -126,16 +147,16 @@ struct MlpCacheView {
 };
 
 struct TileLayout {
-  int ts;                                                                // row stride, tile_stride(TB)
+  int ts;                                                                // row stride, tile_stride
   size_t x, xn, F, Fn, Sn, eps, loss, lam, rcur, rprev, v, w, jf, js;  // d×TB (loss: TB)
   size_t dh, dz;                                                         // W×TB
   size_t zf, hf, zs, hs;                                                 // (L+1) W×TB
   size_t total;                                                          // floats
 };
 
-DF_HD TileLayout tile_layout(int d, int W, int L, int TB) {
+DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = MatPrecision::FP32) {
   TileLayout t;
-  t.ts = tile_stride(TB);
+  t.ts = tile_stride(TB, W, prec);
   const size_t s = size_t(d) * t.ts, a = size_t(W) * t.ts, c = size_t(L + 1) * a;
   size_t o = 0;
   t.x = o; o += s; t.xn = o; o += s; t.F = o; o += s; t.Fn = o; o += s; t.Sn = o; o += s;
@@ -219,17 +240,18 @@ namespace df {
 struct AdjointPlan {
   int G = 1, TB = 1, K = 1, tiles = 1;
   size_t states = 0;  // ckpt_slots(N, K)·B·d
-  size_t seg = 0;     // G·(K+1)·d·tile_stride(TB)
+  size_t seg = 0;     // G·(K+1)·d·tile_stride(TB, W, prec)
   size_t slices = 0;  // G·gacc_size
   size_t total = 0;   // gacc_size (the reduced gradient)
   size_t loss = 0;    // B
-  size_t consts = 0;  // step constants, both embeddings and both transposed hidden weights:
-                      // 5N+1 + 2(N+1)W + 2LW²
+  size_t consts = 0;  // step constants, both embeddings, both transposed hidden weights and
+                      // their fragment-order copies: 5N+1 + 2(N+1)W + 2LW² + 4LW²
   size_t floats() const { return states + seg + slices + total + loss + consts; }
   size_t bytes() const { return floats() * sizeof(float); }
 };
 
-inline AdjointPlan adjoint_plan(const NetShape& s, int B, int N, int K, int TB, int max_blocks) {
+inline AdjointPlan adjoint_plan(const NetShape& s, int B, int N, int K, int TB, int max_blocks,
+                                MatPrecision prec = MatPrecision::FP32) {
   AdjointPlan p;
   p.K = K < 1 ? 1 : (K > N ? N : K);
   p.TB = TB;
@@ -239,11 +261,11 @@ inline AdjointPlan adjoint_plan(const NetShape& s, int B, int N, int K, int TB, 
   p.G = (p.tiles + rounds - 1) / rounds;
   const size_t P = s.n_params(), Pm = P - s.off_inw(), gsz = 2 * Pm + 2 * size_t(N + 1) * s.W;
   p.states = size_t(ckpt_slots(N, p.K)) * size_t(B) * size_t(s.d);
-  p.seg = size_t(p.G) * seg_size(s.d, p.K, TB);
+  p.seg = size_t(p.G) * seg_size(s.d, p.K, TB, s.W, prec);
   p.slices = size_t(p.G) * gsz;
   p.total = gsz;
   p.loss = size_t(B);
-  p.consts = size_t(5 * N + 1) + 2 * size_t(N + 1) * size_t(s.W) + 2 * hidden_floats(s);
+  p.consts = size_t(5 * N + 1) + 2 * size_t(N + 1) * size_t(s.W) + 6 * hidden_floats(s);
   return p;
 }
 
