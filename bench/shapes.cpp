@@ -33,9 +33,17 @@ int cmd_shapes(int argc, char** argv) {
     for (df::MatPrecision p : {df::MatPrecision::FP32, df::MatPrecision::TF32, df::MatPrecision::BF16}) {
       const df::NetShape s{2, W, 3};
       const int tb = df::pick_tile(s, optin, 0, p);  // the tile's rows depend on the precision
-      Recorder rec;
-      df::launch_embed(rec, df::EmbedArgs{}, W, 30);
-      df::launch_embed_backward(rec, df::EmbedBackwardArgs{}, W);
+      Recorder rec;  // the embedding kernels as the backend launches them at N = 30
+      float dummy = 0.f;    // a non-null wtf: the launch has its transposition blocks (never written)
+      df::EmbedArgs ea;
+      ea.f.W = ea.s.W = W;
+      ea.f.L = ea.s.L = s.L;
+      ea.st.N = 30;
+      ea.wtf = ea.wts = &dummy;
+      df::EmbedBackwardArgs eb;
+      eb.f.W = eb.s.W = W;
+      df::launch_embed(rec, ea);
+      df::launch_embed_backward(rec, eb);
       std::printf("{\"W\": %d, \"prec\": \"%s\", \"d\": %d, \"L\": %d, \"tile\": %d, \"threads\": %d, "
                   "\"smem_bytes\": %zu, %s}\n",
                   W, df::mat_precision_name(p), s.d, s.L, tb, df::sweep_threads(0), df::tile_smem_bytes(s, tb, p),

@@ -168,8 +168,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     dev_->copy(gf.ptr + off, total, Pm * sizeof(float));
     dev_->copy(gs.ptr + off, total + Pm, Pm * sizeof(float));
     launch_embed_backward(*dev_, EmbedBackwardArgs{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f),
-                                                   total + gacc_des(c.f, N)},
-                          shape.W);
+                                                   total + gacc_des(c.f, N)});
     std::vector<double> loss;
     to_host(loss, a.dif.loss, B);
     double mean = 0;
@@ -305,32 +304,37 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     const std::vector<float> consts = make_step_consts(grid);
     float* dc = consts_.get(consts.size());
     dev_->to_device(dc, consts.data(), consts.size() * sizeof(float));
-    const std::size_t ne = 2 * std::size_t(N + 1) * std::size_t(shape.W), nh = hidden_floats(shape);
-    // both embeddings, both transposed hidden weights, their fragment-order copies (adjoint_plan)
-    float* emb = embed_.get(ne + 6 * nh);
-    uint32_t* fr = reinterpret_cast<uint32_t*>(emb + ne + 2 * nh);
-    const bool frag = mlp_use_mma(opt_.precision, shape.W, threads());
+    const EmbedArgs ea = embed_call(shape, pf, ps, step_consts_view(dc, N), opt_.precision);
     SweepCommon c;
-    c.f = make_net_view(shape, pf.ptr);
-    c.s = make_net_view(shape, ps.ptr);
-    c.f.wt = emb + ne;
-    c.s.wt = emb + ne + nh;
-    if (frag) {
-      c.f.frag = fr;
-      c.s.frag = fr + 2 * nh;
-    }
-    c.st = step_consts_view(dc, N);
-    c.ef = emb;
-    c.es = emb + std::size_t(N + 1) * shape.W;
+    c.f = ea.f;
+    c.s = ea.s;
+    c.st = ea.st;
+    c.ef = ea.ef;
+    c.es = ea.es;
     c.B = B;
     c.TB = pick_tb(shape, opt_.precision);
     c.key = key;
     c.prec = opt_.precision;
-    launch_embed(*dev_,
-                 EmbedArgs{c.f, c.s, c.st, emb, emb + std::size_t(N + 1) * shape.W, emb + ne, emb + ne + nh,
-                           frag ? fr : nullptr, frag ? fr + 2 * nh : nullptr, opt_.precision},
-                 shape.W, N);
     return c;
+  }
+
+  // The embedding kernel of one call at the times st.t[0..st.N] (embed_body): the embeddings
+  // e(t_j) of both networks, their hidden weights transposed and, when precision p takes the
+  // MMA path, in fragment order, into the embed_ pool (the plan's constants); launched here.
+  // Returns its arguments, whose network views carry wt (and frag).
+  EmbedArgs embed_call(const NetShape& shape, const Buf& pf, const Buf& ps, const StepConsts& st, MatPrecision p) {
+    const std::size_t ne = std::size_t(st.N + 1) * std::size_t(shape.W), nh = hidden_floats(shape);
+    float* emb = embed_.get(2 * ne + 6 * nh);  // [ef][es][wt_f][wt_s][frag_f][frag_s]
+    uint32_t* fr = reinterpret_cast<uint32_t*>(emb + 2 * ne + 2 * nh);
+    const bool frag = mlp_use_mma(p, shape.W, threads());
+    EmbedArgs a{make_net_view(shape, pf.ptr), make_net_view(shape, ps.ptr), st, emb, emb + ne, emb + 2 * ne,
+                emb + 2 * ne + nh, frag ? fr : nullptr, frag ? fr + 2 * nh : nullptr, p};
+    a.f.wt = a.wtf;
+    a.s.wt = a.wts;
+    a.f.frag = a.fragf;
+    a.s.frag = a.frags;
+    launch_embed(*dev_, a);
+    return a;
   }
 
   void run_pf(std::vector<double>& logp, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0, int B,
@@ -342,16 +346,10 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       host.insert(host.end(), v->begin(), v->end());
     float* dc = consts_.get(host.size());
     dev_->to_device(dc, host.data(), host.size() * sizeof(float));
-    const std::size_t ne = 2 * std::size_t(E) * std::size_t(shape.W), nh = hidden_floats(shape);
-    float* emb = embed_.get(ne + 2 * nh);  // both embeddings, then both transposed hidden weights
     StepConsts times;
     times.t = dc;
     times.N = E - 1;  // embed_body embeds t[0..N]
-    EmbedArgs ea{make_net_view(shape, pf.ptr), make_net_view(shape, ps.ptr), times, emb,
-                 emb + std::size_t(E) * shape.W, emb + ne, emb + ne + nh};
-    ea.f.wt = ea.wtf;
-    ea.s.wt = ea.wts;
-    launch_embed(*dev_, ea, shape.W, E - 1);
+    const EmbedArgs ea = embed_call(shape, pf, ps, times, MatPrecision::FP32);  // the likelihood is fp32
     PfArgs a;
     a.f = ea.f;
     a.s = ea.s;

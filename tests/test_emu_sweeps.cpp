@@ -84,13 +84,13 @@ TEST_CASE("the embedding kernel transposes both networks' hidden weights", "[emu
       EmbedArgs a{make_net_view(s, su.pf.data()), make_net_view(s, su.ps.data()), step_consts_view(consts.data(), N),
                   e1.data(), e1.data() + size_t(N + 1) * W};
       EmuDevice dev;
-      launch_embed(dev, a, W, N);
+      launch_embed(dev, a);
       a.ef = e2.data();
       a.es = e2.data() + size_t(N + 1) * W;
       a.wtf = wt.data();
       a.wts = wt.data() + hidden_floats(s);
       CHECK(embed_blocks(a) == 2 * (N + 1) + 2 * L);
-      launch_embed(dev, a, W, N);
+      launch_embed(dev, a);
       CHECK(e1 == e2);
       const std::vector<float> tf = test::hidden_transposed(s, su.pf.data()), tsc = test::hidden_transposed(s, su.ps.data());
       CHECK(std::vector<float>(wt.begin(), wt.begin() + long(tf.size())) == tf);
@@ -114,7 +114,7 @@ TEST_CASE("the embedding kernel writes the hidden weights in MMA fragment order"
                       e.data(), e.data() + size_t(N + 1) * W, wt.data(), wt.data() + hidden_floats(s), fr.data(),
                       fr.data() + 2 * hidden_floats(s), prec};
     EmuDevice dev;
-    launch_embed(dev, a, W, N);
+    launch_embed(dev, a);
     if (prec == MatPrecision::FP32) {
       CHECK(std::count(fr.begin(), fr.end(), 0xDEADBEEFu) == long(fr.size()));
       continue;

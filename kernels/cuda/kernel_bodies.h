@@ -63,13 +63,13 @@ DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, sq_norm_body(ex, a.part, a.g, a.n));
 
 #undef DF_KERNEL_TAG
 
-// The embedding kernels' launch shapes, written once for the backend and the layer-wise Ops.
-template <class Dev> void launch_embed(Dev& dev, const EmbedArgs& a, int W, int N) {
-  (void)N;  // a.st.N
-  dev.template launch<EmbedK>(embed_blocks(a), 128, (5 * size_t(W) + kStageFloats) * sizeof(float), a);
+// The embedding kernels' launch shapes (from the arguments' W, N and L), written once for the
+// backend and the layer-wise Ops.
+template <class Dev> void launch_embed(Dev& dev, const EmbedArgs& a) {
+  dev.template launch<EmbedK>(embed_blocks(a), 128, (5 * size_t(a.f.W) + kStageFloats) * sizeof(float), a);
 }
-template <class Dev> void launch_embed_backward(Dev& dev, const EmbedBackwardArgs& a, int W) {
-  dev.template launch<EmbedBackwardK>(2, 256, (8 * size_t(W) + kStageFloats) * sizeof(float), a);
+template <class Dev> void launch_embed_backward(Dev& dev, const EmbedBackwardArgs& a) {
+  dev.template launch<EmbedBackwardK>(2, 256, (8 * size_t(a.f.W) + kStageFloats) * sizeof(float), a);
 }
 
 }  // namespace df

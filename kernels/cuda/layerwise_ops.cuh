@@ -96,9 +96,9 @@ template <class Dev> class CudaOps {
     dev_.count_launch();
   }
   // ef/es (=) e(t_j)
-  void embed(const EmbedArgs& a, int W, int N) { launch_embed(dev_, a, W, N); }
+  void embed(const EmbedArgs& a) { launch_embed(dev_, a); }
   // gf/gs embedding parts (+=) from de
-  void embed_backward(const EmbedBackwardArgs& a, int W) { launch_embed_backward(dev_, a, W); }
+  void embed_backward(const EmbedBackwardArgs& a) { launch_embed_backward(dev_, a); }
 
  private:
   static std::vector<std::pair<float*, size_t>>& pool_() {

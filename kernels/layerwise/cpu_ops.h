@@ -60,8 +60,8 @@ class CpuOps {
     for (size_t i = 0; i < n; ++i) f(i);
   }
 
-  void embed(const EmbedArgs& a, int W, int N) { launch_embed(dev_, a, W, N); }
-  void embed_backward(const EmbedBackwardArgs& a, int W) { launch_embed_backward(dev_, a, W); }
+  void embed(const EmbedArgs& a) { launch_embed(dev_, a); }
+  void embed_backward(const EmbedBackwardArgs& a) { launch_embed_backward(dev_, a); }
 
  private:
   EmuDevice& dev_;

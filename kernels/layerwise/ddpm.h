@@ -89,7 +89,7 @@ double lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape
   st.N = G;  // embed t[0..G]
   const NetView v = make_net_view(shape, ps);
   float *etab = ops.alloc((size_t(G) + 1) * W), *spare = ops.alloc((size_t(G) + 1) * W);
-  ops.embed(EmbedArgs{v, v, st, spare, etab}, W, G);
+  ops.embed(EmbedArgs{v, v, st, spare, etab});
   const size_t P = shape.n_params(), sz = size_t(d) * Bc;
   ops.map(P, Fill{gs, 0.f});
   float* de = ops.alloc((size_t(G) + 1) * W);
@@ -108,7 +108,7 @@ double lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape
   // the embedding's gradient: the score slot skips row 0 (a placeholder with de = 0); the drift
   // slot's output goes to scratch
   float *gdummy = ops.alloc(P), *dezero = ops.alloc((size_t(G) + 1) * W);
-  ops.embed_backward(EmbedBackwardArgs{v, v, st, gdummy, gs, dezero, de}, W);
+  ops.embed_backward(EmbedBackwardArgs{v, v, st, gdummy, gs, dezero, de});
   return download_mean(ops, loss, B);
 }
 

@@ -10,7 +10,7 @@
 //                                   C (m×n) = alpha·op(A)·op(B) + beta·C, column-major, as
 //                                   cublasSgemm takes them
 //   ops.map(n, f)                   f(i) for i < n, any order (f writes only its own outputs)
-//   ops.embed(EmbedArgs, W, N), ops.embed_backward(EmbedBackwardArgs, W)
+//   ops.embed(EmbedArgs), ops.embed_backward(EmbedBackwardArgs)
 //                                   the fused path's embedding kernels (e(t_j), and the embedding
 //                                   gradient from the summed de_j), launched on the ops' device
 // CpuOps (cpu_ops.h) runs it on the emulated device (tested on every commit); CudaOps
@@ -295,7 +295,7 @@ Setup setup(Ops& ops, const NetShape& shape, const float* pf, const float* ps, c
   u.s = make_net_view(shape, ps);
   u.ef = ops.alloc(size_t(N + 1) * shape.W);
   u.es = ops.alloc(size_t(N + 1) * shape.W);
-  ops.embed(EmbedArgs{u.f, u.s, u.st, u.ef, u.es}, shape.W, N);
+  ops.embed(EmbedArgs{u.f, u.s, u.st, u.ef, u.es});
   return u;
 }
 
@@ -399,7 +399,7 @@ double lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape&
     ops.map(m, Scale{v, lam, hc.st.dt[0]});
     backward(ops, u.f, seg, cf, v, n, dh, dz, gf, def, static_cast<float*>(nullptr));
   }
-  ops.embed_backward(EmbedBackwardArgs{u.f, u.s, u.st, gf, gs, def, des}, W);
+  ops.embed_backward(EmbedBackwardArgs{u.f, u.s, u.st, gf, gs, def, des});
   return download_mean(ops, loss, B);
 }
 
