@@ -181,6 +181,7 @@ struct CostConfig {
   std::vector<df::MatPrecision> precisions;
   int count_blocks = 2;  // blocks run and counted per launch
   int sites = 0;         // > 0: DIR/cost-sites.md lists each kernel's this many costliest access sites
+  int tile_samples = 0;  // > 0: samples per tile of the fused kernels (BackendOptions::tile_samples)
   std::string write_doc;
 };
 int run_cost_model(const Config& c, const CostConfig& cc);

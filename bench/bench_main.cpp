@@ -99,6 +99,7 @@ int cmd_speed(int argc, char** argv) {
   a.option("count-blocks", "K", "--device emu: blocks of each launch run and counted", "2");
   a.option("write-doc", "FILE", "--device emu: write the cost model between FILE's cost-model markers");
   a.option("sites", "N", "--device emu: list each kernel's N costliest access sites in DIR/cost-sites.md", "0");
+  a.option("tile-samples", "TB", "--device emu: samples per tile of the fused kernels", "the backend's pick");
   if (!a.parse(argc, argv, 2)) return 0;
 
   dfb::Config c;
@@ -132,6 +133,7 @@ int cmd_speed(int argc, char** argv) {
     cc.count_blocks = int(a.integer("count-blocks", 1, 1024));
     cc.write_doc = a.str("write-doc");
     cc.sites = int(a.integer("sites", 0, 100000));
+    if (a.has("tile-samples")) cc.tile_samples = int(a.integer("tile-samples", 1, 1024));
   }
   c.defaults = gpu ? "GPU defaults (PERF.md)" : "CPU defaults (B = 1000; threads 1 and all)";
   if (c.thread_list.empty()) {

@@ -278,6 +278,7 @@ int run_cost_model(const Config& c, const CostConfig& cc) {
     o.emu_sms = h.sms;
     o.emu_log = &log;
     o.precision = p;
+    o.tile_samples = cc.tile_samples;
     std::unique_ptr<df::Backend> be = df::make_emu_backend(o);
     be->set_precision(p);
     std::fprintf(stderr, "[bench] cost model, %s operands: one training iteration on the emulated H200 (%d of each "

@@ -70,21 +70,34 @@ template <class Dev, class T> class DevScratch {
 // kernel report, scripts/kernel-report.py):
 //   tile_smem_bytes   dynamic shared memory of a tile of TB samples (its rows: tile_stride of
 //                     the operand precision)
-//   pick_tile         TB: `requested` when > 0 (it must fit), else the largest of 16, 8, 4, 2, 1
-//                     that fits smem_optin; InputError when none does
+//   pick_tile         TB: `requested` when > 0 (it must fit), else balanced_tile of the largest
+//                     of 32, 16, 8, 4, 2, 1 that fits smem_optin; InputError when none does
+//   balanced_tile     for B samples on `sms` persistent blocks and at most tb_max per tile: the
+//                     smallest TB that keeps the rounds of tiles per block at ⌈B / (tb_max·sms)⌉,
+//                     rounded up to even, and no less than min(16, tb_max) (B = 10,000 on 132 SMs:
+//                     26 for tb_max 32, 3 rounds on 129 blocks, where 32 gives 3 rounds on 105)
 //   sweep_threads     threads per block of the tile kernels (`requested` when > 0, else 256)
 inline std::size_t tile_smem_bytes(const NetShape& s, int TB, MatPrecision prec = MatPrecision::FP32) {
   return tile_layout(s.d, s.W, s.L, TB, prec).total * sizeof(float);
 }
-inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested, MatPrecision prec = MatPrecision::FP32) {
+inline int balanced_tile(int tb_max, int B, int sms) {
+  if (B < 1 || sms < 1) return tb_max;
+  const long per_round = long(tb_max) * sms, rounds = (B + per_round - 1) / per_round;
+  int tb = int((B + rounds * sms - 1) / (rounds * sms));
+  tb += tb & 1;
+  const int lo = tb_max < 16 ? tb_max : 16;
+  return tb < lo ? lo : (tb > tb_max ? tb_max : tb);
+}
+inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested, MatPrecision prec = MatPrecision::FP32,
+                     int B = 0, int sms = 0) {
   if (requested > 0) {
     if (tile_smem_bytes(s, requested, prec) > smem_optin)
       throw InputError("network " + s.str() + ": a tile of " + std::to_string(requested) +
                        " samples does not fit the device's shared memory");
     return requested;
   }
-  for (int tb = 16; tb >= 1; tb /= 2)
-    if (tile_smem_bytes(s, tb, prec) <= smem_optin) return tb;
+  for (int tb = 32; tb >= 1; tb /= 2)
+    if (tile_smem_bytes(s, tb, prec) <= smem_optin) return balanced_tile(tb, B, sms);
   throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
 }
 inline int sweep_threads(int requested) { return requested > 0 ? requested : kSweepThreads; }
@@ -127,7 +140,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
 
   // The buffers one fused diffflow_loss_grad call allocates, for the memory-plan test and bench/.
   AdjointPlan plan_for(const NetShape& shape, int B, int N, int K) const {
-    return adjoint_plan(shape, B, N, K, pick_tb(shape, opt_.precision), dev_->sm_count(), opt_.precision);
+    return adjoint_plan(shape, B, N, K, pick_tb(shape, B, opt_.precision), dev_->sm_count(), opt_.precision);
   }
   bool takes_layerwise(const NetShape& s) const { return layerwise(s); }
 
@@ -160,13 +173,14 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     a.gstride = stride;
     a.inv_b = 1.0f / float(B);
     dev_->template launch<AdjointK>(G, threads(), smem_bytes(shape, c.TB, c.prec), a);
-    dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0, ReduceArgs{total, part, stride, stride, G});
+    dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0,
+                                   ReduceArgs{total, part, stride, stride, G, c.f, mlp_use_mma(c.prec, shape.W, threads())});
     // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j
     const std::size_t P = shape.n_params(), off = shape.off_inw(), Pm = P - off;
     dev_->zero(gf.ptr, off * sizeof(float));
     dev_->zero(gs.ptr, off * sizeof(float));
     dev_->copy(gf.ptr + off, total, Pm * sizeof(float));
-    dev_->copy(gs.ptr + off, total + Pm, Pm * sizeof(float));
+    dev_->copy(gs.ptr + off, total + gacc_s(c.f), Pm * sizeof(float));
     launch_embed_backward(*dev_, EmbedBackwardArgs{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f),
                                                    total + gacc_des(c.f, N)});
     std::vector<double> loss;
@@ -312,7 +326,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     c.ef = ea.ef;
     c.es = ea.es;
     c.B = B;
-    c.TB = pick_tb(shape, opt_.precision);
+    c.TB = pick_tb(shape, B, opt_.precision);
     c.key = key;
     c.prec = opt_.precision;
     return c;
@@ -363,7 +377,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       a.sscale = a.fscale + E;
     }
     a.B = B;
-    a.TB = pick_tb(shape);
+    a.TB = pick_tb(shape, B);
     a.x = x0.ptr;
     a.logp = loss_.get(std::size_t(B));
     a.exact_max_d = opt.exact_max_d;
@@ -391,9 +405,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     return tile_smem_bytes(s, TB, p);
   }
   int threads() const { return sweep_threads(opt_.block_threads); }
-  // TB for the layout of precision p (the probability-flow kernel: fp32)
-  int pick_tb(const NetShape& s, MatPrecision p = MatPrecision::FP32) const {
-    return pick_tile(s, dev_->smem_optin(), opt_.tile_samples, p);
+  // TB for B samples and the layout of precision p (the probability-flow kernel: fp32)
+  int pick_tb(const NetShape& s, int B, MatPrecision p = MatPrecision::FP32) const {
+    return pick_tile(s, dev_->smem_optin(), opt_.tile_samples, p, B, dev_->sm_count());
   }
 
   // Persistent blocks: one per SM (a W = 128 tile needs most of an SM's shared memory), each

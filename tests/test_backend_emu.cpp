@@ -238,3 +238,46 @@ TEST_CASE("emu: likelihoods of networks the probability-flow kernel cannot hold 
   CHECK(emu->train_bytes(small, 45, 7, 3) == adjoint_plan(small.shape, 45, 7, 3, kShape.TB, kShape.sms).bytes());
   CHECK(make_cpu_backend()->train_bytes(small, 45, 7, 3) > 0);
 }
+
+TEST_CASE("emu: the tensor-core sweeps (accumulator-order slices) equal the scalar sweeps bit for bit",
+          "[emu][backend][mma]") {
+  // 16 threads per block take no MMA (the blocked and operand_dot loops, flat-order gradient
+  // slices); 64 take the MMAs, whose slices keep the hidden weights in accumulator order until
+  // the reduction puts them back. The emulated MMA sums in operand_dot's order, so the two give
+  // the same bits: W = 48 (the weight gradient's last warp tile has two 16x8 parts, not four),
+  // d = 3 (the score's part of a slice after an odd Pm), tiles of 13 (partial 16x8 parts, nb not
+  // a multiple of 8) and 32, checkpoint interval 2.
+  test::SweepSetup su(3, 48, 2, 45, 5, 3, 4, NoiseKey{5, 6});
+  const std::size_t P = su.s.n_params();
+  for (MatPrecision prec : {MatPrecision::TF32, MatPrecision::BF16})
+    for (int TB : {13, 32}) {
+      DYNAMIC_SECTION(mat_precision_name(prec) << " TB=" << TB) {
+        std::vector<float> gf[2], gs[2], xs[2];
+        double mean[2];
+        long mmas[2];
+        for (int v = 0; v < 2; ++v) {
+          const long before = emu::mma_count();
+          test::BackendRun r(make_emu_backend(test::emu_options(test::EmuShape{TB, v == 0 ? 16 : 64, 3}, prec)));
+          Buf &pf = r.up(su.pf), &ps = r.up(su.ps), &x = r.up(su.x0), &bgf = r.zeros(P), &bgs = r.zeros(P);
+          mean[v] = r.be->diffflow_loss_grad(bgf, bgs, pf, ps, su.s, x, 45, su.grid, su.key, 2);
+          gf[v] = r.down(bgf);
+          gs[v] = r.down(bgs);
+          Buf& bx = r.up(su.x0);
+          r.be->reverse_sweep(bx, pf, ps, su.s, 45, su.grid, su.key, false);
+          xs[v] = r.down(bx);
+          mmas[v] = emu::mma_count() - before;
+        }
+        CHECK(mmas[0] == 0);
+        CHECK(mmas[1] > 0);
+        CHECK(mean[0] == mean[1]);
+        CHECK(gf[0] == gf[1]);
+        CHECK(gs[0] == gs[1]);
+        CHECK(xs[0] == xs[1]);
+        // the hidden weights' gradients are there to compare (not all zero)
+        double hw = 0;
+        for (int l = 0; l < su.s.L; ++l)
+          for (std::size_t i = 0; i < std::size_t(su.s.W) * su.s.W; ++i) hw += std::fabs(gs[1][su.s.off_hw(l) + i]);
+        CHECK(hw > 0);
+      }
+    }
+}

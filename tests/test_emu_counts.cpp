@@ -105,7 +105,9 @@ TEST_CASE("counts: the tensor-core strides remove the fragment gathers' bank con
     INFO(mat_precision_name(prec) << ": wavefronts per shared instruction " << wo << " at 17, " << wm << " at "
                                   << tile_stride(16, 128, prec));
     CHECK(mma.c.shared_ld == odd.c.shared_ld);
-    CHECK(wm < (prec == MatPrecision::BF16 ? 0.6 : 0.9) * wo);  // measured: bf16 0.58, tf32 0.88
+    // measured: bf16 0.62, tf32 0.96 (before the weight gradient shared its A fragments among
+    // four tiles and the backward recomputed h: 0.58 and 0.88)
+    CHECK(wm < (prec == MatPrecision::BF16 ? 0.7 : 1.0) * wo);
     CHECK(mma.g == odd.g);
     CHECK(mma.dx == odd.dx);
   }
@@ -156,9 +158,10 @@ TEST_CASE("counts: the MMAs read the weights' A fragments in fragment order", "[
     }
 }
 
-TEST_CASE("counts: the MMA weight gradient adds adjacent outputs as pairs", "[emu][counts]") {
-  // a slice 8-byte aligned (one 8-byte read and write per pair) and 4 bytes off (two scalar
-  // read-modify-writes): the same numbers, fewer global instructions
+TEST_CASE("counts: the MMA weight gradient adds a lane's four outputs as one 16-byte access", "[emu][counts]") {
+  // a slice 16-byte aligned (one 16-byte read and write per lane and 16x8 tile, in accumulator
+  // order) and 4 bytes off (four scalar read-modify-writes): the same numbers, fewer global
+  // instructions and 128-byte lines
   test::SweepSetup su(2, 32, 2, 16, 1, 5, 6, NoiseKey{1, 1});
   const int ts = tile_stride(16), d = su.s.d, nb = 13;
   std::vector<float> x(size_t(d) * ts, NAN), dy(size_t(d) * ts, NAN);
@@ -169,14 +172,18 @@ TEST_CASE("counts: the MMA weight gradient adds adjacent outputs as pairs", "[em
     }
   const std::vector<float> e(size_t(su.s.W), 0.25f);
   emu::Counts pc, sc;
-  const test::TileRun pair = test::run_tile(su.s, su.pf.data(), e, x, dy, nb, ts, 256, MatPrecision::BF16, 2, &pc);
+  const test::TileRun quad = test::run_tile(su.s, su.pf.data(), e, x, dy, nb, ts, 256, MatPrecision::BF16, 2, &pc);
   const test::TileRun one =
       test::run_tile(su.s, su.pf.data(), e, x, dy, nb, ts, 256, MatPrecision::BF16, 2, &sc, true, true);
-  INFO("global stores " << pc.global_st << " with pairs, " << sc.global_st << " without");
-  CHECK(pair.g == one.g);
-  CHECK(pair.mmas == one.mmas);
-  CHECK(pc.global_st < sc.global_st);
-  CHECK(pc.global_ld < sc.global_ld);
+  INFO("global stores " << pc.global_st << " with quads, " << sc.global_st << " without; lines " << pc.global_lines
+                        << " and " << sc.global_lines);
+  CHECK(quad.g == one.g);
+  CHECK(quad.mmas == one.mmas);
+  // W = 32, L = 2, 2 repeats: 2·2·(32·32/128) = 32 tiles of 16x8, each 3 warp loads and 3 warp
+  // stores fewer (one 16-byte access instead of four); the rest of the backward is the same
+  CHECK(sc.global_st - pc.global_st == 3 * 2 * 2 * (32 * 32 / 128));
+  CHECK(sc.global_ld - pc.global_ld == 3 * 2 * 2 * (32 * 32 / 128));
+  CHECK(pc.global_lines < sc.global_lines);
 }
 
 TEST_CASE("counts: shared-memory wavefronts and bank conflicts", "[emu][counts]") {

@@ -67,7 +67,7 @@ inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<flo
   const int d = s.d, W = s.W, L = s.L;
   const size_t sd = size_t(d) * ts, a = size_t(W) * ts, c = size_t(L + 1) * a;
   const size_t ox = 0, oy = sd, ody = 2 * sd, odx = 3 * sd, odh = 4 * sd, odz = odh + a, oz = odz + a, oh = oz + c;
-  const size_t total = oh + c;
+  const size_t total = oh + 2 * a;  // z: L+1 arrays, h: 2 work arrays (MlpCacheView)
   TileRun r;
   r.y.assign(sd, NAN);
   r.dx.assign(sd, NAN);
@@ -100,7 +100,10 @@ inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<flo
     launch_emulated(1, threads, total * sizeof(float), body);
   }
   r.mmas = emu::mma_count() - before;
-  r.g.assign(g, g + s.n_params());
+  // the flat order (the MMA path keeps the hidden weights in accumulator order)
+  const bool mma = mlp_use_mma(prec, W, threads);
+  r.g.resize(s.n_params());
+  for (size_t q = 0; q < s.n_params(); ++q) r.g[q] = g[mlp_grad_slot(n, mma, q)];
   return r;
 }
 

@@ -19,7 +19,8 @@
 //                       states between checkpoints recomputed into the block's segment buffer;
 //                       gradients of the batch mean into the block's slice of gacc (+=), see
 //                       AdjointArgs (the slice has no embedding part: embed_backward_body)
-//   reduce_body         out[p] = Σ_blocks part[blk·stride + p], fixed order (deterministic)     (=)
+//   reduce_body         out[p] = Σ_blocks part[blk·stride + gacc_src(p)], fixed order
+//                       (deterministic), the flat order                                      (=)
 //   embed_backward_body gf/gs (flat) += embedding gradients from the summed de_j; grid 2 blocks,
 //                       8W + kStageFloats floats shared                                       (+=)
 #pragma once
@@ -27,8 +28,8 @@
 
 namespace df {
 
-DF_HD MlpCacheView cache_f(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zf, sm + T.hf}; }
-DF_HD MlpCacheView cache_s(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zs, sm + T.hs}; }
+DF_HD MlpCacheView cache_f(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zf, sm + T.h}; }
+DF_HD MlpCacheView cache_s(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zs, sm + T.h}; }
 
 // eps (d×TB) = N(0, I) for (stream, step) and samples b0 .. b0+nb-1; ends with a barrier.
 template <class Exec>
@@ -325,13 +326,27 @@ template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
   }
 }
 
-// out[p] = Σ_{k < nparts} part[k·stride + p] for p < n, summed in k order.
+// Where slice element p of the flat order sits in a slice adjoint_tile wrote: p, except that with
+// mma (the sweeps' hidden layers on MMAs) each network's hidden weights are at mlp_grad_slot's
+// places (the score's part from gacc_s; both networks have f's shape).
+DF_HD size_t gacc_src(const NetView& f, bool mma, size_t p) {
+  if (!mma) return p;
+  const size_t Pm = gacc_mlp(f), s0 = gacc_s(f);
+  if (p < Pm) return mlp_grad_slot(f, true, p + f.inw) - f.inw;
+  if (p >= s0 && p < s0 + Pm) return s0 + mlp_grad_slot(f, true, p - s0 + f.inw) - f.inw;
+  return p;
+}
+
+// out[p] = Σ_{k < nparts} part[k·stride + gacc_src(f, mma, p)] for p < n, summed in k order: the
+// slices' sum in the flat order.
 template <class Exec>
-DF_HD void reduce_body(Exec& ex, float* out, const float* part, size_t stride, int nparts, size_t n) {
+DF_HD void reduce_body(Exec& ex, float* out, const float* part, size_t stride, int nparts, size_t n, const NetView& f,
+                       bool mma) {
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
   for (size_t p = size_t(ex.bid()) * ex.nthreads() + ex.tid(); p < n; p += step) {
+    const size_t q = gacc_src(f, mma, p);
     float s = 0.f;
-    for (int k = 0; k < nparts; ++k) s += ex.ld(part, size_t(k) * stride + p);
+    for (int k = 0; k < nparts; ++k) s += ex.ld(part, size_t(k) * stride + q);
     ex.st(out, p, s);
   }
 }

@@ -26,6 +26,8 @@ struct ReduceArgs {
   const float* part = nullptr;
   size_t stride = 0, n = 0;
   int nparts = 0;
+  NetView f;         // the networks' shape (offsets) and
+  bool mma = false;  // whether the hidden weights are in accumulator order (gacc_src)
 };
 struct EmaArgs {
   float* e = nullptr;
@@ -55,7 +57,7 @@ DF_KERNEL_TAG(DiffuseK, DiffuseArgs, kSweepThreads, diffuse_tile(ex, a));
 DF_KERNEL_TAG(ReverseK, ReverseArgs, kSweepThreads, reverse_tile(ex, a));
 DF_KERNEL_TAG(AdjointK, AdjointArgs, kSweepThreads, adjoint_tile(ex, a));
 DF_KERNEL_TAG(PfLoglikK, PfArgs, kSweepThreads, pf_loglik_tile(ex, a));
-DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, reduce_body(ex, a.out, a.part, a.stride, a.nparts, a.n));
+DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, reduce_body(ex, a.out, a.part, a.stride, a.nparts, a.n, a.f, a.mma));
 DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, embed_backward_body(ex, a));
 DF_KERNEL_TAG(AdamK, AdamArgs, 1024, adam_body(ex, a));
 DF_KERNEL_TAG(EmaK, EmaArgs, 1024, ema_body(ex, a.e, a.p, a.n, a.decay));

@@ -13,9 +13,10 @@
 //     before the blocking), bit for bit.
 //   prec = TF32 / BF16, the hidden W×W layers (when W % 16 == 0 and the block has at least one
 //     full warp): warp-level tensor-core MMAs (ex.mma_tf32_m16n8k8 / ex.mma_bf16_m16n8k16) with
-//     the operands rounded to prec and fp32 accumulators; each warp owns whole 16×8 output tiles
-//     (tile t = warp, warp + nwarps, ...; each output element is written by exactly one lane, no
-//     atomics); a partial last warp sits these products out:
+//     the operands rounded to prec and fp32 accumulators; each warp owns whole 16×32 output
+//     tiles (one A fragment per k step for their four 16×8 parts; tile t = warp, warp + nwarps,
+//     ...; each output element is written by exactly one lane, no atomics); a partial last warp
+//     sits these products out:
 //       forward      z (W×nb) = W_l h:    M = W (16s), N = samples (8s), K = W (8s / 16s)
 //       backward     dh (W×nb) = W_lᵀ dz: M = W, N = samples, K = W
 //       weight grad  g_W (W×W) += dz hᵀ:  M = W (16s), N = W (8s), K = nb samples (8s / 16s)
@@ -27,8 +28,9 @@
 //     The weights' A fragments (forward W_l, dh W_lᵀ) come from the fragment-order copy
 //     NetView::frag (one 16-byte load per lane and k step, a warp's load 512 consecutive bytes;
 //     element by element from W_l without it); the activations' fragments are gathered element by
-//     element from shared memory (no ldmatrix); the weight gradient's outputs are added in
-//     adjacent pairs (8 bytes). This path has never run on a GPU.
+//     element from shared memory (no ldmatrix); the weight gradient is kept in accumulator order
+//     (mlp_grad_slot), so a lane adds its four outputs of a 16×8 tile as one 16-byte
+//     read-modify-write. This path has never run on a GPU.
 //   Everything else at TF32 / BF16 takes the FP32 loops with the operands rounded to prec (fp32
 //     sums): the input layer (K = d), the output layer and dx (M = d), the input- and output-layer
 //     weight gradients, and the hidden layers (blocked) when W % 16 != 0 or the block has fewer
@@ -40,8 +42,12 @@
 // products on both sides, counted by the emulator's cost model (kernels/emu/emu_counts.h).
 // Tile arrays hold nb samples in rows of ts ≥ nb floats (element [row·ts + b]; the sweeps pass
 // TileLayout::ts, sweep_args.h tile_stride: odd for the fp32 loops, 20 for the MMAs).
-//   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l, h_l (W×TB each)  (=)
-//   mlp_backward_tile  g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part),
+//   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l (W×TB each) in c.z,
+//                      the activations h_l pass through the two work arrays c.h         (=)
+//   mlp_backward_tile  from the forward's c.z (c.h: scratch, h_l recomputed from z_l)
+//                      g[θ] += Σ_b (∂y_b/∂θ)ᵀ dy_b over the tile (no embedding part; θ's
+//                      gradient at g[mlp_grad_slot(n, mma, θ)]: the MMA path keeps the hidden
+//                      weights in accumulator order),
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
 //                      dx (d×TB, optional) = (∂y/∂x)ᵀ dy                         (+= g, de; = dx)
 //   embed_point        e(t) = Linear(GELU(Linear([sin a, cos a]))), also feat, z1, g1 (=); its
@@ -65,7 +71,17 @@ DF_HD bool mlp_use_mma(MatPrecision prec, int W, int nthreads) {
   return prec != MatPrecision::FP32 && W % 16 == 0 && nthreads >= 32;
 }
 
-// The 16×tw output tiles (tw = 8 or 16) of an M×N product (M % 16 == 0) among the block's full
+// Where mlp_backward_tile adds the gradient of parameter p (its flat index, NetView offsets): at p,
+// except that on the MMA path (mma = mlp_use_mma(...)) each hidden layer's W×W weight block is
+// in accumulator order (mma_c_offset), a lane's four outputs of a 16×8 tile side by side.
+DF_HD size_t mlp_grad_slot(const NetView& n, bool mma, size_t p) {
+  if (!mma || p < n.hw0) return p;
+  const size_t l = (p - n.hw0) / n.hstride, q = (p - n.hw0) % n.hstride, W = size_t(n.W);
+  if (l >= size_t(n.L) || q >= W * W) return p;
+  return n.hw(int(l)) + mma_c_offset(n.W, int(q / W), int(q % W));
+}
+
+// The 16×tw output tiles (tw = 8, 16 or 32) of an M×N product (M % 16 == 0) among the block's full
 // warps: calls tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp
 // call nothing.
 template <class Exec, class Tile>
@@ -83,26 +99,33 @@ DF_HD const Uint4* mlp_frag_strip(const NetView& n, MatPrecision p, int l, int t
          size_t(m0 / 16) * size_t(n.W / mma_kstep(p)) * 32;
 }
 
-// acc[j] (j = 0, 1: the 16×8 tiles at columns n0 and n0 + 8 of the tile's samples; the second
-// only when n0 + 8 < nb) += A·B over K = W, for A the 16-row strip from m0 of hidden layer l's
-// W_l (t = 0) or W_lᵀ (t = 1) and B(k, c) = src[k·ts + c], zero past nb. With NetView::frag one
-// 16-byte A load per lane and k step serves both tiles; without, A's elements from W_l.
+// The 16×8 tiles (1 to 4) of a warp's 16×32 output from sample column n0 that hold samples < nb.
+DF_HD int mlp_ntiles(int n0, int nb) {
+  const int t = (nb - n0 + 7) / 8;
+  return t < 4 ? t : 4;
+}
+
+// acc[j] (j < mlp_ntiles(n0, nb): the 16×8 tiles at columns n0 + 8j of the tile's samples) +=
+// A·B over K = W, for A the 16-row strip from m0 of hidden layer l's W_l (t = 0) or W_lᵀ (t = 1)
+// and B(k, c) = src[k·ts + c], zero past nb. With NetView::frag one 16-byte A load per lane and
+// k step serves all the tiles; without, A's elements from W_l.
 template <class Exec>
 DF_HD void mlp_strip_mma(Exec& ex, const NetView& n, MatPrecision prec, int l, int t, int m0, int n0, int nb, int ts,
-                         const float* src, float acc[2][4]) {
-  const int W = n.W;
-  const bool two = n0 + 8 < nb;
+                         const float* src, float acc[4][4]) {
+  const int W = n.W, nt = mlp_ntiles(n0, nb);
   const auto fb = [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; };
   if (n.frag) {
-    warp_tile_mma_frag2(ex, prec, W, mlp_frag_strip(n, prec, l, t, m0), two, fb, acc);
+    warp_tile_mma_frag(ex, prec, W, mlp_frag_strip(n, prec, l, t, m0), nt, fb, acc);
     return;
   }
   const float* Wl = n.p + n.hw(l);
-  for (int j = 0; j < (two ? 2 : 1); ++j)
+  for (int j = 0; j < 4; ++j) {
+    if (j >= nt) break;
     warp_tile_mma(
         ex, prec, W,
         [&](int r, int k) { return ex.ld(Wl, t == 0 ? size_t(m0 + r) * W + k : size_t(k) * W + m0 + r); },
         [&](int k, int c) { return fb(k, 8 * j + c); }, acc[j]);
+  }
 }
 
 // Rounds x up to a multiple of m.
@@ -124,14 +147,14 @@ struct alignas(16) Float4 {
 DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpret_cast<uintptr_t>(w) & 15u) == 0; }
 
 // zo (W×nb) = Wl h + bl, ho = GELU(zo), from the transposed weights wt (wt[k·W + o] = Wl[o][k],
-// NetView::wt): a thread owns 4 consecutive outputs × 2 samples and loads wt[k][o0 .. o0+3] as
-// one 16-byte access per k. A warp's lanes are 4 output quads × 8 sample pairs, so a weight load
-// is 64 consecutive bytes (one line) that serves 16 samples, and an activation load serves 4
-// outputs (a broadcast among the quads).
+// NetView::wt): a thread owns 4 consecutive outputs × 4 samples and loads wt[k][o0 .. o0+3] as
+// one 16-byte access per k (16 FMAs per weight load and 4 activation loads). At nb = 32 a warp's
+// lanes are 4 output quads × 8 sample quads, so a weight load is 64 consecutive bytes (one line)
+// that serves 32 samples, and an activation load serves 4 outputs (a broadcast among the quads).
 template <class Exec>
 DF_HD void blocked_forward_layer(Exec& ex, const float* wt, const float* bl, const float* hin, float* zo, float* ho,
                                  int W, int nb, int ts, MatPrecision prec) {
-  constexpr int RO = 4, RB = 2;
+  constexpr int RO = 4, RB = 4;
   const int nbg = (nb + RB - 1) / RB, items = (W / RO) * nbg;
   for (int it = ex.tid(); it < items; it += ex.nthreads()) {
     const int o0 = (it / nbg) * RO, b0 = (it % nbg) * RB;
@@ -159,13 +182,13 @@ DF_HD void blocked_forward_layer(Exec& ex, const float* wt, const float* bl, con
   }
 }
 
-// dh (W×nb) = Wlᵀ dz: a thread owns 4 consecutive inputs × 2 samples and reads Wl[o][i0 .. i0+3]
-// as one 16-byte access per o; a warp's lanes are 4 input groups (64 consecutive bytes of a row)
-// × 8 sample pairs.
+// dh (W×nb) = Wlᵀ dz: a thread owns 4 consecutive inputs × 4 samples and reads Wl[o][i0 .. i0+3]
+// as one 16-byte access per o; at nb = 32 a warp's lanes are 4 input groups (64 consecutive bytes
+// of a row) × 8 sample quads.
 template <class Exec>
 DF_HD void blocked_backward_dh(Exec& ex, const float* Wl, const float* dz, float* dh, int W, int nb, int ts,
                                MatPrecision prec) {
-  constexpr int RI = 4, RB = 2;
+  constexpr int RI = 4, RB = 4;
   const int nbg = (nb + RB - 1) / RB, items = (W / RI) * nbg;
   for (int it = ex.tid(); it < items; it += ex.nthreads()) {
     const int i0 = (it / nbg) * RI, b0 = (it % nbg) * RB;
@@ -232,15 +255,15 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   for (int l = 0; l < L; ++l) {
     const float* Wl = n.p + n.hw(l);
     const float* bl = n.p + n.hb(l);
-    const float* hin = c.h + size_t(l) * W * ts;
+    const float* hin = c.h + size_t(l % 2) * W * ts;  // h_l
     float* zo = c.z + size_t(l + 1) * W * ts;
-    float* ho = c.h + size_t(l + 1) * W * ts;
+    float* ho = c.h + size_t((l + 1) % 2) * W * ts;
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
-      for_warp_tiles(ex, W, nb, 16, [&](int m0, int n0) {
-        float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+      for_warp_tiles(ex, W, nb, 32, [&](int m0, int n0) {
+        float acc[4][4] = {};
         mlp_strip_mma(ex, n, prec, l, 0, m0, n0, nb, ts, hin, acc);
         const int lane = tid & 31;
-        for (int jt = 0; jt < 2; ++jt)
+        for (int jt = 0; jt < 4; ++jt)
           for (int j = 0; j < 4; ++j) {
             const int o = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
             if (b >= nb) continue;
@@ -264,7 +287,7 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   }
   const float* Wo = n.p + n.outw;
   const float* bo = n.p + n.outb;
-  const float* hL = c.h + size_t(L) * W * ts;
+  const float* hL = c.h + size_t(L % 2) * W * ts;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
     const float acc = operand_dot(ex, Wo + k * W, 1, hL + b, ts, W, prec);
@@ -280,9 +303,18 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
                              MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const bool mma = mlp_use_mma(prec, W, nt);
+  // The activations are not cached: h_L, then h_{l-1} with layer l's dz, are recomputed from the
+  // pre-activations into hb (the same gelu_forward of the same z: the forward's bits).
+  float* hb = c.h;
+  const float* zL = c.z + size_t(L) * W * ts;
+  for (int idx = tid; idx < W * nb; idx += nt) {
+    const int e = (idx / nb) * ts + idx % nb;
+    ex.st(hb, e, gelu_forward(ex.ld(zL, e)));
+  }
+  ex.sync();
   // output layer
   const float* Wo = n.p + n.outw;
-  const float* hL = c.h + size_t(L) * W * ts;
+  const float* hL = hb;
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
     ex.add(g, n.outw + idx, operand_dot(ex, dy + k * ts, 1, hL + i * ts, 1, nb, prec));
@@ -300,35 +332,40 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   // hidden layers, last to first
   for (int l = L; l >= 1; --l) {
     const float* zl = c.z + size_t(l) * W * ts;
-    const float* hp = c.h + size_t(l - 1) * W * ts;
+    const float* zp = c.z + size_t(l - 1) * W * ts;
+    const float* hp = hb;  // h_{l-1}, recomputed here (the last reads of h_l were before the barrier)
     for (int idx = tid; idx < W * nb; idx += nt) {
-      const int i = idx / nb, b = idx % nb;
-      ex.st(dz, i * ts + b, ex.ld(dh, i * ts + b) * gelu_backward(ex.ld(zl, i * ts + b)));
+      const int e = (idx / nb) * ts + idx % nb;
+      ex.st(dz, e, ex.ld(dh, e) * gelu_backward(ex.ld(zl, e)));
+      ex.st(hb, e, gelu_forward(ex.ld(zp, e)));
     }
     ex.sync();
     const float* Wl = n.p + n.hw(l - 1);
     if (mma) {
       const int lane = tid & 31;
-      // g_W (W×W) += dz hᵀ: K = the tile's samples, zero past nb. A lane's outputs j = 0, 1 (and
-      // 2, 3) are adjacent columns: one 8-byte read-modify-write each when the slice allows.
+      // g_W (W×W) += dz hᵀ in accumulator order (mlp_grad_slot): K = the tile's samples, zero
+      // past nb. A warp's 16×32 output shares each A fragment among its four 16×8 tiles, and a
+      // lane adds its four outputs of a tile as one 16-byte read-modify-write (the warp's 512
+      // consecutive bytes) when the slice is 16-byte aligned, one by one otherwise.
       float* gw = g + n.hw(l - 1);
-      const bool pairs = (reinterpret_cast<uintptr_t>(gw) & 7u) == 0;
-      for_warp_tiles(ex, W, W, 8, [&](int m0, int n0) {
-        float acc[4] = {0.f, 0.f, 0.f, 0.f};
-        warp_tile_mma(ex, prec, mlp_round_up(nb, mma_kstep(prec)),
-                      [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; },
-                      [&](int k, int c) { return k < nb ? ex.ld(hp, (n0 + c) * ts + k) : 0.f; }, acc);
-        for (int h = 0; h < 4; h += 2) {
-          const size_t at = size_t(m0 + mma_out_row(lane, h)) * W + n0 + mma_out_col(lane, h);
-          if (pairs) {
-            Float2* p2 = reinterpret_cast<Float2*>(gw + at);
-            Float2 v = ex.ld(p2, 0);
-            v.v[0] += acc[h];
-            v.v[1] += acc[h + 1];
-            ex.st(p2, 0, v);
+      const bool quads = (reinterpret_cast<uintptr_t>(gw) & 15u) == 0;
+      for_warp_tiles(ex, W, W, 32, [&](int m0, int n0) {
+        float acc[4][4] = {};
+        const int nt = mlp_ntiles(n0, W);
+        warp_tile_mma_gather4(
+            ex, prec, mlp_round_up(nb, mma_kstep(prec)),
+            [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, nt,
+            [&](int k, int c) { return k < nb ? ex.ld(hp, (n0 + c) * ts + k) : 0.f; }, acc);
+        for (int j = 0; j < 4; ++j) {
+          if (j >= nt) break;
+          float* q = gw + (size_t(m0 / 16) * size_t(W / 8) + size_t(n0 / 8 + j)) * 128 + size_t(lane) * 4;
+          if (quads) {
+            Float4* q4 = reinterpret_cast<Float4*>(q);
+            Float4 v = ex.ld(q4, 0);
+            for (int i = 0; i < 4; ++i) v.v[i] += acc[j][i];
+            ex.st(q4, 0, v);
           } else {
-            ex.add(gw, at, acc[h]);
-            ex.add(gw, at + 1, acc[h + 1]);
+            for (int i = 0; i < 4; ++i) ex.add(q, i, acc[j][i]);
           }
         }
       });
@@ -345,10 +382,10 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       // (W = 48, 80, 112): reconverge them before the warp-collective MMAs
       ex.syncwarp();
       const int lane = tid & 31;
-      for_warp_tiles(ex, W, nb, 16, [&](int m0, int n0) {
-        float acc[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+      for_warp_tiles(ex, W, nb, 32, [&](int m0, int n0) {
+        float acc[4][4] = {};
         mlp_strip_mma(ex, n, prec, l - 1, 1, m0, n0, nb, ts, dz, acc);
-        for (int jt = 0; jt < 2; ++jt)
+        for (int jt = 0; jt < 4; ++jt)
           for (int j = 0; j < 4; ++j) {
             const int i = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
             if (b < nb) ex.st(dh, i * ts + b, acc[jt][j]);

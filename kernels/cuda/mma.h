@@ -37,10 +37,13 @@
 //   warp_tile_mma(ex, p, K, fa, fb, acc)  acc (16×8, C/D layout) += Σ_{k<K} A(r, k)·B(k, c)
 //                  with A(r, k) = fa(r, k), B(k, c) = fb(k, c) (r < 16, c < 8, any fp32 values:
 //                  rounded here to p, TF32 or BF16), K a multiple of mma_kstep(p); one warp (+=)
-//   warp_tile_mma_frag2(ex, p, K, strip, two, fb, acc)  the same for a 16×16 output (two tiles)
-//                  with A from memory in fragment order (mma_frag_quad: a lane's four registers
-//                  as one 16-byte load, serving both tiles), written once per call for the
-//                  hidden weights (NetView::frag)
+//   warp_tile_mma4(ex, p, K, areg, nt, fb, acc)  the same for a 16×32 output (nt ≤ 4 tiles), one
+//                  A fragment per k step for all nt tiles; warp_tile_mma_frag takes A from memory
+//                  in fragment order (mma_frag_quad: a lane's four registers as one 16-byte load),
+//                  written once per call for the hidden weights (NetView::frag);
+//                  warp_tile_mma_gather4 gathers A element by element (fa)
+//   mma_c_offset(W, r, c)           where element (r, c) of a W×W matrix sits in accumulator
+//                  order (the MMA path's hidden weight gradients)
 //   mma_out_row(lane, j), mma_out_col(lane, j)   the (row, col) of accumulator j of a lane
 //   mma_fragments_body(ex, args)    one mma per warp on fragments from global memory (device
 //                                   against emulator checks, kernels/cuda/mma_check.h)        (=)
@@ -160,22 +163,54 @@ template <class FA> DF_HD Uint4 mma_frag_quad(MatPrecision p, int W, size_t q, c
   return u;
 }
 
-// warp_tile_mma with A from a strip in fragment order (one 16-byte load per lane and k step)
-// for the two 16×8 tiles of a 16×16 output: acc[j] += A·B_j with B_j(k, c) = fb(k, 8j + c), the
-// second only when two (warp-uniform); one A load serves both. The same registers as
-// warp_tile_mma's fa gives: the same numbers.
-template <class Exec, class FB>
-DF_HD void warp_tile_mma_frag2(Exec& ex, MatPrecision p, int K, const Uint4* strip, bool two, const FB& fb,
-                               float acc[2][4]) {
+// acc[j] += A·B_j for up to four 16×8 tiles of a 16×32 output, B_j(k, c) = fb(k, 8j + c) for
+// j < nt (1 ≤ nt ≤ 4, warp-uniform), over K (a multiple of mma_kstep(p)); areg(kt, k0, a) puts
+// the lane's A registers of k step kt (columns k0 ..) in a, once for all nt tiles. (The j loop
+// has a constant bound, so acc stays in registers on the device.)
+template <class Exec, class AR, class FB>
+DF_HD void warp_tile_mma4(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const FB& fb, float acc[4][4]) {
   const int lane = ex.tid() & 31;
   for (int k0 = 0, kt = 0; k0 < K; k0 += mma_kstep(p), ++kt) {
-    const Uint4 a = ex.ld(strip, size_t(kt) * 32 + lane);
-    for (int j = 0; j < (two ? 2 : 1); ++j) {
+    uint32_t a[4];
+    areg(kt, k0, a);
+    for (int j = 0; j < 4; ++j) {
+      if (j >= nt) break;
       uint32_t b[2];
       mma_b_regs(p, lane, k0, [&](int k, int c) { return fb(k, 8 * j + c); }, b);
-      mma_step(ex, p, a.v, b, acc[j]);
+      mma_step(ex, p, a, b, acc[j]);
     }
   }
+}
+
+// warp_tile_mma4 with A from a strip in fragment order (one 16-byte load per lane and k step)
+// or gathered as warp_tile_mma gathers it (fa(r, k), rounded here): the same registers, the same
+// numbers.
+template <class Exec, class FB>
+DF_HD void warp_tile_mma_frag(Exec& ex, MatPrecision p, int K, const Uint4* strip, int nt, const FB& fb,
+                              float acc[4][4]) {
+  const int lane = ex.tid() & 31;
+  warp_tile_mma4(
+      ex, p, K,
+      [&](int kt, int, uint32_t a[4]) {
+        const Uint4 q = ex.ld(strip, size_t(kt) * 32 + lane);
+        for (int i = 0; i < 4; ++i) a[i] = q.v[i];
+      },
+      nt, fb, acc);
+}
+template <class Exec, class FA, class FB>
+DF_HD void warp_tile_mma_gather4(Exec& ex, MatPrecision p, int K, const FA& fa, int nt, const FB& fb,
+                                 float acc[4][4]) {
+  const int lane = ex.tid() & 31;
+  warp_tile_mma4(ex, p, K, [&](int, int k0, uint32_t a[4]) { mma_a_regs(p, lane, k0, fa, a); }, nt, fb, acc);
+}
+
+// Accumulator order of a W×W matrix (W % 16 == 0; the MMA path's weight gradients): the 16×8
+// tiles in row-major order of tiles, each as 32 lanes × its four accumulators (C/D layout), so
+// that a lane's four outputs of one tile are one 16-byte block and a warp's 512 consecutive bytes.
+// mma_c_offset: the position of element (r, c).
+DF_HD size_t mma_c_offset(int W, int r, int c) {
+  const MmaSlot s = mma_c_slot(r & 15, c & 7);
+  return (size_t(r >> 4) * size_t(W >> 3) + size_t(c >> 3)) * 128 + size_t(s.lane) * 4 + size_t(s.reg);
 }
 
 // One mma per warp on fragments given per lane: thread tid (warp w, lane l) reads a[tid·4 + i],

@@ -10,8 +10,9 @@
 //               FP32 default = the plain fp32 kernels); the embedding stays fp32
 //   TileLayout  offsets (in floats) of a block's shared arrays for a tile of TB samples, rows of
 //               ts = tile_stride(TB, W, prec) floats (TB rounded up to odd for the fp32 loops, 20
-//               for the MMAs at TB = 16: fewer bank conflicts): states/cotangents d×TB ([k*ts + b]), activations W×TB ([i*ts + b]),
-//               two activation caches (drift and score) of 2(L+1) W×TB arrays each
+//               for the MMAs at TB = 16: fewer bank conflicts): states/cotangents d×TB
+//               ([k*ts + b]), activations W×TB ([i*ts + b]): dh, dz, two activation work
+//               arrays shared by both networks, and each network's L+1 pre-activations
 // Host-only helpers (make_net_view, make_step_consts) are inline host functions.
 #pragma once
 #include <stddef.h>
@@ -84,11 +85,13 @@ struct DiffuseArgs {
 // adjoint_tile: diffuse (loss, checkpointed states) then the stochastic adjoint (D5), segment by
 // segment from the last: the states between two checkpoints are recomputed (the same code as the
 // diffuse sweep, so the same bits) into the block's segment buffer seg + bid·seg_stride,
-// (K+1)·d·ts floats (ts = tile_stride(TB, W, prec)) laid out [m][k·ts + b] for the state x_{cK+m}. Each block owns a gradient
-// slice of gacc (stride gstride) laid out [gf: Pm][gs: Pm][de_f: (N+1)W][de_s: (N+1)W], where
-// Pm = n_params − inw is the network's parameters after its time embedding (the embedding's own
-// gradient is formed once from the summed de_j, embed_backward_body), and adds (+=) its tiles'
-// gradients of the batch mean (cotangents carry inv_b = 1/B) into it.
+// (K+1)·d·ts floats (ts = tile_stride(TB, W, prec)) laid out [m][k·ts + b] for the state
+// x_{cK+m}. Each block owns a gradient slice of gacc (stride gstride = gacc_size) laid out
+// [gf: Pm][gs: Pm][de_f: (N+1)W][de_s: (N+1)W] at the gacc_* offsets (each part 128-byte aligned),
+// where Pm = n_params − inw is the network's parameters after its time embedding (the
+// embedding's own gradient is formed once from the summed de_j, embed_backward_body), and adds
+// (+=) its tiles' gradients of the batch mean (cotangents carry inv_b = 1/B) into it, the hidden
+// weights at mlp_grad_slot's places (reduce_body puts them back in the flat order).
 struct AdjointArgs {
   DiffuseArgs dif;  // dif.xs is required; dif.ckpt_k = K
   float* seg = nullptr;
@@ -109,13 +112,19 @@ struct ReverseArgs {
   float tw_var = 0.f, tw_alpha = 1.f;
 };
 
-// Offsets of the gradient slice of one block (compact: no room for the embedding parameters).
+// Offsets of the gradient slice of one block (compact: no room for the embedding parameters;
+// each part and each slice starts on a 128-byte line, so the MMA path's 16-byte adds stay aligned
+// whatever d is and a warp's 512 bytes are 4 lines).
+DF_HD size_t gacc_align(size_t x) { return (x + 31) / 32 * 32; }
 DF_HD size_t gacc_mlp(const NetView& f) { return f.n_params - f.inw; }
 DF_HD size_t gacc_f(const NetView&) { return 0; }
-DF_HD size_t gacc_s(const NetView& f) { return gacc_mlp(f); }
-DF_HD size_t gacc_def(const NetView& f) { return 2 * gacc_mlp(f); }
-DF_HD size_t gacc_des(const NetView& f, int N) { return 2 * gacc_mlp(f) + size_t(N + 1) * f.W; }
-DF_HD size_t gacc_size(const NetView& f, int N) { return 2 * gacc_mlp(f) + 2 * size_t(N + 1) * f.W; }
+DF_HD size_t gacc_s(const NetView& f) { return gacc_align(gacc_mlp(f)); }
+DF_HD size_t gacc_def(const NetView& f) { return 2 * gacc_s(f); }
+DF_HD size_t gacc_des(const NetView& f, int N) { return gacc_def(f) + size_t(N + 1) * f.W; }
+// The slice's size for Pm = n_params − inw, N steps and width W (the stride between slices).
+DF_HD size_t gacc_size_for(size_t Pm, int N, int W) { return gacc_align(2 * gacc_align(Pm) + 2 * size_t(N + 1) * W); }
+DF_HD size_t gacc_size(const NetView& f, int N) { return gacc_size_for(gacc_mlp(f), N, f.W); }
+
 // The row stride of a tile's arrays (shared memory and the segment buffer), in floats, for the
 // hidden layers' path (W and the operand precision prec; W = 0: the fp32 stride):
 //   fp32 loops (prec FP32, or W % 16 != 0): TB rounded up to an odd number. The weight-gradient
@@ -141,16 +150,21 @@ DF_HD size_t seg_size(int d, int K, int TB, int W = 0, MatPrecision prec = MatPr
   return size_t(K + 1) * size_t(d) * size_t(tile_stride(TB, W, prec));
 }
 
+// A network's pass over a tile keeps only the pre-activations z_l; the activations h_l =
+// GELU(z_l) live in two W×TB work arrays (the forward's h_l in array l % 2; the backward pass
+// recomputes h_{l-1} from z_{l-1} into array 0 where its weight gradient needs it), so both
+// networks share the work arrays and a tile of twice the samples fits the same shared memory.
 struct MlpCacheView {
-  float* z;  // (L+1) W×TB pre-activations
-  float* h;  // (L+1) W×TB activations
+  float* z;  // (L+1) W×TB pre-activations z_0 .. z_L (=, read by the backward and the JVP)
+  float* h;  // 2 W×TB work arrays for the activations (scratch: nothing in them outlives a pass)
 };
 
 struct TileLayout {
   int ts;                                                                // row stride, tile_stride
   size_t x, xn, F, Fn, Sn, eps, loss, lam, rcur, rprev, v, w, jf, js;  // d×TB (loss: TB)
   size_t dh, dz;                                                         // W×TB
-  size_t zf, hf, zs, hs;                                                 // (L+1) W×TB
+  size_t h;                                                              // 2 W×TB (MlpCacheView::h)
+  size_t zf, zs;                                                         // (L+1) W×TB
   size_t total;                                                          // floats
 };
 
@@ -164,8 +178,8 @@ DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = Ma
   t.v = o; o += s; t.w = o; o += s; t.jf = o; o += s; t.js = o; o += s;
   t.loss = o; o += size_t(TB);
   o = (o + 3) / 4 * 4;  // 16-byte align the activations
-  t.dh = o; o += a; t.dz = o; o += a;
-  t.zf = o; o += c; t.hf = o; o += c; t.zs = o; o += c; t.hs = o; o += c;
+  t.dh = o; o += a; t.dz = o; o += a; t.h = o; o += 2 * a;
+  t.zf = o; o += c; t.zs = o; o += c;
   t.total = o;
   return t;
 }
@@ -259,7 +273,7 @@ inline AdjointPlan adjoint_plan(const NetShape& s, int B, int N, int K, int TB, 
   const int mb = max_blocks < 1 ? 1 : max_blocks;
   const int rounds = (p.tiles + mb - 1) / mb;
   p.G = (p.tiles + rounds - 1) / rounds;
-  const size_t P = s.n_params(), Pm = P - s.off_inw(), gsz = 2 * Pm + 2 * size_t(N + 1) * s.W;
+  const size_t P = s.n_params(), Pm = P - s.off_inw(), gsz = gacc_size_for(Pm, N, s.W);
   p.states = size_t(ckpt_slots(N, p.K)) * size_t(B) * size_t(s.d);
   p.seg = size_t(p.G) * seg_size(s.d, p.K, TB, s.W, prec);
   p.slices = size_t(p.G) * gsz;
