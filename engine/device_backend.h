@@ -71,7 +71,7 @@ template <class Dev, class T> class DevScratch {
 //   tile_smem_bytes   dynamic shared memory of a tile of TB samples (its rows: tile_stride of
 //                     the operand precision)
 //   pick_tile         TB: `requested` when > 0 (it must fit), else balanced_tile of the largest
-//                     of 32, 16, 8, 4, 2, 1 that fits smem_optin; InputError when none does
+//                     TB ≤ 32 that fits smem_optin; InputError when none does
 //   balanced_tile     for B samples on `sms` persistent blocks and at most tb_max per tile: the
 //                     smallest TB that keeps the rounds of tiles per block at ⌈B / (tb_max·sms)⌉,
 //                     rounded up to even, and no less than min(16, tb_max) (B = 10,000 on 132 SMs:
@@ -96,7 +96,7 @@ inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested, M
                        " samples does not fit the device's shared memory");
     return requested;
   }
-  for (int tb = 32; tb >= 1; tb /= 2)
+  for (int tb = 32; tb >= 1; --tb)
     if (tile_smem_bytes(s, tb, prec) <= smem_optin) return balanced_tile(tb, B, sms);
   throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
 }

@@ -37,7 +37,7 @@ def ptxas_info(nvcc):
     eigen = next((p for p in ["/usr/include/eigen3", os.path.join(ROOT, "third_party/include/eigen3")]
                   if os.path.isdir(p)), "/usr/include/eigen3")
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [nvcc, "-std=c++17", "-O3", "-DNDEBUG", "-arch=sm_90", "--expt-relaxed-constexpr", "-DDF_HAVE_CUDA=1",
+        cmd = [nvcc, "-std=c++17", "-O3", "-DNDEBUG", "-arch=sm_90", "--expt-relaxed-constexpr", "--fmad=false", "-DDF_HAVE_CUDA=1",
                "-I" + ROOT, "-isystem", eigen, "-Xptxas", "-v", "-c", os.path.join(ROOT, "engine/cuda_backend.cu"),
                "-o", os.path.join(tmp, "k.o")]
         r = subprocess.run(cmd, capture_output=True, text=True)

@@ -6,8 +6,10 @@
 // cost model, kernels/emu/emu_counts.h) and its counts stored there. The forward pass reads the
 // hidden weights transposed (NetView::wt, from hidden_transposed) and the MMAs read them in
 // fragment order (NetView::frag, from hidden_fragments, at TF32 / BF16 with W % 16 == 0) unless
-// transposed is false. odd_g: the gradient at an address that is not 8-byte aligned (the MMA
-// weight gradient's pair adds fall back to scalar adds).
+// transposed is false. odd_g: the gradient at an address that is not 16-byte aligned (the MMA
+// weight gradient's 16-byte adds fall back to scalar adds). At BF16 the MMAs read their operands
+// from the packed scratch (MlpCacheView::pk) unless packed is false (the fp32 gathers). The
+// gradient comes back in the flat order whatever the path kept (mlp_grad_slot).
 #pragma once
 #include <cmath>
 #include <vector>
@@ -57,7 +59,8 @@ inline std::vector<uint32_t> hidden_fragments(const NetShape& s, const float* p,
 // p: the network's parameters (s.n_params() floats, at any address); backward `repeats` times.
 inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<float>& e, const std::vector<float>& x,
                         const std::vector<float>& dy, int nb, int ts, int threads, MatPrecision prec, int repeats = 1,
-                        emu::Counts* counts = nullptr, bool transposed = true, bool odd_g = false) {
+                        emu::Counts* counts = nullptr, bool transposed = true, bool odd_g = false,
+                        bool packed = true) {
   NetView n = make_net_view(s, p);
   const std::vector<float> wt = transposed ? hidden_transposed(s, p) : std::vector<float>();
   const bool frag = transposed && prec != MatPrecision::FP32 && s.W % 16 == 0;
@@ -66,8 +69,9 @@ inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<flo
   if (frag) n.frag = fr.data();
   const int d = s.d, W = s.W, L = s.L;
   const size_t sd = size_t(d) * ts, a = size_t(W) * ts, c = size_t(L + 1) * a;
-  const size_t ox = 0, oy = sd, ody = 2 * sd, odx = 3 * sd, odh = 4 * sd, odz = odh + a, oz = odz + a, oh = oz + c;
-  const size_t total = oh + 2 * a;  // z: L+1 arrays, h: 2 work arrays (MlpCacheView)
+  const size_t ox = 0, oy = sd, ody = 2 * sd, odx = 3 * sd, odh = 4 * sd, odz = odh + a, oz = odz + size_t(W) * size_t(ts | 1), oh = oz + c;
+  const size_t opk = oh + 2 * a, pkw = packed && mlp_packs(prec, W) ? mlp_pk_words(W, ts) : 0;
+  const size_t total = opk + pkw;  // z: L+1 arrays, h: 2 work arrays, the packed bf16 scratch
   TileRun r;
   r.y.assign(sd, NAN);
   r.dx.assign(sd, NAN);
@@ -83,7 +87,12 @@ inline TileRun run_tile(const NetShape& s, const float* p, const std::vector<flo
       sm[ody + k * ts + b] = dy[size_t(k) * ts + b];
     }
     ex.sync();
-    const MlpCacheView cv{sm + oz, sm + oh};
+    MlpCacheView cv{sm + oz, sm + oh};
+    if (pkw) {
+      cv.pk = reinterpret_cast<uint32_t*>(sm + opk);
+      cv.pkf = mlp_pk_stride_f(ts);
+      cv.pks = mlp_pk_stride_s(ts);
+    }
     mlp_forward_tile(ex, n, e.data(), sm + ox, nb, ts, cv, sm + oy, prec);
     for (int rep = 0; rep < repeats; ++rep)
       mlp_backward_tile(ex, n, sm + ox, cv, sm + ody, nb, ts, sm + odh, sm + odz, g, r.de.data(), sm + odx,

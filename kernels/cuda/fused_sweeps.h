@@ -28,8 +28,17 @@
 
 namespace df {
 
-DF_HD MlpCacheView cache_f(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zf, sm + T.h}; }
-DF_HD MlpCacheView cache_s(float* sm, const TileLayout& T) { return MlpCacheView{sm + T.zs, sm + T.h}; }
+DF_HD MlpCacheView tile_cache(float* sm, const TileLayout& T, size_t z) {
+  MlpCacheView c{sm + z, sm + T.h};
+  if (T.pk_words) {
+    c.pk = reinterpret_cast<uint32_t*>(sm + T.pk);
+    c.pkf = mlp_pk_stride_f(T.TB);
+    c.pks = mlp_pk_stride_s(T.TB);
+  }
+  return c;
+}
+DF_HD MlpCacheView cache_f(float* sm, const TileLayout& T) { return tile_cache(sm, T, T.zf); }
+DF_HD MlpCacheView cache_s(float* sm, const TileLayout& T) { return tile_cache(sm, T, T.zs); }
 
 // eps (d×TB) = N(0, I) for (stream, step) and samples b0 .. b0+nb-1; ends with a barrier.
 template <class Exec>

@@ -11,7 +11,8 @@
 //   mma_bf16_m16n8k16(d, a, b, c)         mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 //   atomic_add(p, v)                      atomicAdd
 //   ld(p, i), st(p, i, v), add(p, i, v)   p[i]; p[i] = v; p[i] += v (the emulator counts them)
-//   fma(c, a, b)                          c + a·b (contracted to one FFMA, as a plain acc += a·b)
+//   fma(c, a, b)                          c + a·b as one FFMA (__fmaf_rn: explicit, so it stays one
+//                                         under the build's --fmad=false)
 // The MMAs (fragment layouts and operand formats: kernels/cuda/mma.h) are warp-collective: all
 // 32 lanes of a full warp must execute them together; sm_80 or newer (older targets trap).
 // Everything is inline; nvcc only.
@@ -82,7 +83,7 @@ struct GpuExec {
   template <class T, class I> __device__ __forceinline__ T ld(const T* p, I i) const { return p[i]; }
   template <class T, class I, class V> __device__ __forceinline__ void st(T* p, I i, V v) const { p[i] = v; }
   template <class T, class I, class V> __device__ __forceinline__ void add(T* p, I i, V v) const { p[i] += v; }
-  __device__ __forceinline__ float fma(float c, float a, float b) const { return c + a * b; }
+  __device__ __forceinline__ float fma(float c, float a, float b) const { return __fmaf_rn(a, b, c); }
   __device__ __forceinline__ void atomic_add(float* p, float v) const { atomicAdd(p, v); }
   __device__ __forceinline__ void atomic_add(double* p, double v) const { atomicAdd(p, v); }
 };

@@ -28,7 +28,10 @@
 //     The weights' A fragments (forward W_l, dh W_lᵀ) come from the fragment-order copy
 //     NetView::frag (one 16-byte load per lane and k step, a warp's load 512 consecutive bytes;
 //     element by element from W_l without it); the activations' fragments are gathered element by
-//     element from shared memory (no ldmatrix); the weight gradient is kept in accumulator order
+//     element from shared memory at TF32 and read as packed bf16 pairs at BF16 when the caller
+//     gives the scratch MlpCacheView::pk (one word per register: the forward's h_l and dz
+//     paired along the features, dz and h_{l-1} along the samples for the weight gradient; the
+//     same rounded values, so the same numbers; no ldmatrix); the weight gradient is kept in accumulator order
 //     (mlp_grad_slot), so a lane adds its four outputs of a 16×8 tile as one 16-byte
 //     read-modify-write. This path has never run on a GPU.
 //   Everything else at TF32 / BF16 takes the FP32 loops with the operands rounded to prec (fp32
@@ -107,24 +110,33 @@ DF_HD int mlp_ntiles(int n0, int nb) {
 
 // acc[j] (j < mlp_ntiles(n0, nb): the 16×8 tiles at columns n0 + 8j of the tile's samples) +=
 // A·B over K = W, for A the 16-row strip from m0 of hidden layer l's W_l (t = 0) or W_lᵀ (t = 1)
-// and B(k, c) = src[k·ts + c], zero past nb. With NetView::frag one 16-byte A load per lane and
-// k step serves all the tiles; without, A's elements from W_l.
+// and B(k, c) = src[k·ts + c], zero past nb; with src2 (BF16 only) B's registers are words of
+// the k-paired copy src2[(k/2)·ts2 + c] instead (mma.h mma_bf16_b_kpaired: the same values,
+// packed). With NetView::frag one 16-byte A load per lane and k step; without, A's elements from
+// W_l. Either serves all the tiles.
 template <class Exec>
 DF_HD void mlp_strip_mma(Exec& ex, const NetView& n, MatPrecision prec, int l, int t, int m0, int n0, int nb, int ts,
-                         const float* src, float acc[4][4]) {
-  const int W = n.W, nt = mlp_ntiles(n0, nb);
-  const auto fb = [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; };
-  if (n.frag) {
-    warp_tile_mma_frag(ex, prec, W, mlp_frag_strip(n, prec, l, t, m0), nt, fb, acc);
-    return;
-  }
+                         const float* src, const uint32_t* src2, int ts2, float acc[4][4]) {
+  const int W = n.W, nt = mlp_ntiles(n0, nb), lane = ex.tid() & 31;
+  const Uint4* strip = n.frag ? mlp_frag_strip(n, prec, l, t, m0) : nullptr;
   const float* Wl = n.p + n.hw(l);
-  for (int j = 0; j < 4; ++j) {
-    if (j >= nt) break;
-    warp_tile_mma(
-        ex, prec, W,
-        [&](int r, int k) { return ex.ld(Wl, t == 0 ? size_t(m0 + r) * W + k : size_t(k) * W + m0 + r); },
-        [&](int k, int c) { return fb(k, 8 * j + c); }, acc[j]);
+  const auto areg = [&](int kt, int k0, uint32_t a[4]) {
+    if (strip) {
+      mma_frag_a(ex, strip, kt, a);
+    } else {
+      mma_a_regs(prec, lane, k0, [&](int r, int k) {
+        return ex.ld(Wl, t == 0 ? size_t(m0 + r) * W + k : size_t(k) * W + m0 + r);
+      }, a);
+    }
+  };
+  if (src2) {
+    warp_tile_mma4r(ex, prec, W, areg, nt, [&](int j, int, int k0, uint32_t b[2]) {
+      const int col = n0 + 8 * j + (lane >> 2);
+      mma_bf16_b_kpaired(lane, k0, col, [&](int r, int c) { return c < nb ? ex.ld(src2, size_t(r) * ts2 + c) : 0u; }, b);
+    }, acc);
+  } else {
+    warp_tile_mma4(ex, prec, W, areg, nt, [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; },
+                   acc);
   }
 }
 
@@ -242,14 +254,29 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
                             MlpCacheView c, float* y, MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const bool mma = mlp_use_mma(prec, W, nt);
+  // BF16 MMAs with the packed scratch: h_l also as k-paired words, array l % 2 of c.pk
+  const bool packed = mma && prec == MatPrecision::BF16 && c.pk;
+  const size_t pkn = size_t(W / 2) * size_t(c.pkf);
   const float* Win = n.p + n.inw;
   const float* bin = n.p + n.inb;
-  for (int idx = tid; idx < W * nb; idx += nt) {
-    const int o = idx / nb, b = idx % nb;
+  // packed: the fp32 h_l is only stored for the output layer (l = L); the hidden layers read
+  // the packed copy
+  const auto first = [&](int o, int b) {  // z_0, h_0 of output o, sample b; returns h
     const float acc = operand_dot(ex, Win + o * d, 1, x + b, ts, d, prec);
     const float z = acc + (ex.ld(bin, o) + ex.ld(e, o));
+    const float h = gelu_forward(z);
     ex.st(c.z, o * ts + b, z);
-    ex.st(c.h, o * ts + b, gelu_forward(z));
+    if (!packed || L == 0) ex.st(c.h, o * ts + b, h);
+    return h;
+  };
+  if (packed) {  // a thread per output pair: one word of the packed copy
+    for (int idx = tid; idx < (W / 2) * nb; idx += nt) {
+      const int o = 2 * (idx / nb), b = idx % nb;
+      const float h0 = first(o, b), h1 = first(o + 1, b);
+      ex.st(c.pk, size_t(o / 2) * c.pkf + b, pack_bf16x2(h0, h1));
+    }
+  } else {
+    for (int idx = tid; idx < W * nb; idx += nt) first(idx / nb, idx % nb);
   }
   ex.sync();
   for (int l = 0; l < L; ++l) {
@@ -259,18 +286,26 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     float* zo = c.z + size_t(l + 1) * W * ts;
     float* ho = c.h + size_t((l + 1) % 2) * W * ts;
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
+      const uint32_t* pin = packed ? c.pk + size_t(l % 2) * pkn : nullptr;
+      uint32_t* pout = packed && l + 1 < L ? c.pk + size_t((l + 1) % 2) * pkn : nullptr;
       for_warp_tiles(ex, W, nb, 32, [&](int m0, int n0) {
         float acc[4][4] = {};
-        mlp_strip_mma(ex, n, prec, l, 0, m0, n0, nb, ts, hin, acc);
-        const int lane = tid & 31;
-        for (int jt = 0; jt < 4; ++jt)
+        mlp_strip_mma(ex, n, prec, l, 0, m0, n0, nb, ts, hin, pin, c.pkf, acc);
+        const int lane = tid & 31, ntl = mlp_ntiles(n0, nb);
+        for (int jt = 0; jt < 4; ++jt) {
+          if (jt >= ntl) break;
+          float hv[4];
           for (int j = 0; j < 4; ++j) {
             const int o = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
+            hv[j] = 0.f;
             if (b >= nb) continue;
             const float z = acc[jt][j] + ex.ld(bl, o);
+            hv[j] = gelu_forward(z);
             ex.st(zo, o * ts + b, z);
-            ex.st(ho, o * ts + b, gelu_forward(z));
+            if (!pout) ex.st(ho, o * ts + b, hv[j]);
           }
+          if (pout) mma_store_kpaired(ex, pout, c.pkf, m0, n0 + 8 * jt, nb, hv);
+        }
       });
     } else if (n.wt && mlp_vec4_ok(n.wt, W)) {
       blocked_forward_layer(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
@@ -296,20 +331,31 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   ex.sync();
 }
 
-// dh, dz: W×TB scratch. g: this network's gradient slice (P floats), de: W floats.
+// dh: W×TB scratch (rows of ts), dz: W rows of ts | 1 floats. g: this network's gradient slice
+// (P floats), de: W floats.
 template <class Exec>
 DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCacheView c, const float* dy, int nb,
                              int ts, float* dh, float* dz, float* g, float* de, float* dx,
                              MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const bool mma = mlp_use_mma(prec, W, nt);
+  // BF16 MMAs with the packed scratch: each hidden layer's dz k-paired (dh's B) and n-paired (the
+  // weight gradient's A), h_{l-1} n-paired (its B), in c.pk (sweep_args.h mlp_pk_words)
+  const bool packed = mma && prec == MatPrecision::BF16 && c.pk;
+  uint32_t* pzf = c.pk;
+  uint32_t* pzs = packed ? c.pk + size_t(W / 2) * size_t(c.pkf) : nullptr;
+  uint32_t* phs = packed ? pzs + size_t(W) * size_t(c.pks) : nullptr;
   // The activations are not cached: h_L, then h_{l-1} with layer l's dz, are recomputed from the
   // pre-activations into hb (the same gelu_forward of the same z: the forward's bits).
+  // h_L and the first layer's dz, whose rows the loops below read one per lane, get rows of the
+  // odd stride tso (= ts on the fp32 path; ts + 1 where the MMAs want ts ≡ 4 mod 8): 32 lanes on
+  // 32 banks. h_L spans both work arrays (W·tso ≤ 2·W·ts floats), dz has W·tso floats.
+  const int tso = ts | 1;
   float* hb = c.h;
   const float* zL = c.z + size_t(L) * W * ts;
   for (int idx = tid; idx < W * nb; idx += nt) {
-    const int e = (idx / nb) * ts + idx % nb;
-    ex.st(hb, e, gelu_forward(ex.ld(zL, e)));
+    const int i = idx / nb, b = idx % nb;
+    ex.st(hb, i * tso + b, gelu_forward(ex.ld(zL, i * ts + b)));
   }
   ex.sync();
   // output layer
@@ -317,7 +363,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   const float* hL = hb;
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
-    ex.add(g, n.outw + idx, operand_dot(ex, dy + k * ts, 1, hL + i * ts, 1, nb, prec));
+    ex.add(g, n.outw + idx, operand_dot(ex, dy + k * ts, 1, hL + i * tso, 1, nb, prec));
   }
   for (int k = tid; k < d; k += nt) {
     float s = 0.f;
@@ -334,10 +380,52 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* zl = c.z + size_t(l) * W * ts;
     const float* zp = c.z + size_t(l - 1) * W * ts;
     const float* hp = hb;  // h_{l-1}, recomputed here (the last reads of h_l were before the barrier)
-    for (int idx = tid; idx < W * nb; idx += nt) {
-      const int e = (idx / nb) * ts + idx % nb;
-      ex.st(dz, e, ex.ld(dh, e) * gelu_backward(ex.ld(zl, e)));
-      ex.st(hb, e, gelu_forward(ex.ld(zp, e)));
+    if (packed) {
+      // a thread per 2 features × 2 samples: dz, and the packed words of dz and h_{l-1}; 16
+      // threads per feature pair when the samples fit (a half-warp's 8-byte accesses: one row)
+      const int nbh = (nb + 1) / 2, rl = nbh < 16 ? 16 : nbh;
+      for (int idx = tid; idx < (W / 2) * rl; idx += nt) {
+        const int i = 2 * (idx / rl), b = 2 * (idx % rl);
+        if (b >= nb) continue;
+        const bool two = b + 1 < nb;
+        float dv[2][2], hv[2][2];  // [feature i + r][sample b + q], 0 past nb
+        for (int r = 0; r < 2; ++r) {
+          const int e = (i + r) * ts + b;  // even (ts is): 8-byte aligned
+          if (two) {
+            const Float2 gd = ex.ld(reinterpret_cast<const Float2*>(dh + e), 0);
+            const Float2 zc = ex.ld(reinterpret_cast<const Float2*>(zl + e), 0);
+            const Float2 zq = ex.ld(reinterpret_cast<const Float2*>(zp + e), 0);
+            Float2 o;
+            for (int q = 0; q < 2; ++q) {
+              o.v[q] = dv[r][q] = gd.v[q] * gelu_backward(zc.v[q]);
+              hv[r][q] = gelu_forward(zq.v[q]);
+            }
+            ex.st(reinterpret_cast<Float2*>(dz + e), 0, o);
+          } else {
+            dv[r][0] = ex.ld(dh, e) * gelu_backward(ex.ld(zl, e));
+            hv[r][0] = gelu_forward(ex.ld(zp, e));
+            ex.st(dz, e, dv[r][0]);
+            dv[r][1] = hv[r][1] = 0.f;
+          }
+        }
+        const size_t wf = size_t(i / 2) * c.pkf + b;  // even: 8-byte aligned
+        if (two) {
+          const Uint2 w{{pack_bf16x2(dv[0][0], dv[1][0]), pack_bf16x2(dv[0][1], dv[1][1])}};
+          ex.st(reinterpret_cast<Uint2*>(pzf + wf), 0, w);
+        } else {
+          ex.st(pzf, wf, pack_bf16x2(dv[0][0], dv[1][0]));
+        }
+        for (int r = 0; r < 2; ++r) {
+          ex.st(pzs, size_t(i + r) * c.pks + b / 2, pack_bf16x2(dv[r][0], dv[r][1]));
+          ex.st(phs, size_t(i + r) * c.pks + b / 2, pack_bf16x2(hv[r][0], hv[r][1]));
+        }
+      }
+    } else {
+      for (int idx = tid; idx < W * nb; idx += nt) {
+        const int e = (idx / nb) * ts + idx % nb;
+        ex.st(dz, e, ex.ld(dh, e) * gelu_backward(ex.ld(zl, e)));
+        ex.st(hb, e, gelu_forward(ex.ld(zp, e)));
+      }
     }
     ex.sync();
     const float* Wl = n.p + n.hw(l - 1);
@@ -351,11 +439,24 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       const bool quads = (reinterpret_cast<uintptr_t>(gw) & 15u) == 0;
       for_warp_tiles(ex, W, W, 32, [&](int m0, int n0) {
         float acc[4][4] = {};
-        const int nt = mlp_ntiles(n0, W);
-        warp_tile_mma_gather4(
-            ex, prec, mlp_round_up(nb, mma_kstep(prec)),
-            [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, nt,
-            [&](int k, int c) { return k < nb ? ex.ld(hp, (n0 + c) * ts + k) : 0.f; }, acc);
+        const int nt = mlp_ntiles(n0, W), K = mlp_round_up(nb, mma_kstep(prec));
+        if (packed) {  // A and B registers as words of the n-paired copies (zero past nb)
+          const auto word = [&](const uint32_t* p, int r, int cw) { return 2 * cw < nb ? ex.ld(p, size_t(r) * c.pks + cw) : 0u; };
+          warp_tile_mma4r(
+              ex, prec, K,
+              [&](int, int k0, uint32_t a[4]) {
+                mma_bf16_a_npaired(lane, k0, m0, [&](int r, int cw) { return word(pzs, r, cw); }, a);
+              },
+              nt,
+              [&](int j, int, int k0, uint32_t bb[2]) {
+                mma_bf16_b_npaired(lane, k0, n0 + 8 * j + (lane >> 2), [&](int r, int cw) { return word(phs, r, cw); }, bb);
+              },
+              acc);
+        } else {
+          warp_tile_mma_gather4(
+              ex, prec, K, [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, nt,
+              [&](int k, int cc) { return k < nb ? ex.ld(hp, (n0 + cc) * ts + k) : 0.f; }, acc);
+        }
         for (int j = 0; j < 4; ++j) {
           if (j >= nt) break;
           float* q = gw + (size_t(m0 / 16) * size_t(W / 8) + size_t(n0 / 8 + j)) * 128 + size_t(lane) * 4;
@@ -384,7 +485,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       const int lane = tid & 31;
       for_warp_tiles(ex, W, nb, 32, [&](int m0, int n0) {
         float acc[4][4] = {};
-        mlp_strip_mma(ex, n, prec, l - 1, 1, m0, n0, nb, ts, dz, acc);
+        mlp_strip_mma(ex, n, prec, l - 1, 1, m0, n0, nb, ts, dz, packed ? pzf : nullptr, c.pkf, acc);
         for (int jt = 0; jt < 4; ++jt)
           for (int j = 0; j < 4; ++j) {
             const int i = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
@@ -401,19 +502,19 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     }
     ex.sync();
   }
-  // first layer (input and time embedding)
+  // first layer (input and time embedding); dz in rows of tso
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int i = idx / nb, b = idx % nb;
-    ex.st(dz, i * ts + b, ex.ld(dh, i * ts + b) * gelu_backward(ex.ld(c.z, i * ts + b)));
+    ex.st(dz, i * tso + b, ex.ld(dh, i * ts + b) * gelu_backward(ex.ld(c.z, i * ts + b)));
   }
   ex.sync();
   for (int idx = tid; idx < W * d; idx += nt) {
     const int o = idx / d, k = idx % d;
-    ex.add(g, n.inw + idx, operand_dot(ex, dz + o * ts, 1, x + k * ts, 1, nb, prec));
+    ex.add(g, n.inw + idx, operand_dot(ex, dz + o * tso, 1, x + k * ts, 1, nb, prec));
   }
   for (int o = tid; o < W; o += nt) {
     float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * ts + b);
+    for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * tso + b);
     ex.add(g, n.inb + o, s);
     ex.add(de, o, s);
   }
@@ -421,7 +522,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* Win = n.p + n.inw;
     for (int idx = tid; idx < d * nb; idx += nt) {
       const int k = idx / nb, b = idx % nb;
-      ex.st(dx, k * ts + b, operand_dot(ex, Win + k, d, dz + b, ts, W, prec));
+      ex.st(dx, k * ts + b, operand_dot(ex, Win + k, d, dz + b, tso, W, prec));
     }
   }
   ex.sync();

@@ -85,6 +85,10 @@ DF_HD MmaSlot mma_c_slot(int row, int col) { return MmaSlot{(row & 7) * 4 + (col
 struct alignas(8) Float2 {
   float v[2];
 };
+// Two 32-bit words as one 8-byte access (adjacent packed operand words).
+struct alignas(8) Uint2 {
+  uint32_t v[2];
+};
 // Four 32-bit words as one 16-byte access (a lane's A registers in fragment order).
 struct alignas(16) Uint4 {
   uint32_t v[4];
@@ -163,45 +167,95 @@ template <class FA> DF_HD Uint4 mma_frag_quad(MatPrecision p, int W, size_t q, c
   return u;
 }
 
-// acc[j] += A·B_j for up to four 16×8 tiles of a 16×32 output, B_j(k, c) = fb(k, 8j + c) for
-// j < nt (1 ≤ nt ≤ 4, warp-uniform), over K (a multiple of mma_kstep(p)); areg(kt, k0, a) puts
-// the lane's A registers of k step kt (columns k0 ..) in a, once for all nt tiles. (The j loop
-// has a constant bound, so acc stays in registers on the device.)
-template <class Exec, class AR, class FB>
-DF_HD void warp_tile_mma4(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const FB& fb, float acc[4][4]) {
-  const int lane = ex.tid() & 31;
+// acc[j] += A·B_j for up to four 16×8 tiles of a 16×32 output (j < nt, 1 ≤ nt ≤ 4,
+// warp-uniform) over K (a multiple of mma_kstep(p)): areg(kt, k0, a) puts the lane's A registers
+// of k step kt (columns k0 ..) in a, once for all nt tiles; breg(j, kt, k0, b) the B registers of
+// tile j. (The j loop has a constant bound, so acc stays in registers on the device.)
+template <class Exec, class AR, class BR>
+DF_HD void warp_tile_mma4r(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const BR& breg, float acc[4][4]) {
   for (int k0 = 0, kt = 0; k0 < K; k0 += mma_kstep(p), ++kt) {
     uint32_t a[4];
     areg(kt, k0, a);
     for (int j = 0; j < 4; ++j) {
       if (j >= nt) break;
       uint32_t b[2];
-      mma_b_regs(p, lane, k0, [&](int k, int c) { return fb(k, 8 * j + c); }, b);
+      breg(j, kt, k0, b);
       mma_step(ex, p, a, b, acc[j]);
     }
   }
 }
+// The same with B_j(k, c) = fb(k, 8j + c) gathered element by element (rounded here).
+template <class Exec, class AR, class FB>
+DF_HD void warp_tile_mma4(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const FB& fb, float acc[4][4]) {
+  const int lane = ex.tid() & 31;
+  warp_tile_mma4r(
+      ex, p, K, areg, nt,
+      [&](int j, int, int k0, uint32_t b[2]) {
+        mma_b_regs(p, lane, k0, [&](int k, int c) { return fb(k, 8 * j + c); }, b);
+      },
+      acc);
+}
 
-// warp_tile_mma4 with A from a strip in fragment order (one 16-byte load per lane and k step)
-// or gathered as warp_tile_mma gathers it (fa(r, k), rounded here): the same registers, the same
-// numbers.
+// The A registers of k step kt from a strip in fragment order (one 16-byte load per lane).
+template <class Exec> DF_HD void mma_frag_a(Exec& ex, const Uint4* strip, int kt, uint32_t a[4]) {
+  const Uint4 q = ex.ld(strip, size_t(kt) * 32 + (ex.tid() & 31));
+  for (int i = 0; i < 4; ++i) a[i] = q.v[i];
+}
+
+// warp_tile_mma4 with A from a strip in fragment order or gathered as warp_tile_mma gathers it
+// (fa(r, k), rounded here): the same registers, the same numbers.
 template <class Exec, class FB>
 DF_HD void warp_tile_mma_frag(Exec& ex, MatPrecision p, int K, const Uint4* strip, int nt, const FB& fb,
                               float acc[4][4]) {
-  const int lane = ex.tid() & 31;
-  warp_tile_mma4(
-      ex, p, K,
-      [&](int kt, int, uint32_t a[4]) {
-        const Uint4 q = ex.ld(strip, size_t(kt) * 32 + lane);
-        for (int i = 0; i < 4; ++i) a[i] = q.v[i];
-      },
-      nt, fb, acc);
+  warp_tile_mma4(ex, p, K, [&](int kt, int, uint32_t a[4]) { mma_frag_a(ex, strip, kt, a); }, nt, fb, acc);
 }
 template <class Exec, class FA, class FB>
 DF_HD void warp_tile_mma_gather4(Exec& ex, MatPrecision p, int K, const FA& fa, int nt, const FB& fb,
                                  float acc[4][4]) {
   const int lane = ex.tid() & 31;
   warp_tile_mma4(ex, p, K, [&](int, int k0, uint32_t a[4]) { mma_a_regs(p, lane, k0, fa, a); }, nt, fb, acc);
+}
+
+// BF16 operands kept packed in shared memory (two bf16 per 32-bit word, pack_bf16x2), so that a
+// fragment register is one word load:
+//   k-paired (the forward's and dh's B: K = features, N = samples): word [k/2][n] holds
+//     (k even, k odd) of column n; B registers of lane (g, t): words [k0/2 + t][n] and
+//     [k0/2 + 4 + t][n] for n = n0 + g; rows of a stride ≡ 8 (mod 16) words: conflict-free
+//   n-paired (the weight gradient's A and B: K = samples): word [r][k/2] holds (k even, k odd)
+//     of row r; A registers of lane (g, t): words [g][k0/2 + t], [g+8][..], [g][k0/2 + 4 + t],
+//     [g+8][..]; B registers: [n][k0/2 + t], [n][k0/2 + 4 + t] for n = n0 + g; rows of a stride
+//     ≡ 4 (mod 8) words: conflict-free
+// w(row, col) returns the word at (row, col) of the array (or 0 for padding).
+template <class FW> DF_HD void mma_bf16_b_kpaired(int lane, int k0, int n, const FW& w, uint32_t b[2]) {
+  const int t = lane & 3;
+  b[0] = w(k0 / 2 + t, n);
+  b[1] = w(k0 / 2 + 4 + t, n);
+}
+template <class FW> DF_HD void mma_bf16_a_npaired(int lane, int k0, int r0, const FW& w, uint32_t a[4]) {
+  const int g = lane >> 2, c = k0 / 2 + (lane & 3);
+  a[0] = w(r0 + g, c);
+  a[1] = w(r0 + g + 8, c);
+  a[2] = w(r0 + g, c + 4);
+  a[3] = w(r0 + g + 8, c + 4);
+}
+template <class FW> DF_HD void mma_bf16_b_npaired(int lane, int k0, int n, const FW& w, uint32_t b[2]) {
+  const int c = k0 / 2 + (lane & 3);
+  b[0] = w(n, c);
+  b[1] = w(n, c + 4);
+}
+
+// Stores a lane's four outputs v (C layout of the 16×8 tile at rows m0 (a multiple of 16),
+// columns n0) as k-paired words w[row/2·ts + col] (rows 2i, 2i+1 in one word), trading rows with
+// lane ^ 4 (two shuffles: every lane of the warp must call it); columns ≥ nb are not stored.
+template <class Exec>
+DF_HD void mma_store_kpaired(Exec& ex, uint32_t* w, int ts, int m0, int n0, int nb, const float v[4]) {
+  const int lane = ex.tid() & 31, g = lane >> 2, col = n0 + 2 * (lane & 3);
+  const bool odd = (g & 1) != 0;
+  // an even g keeps rows g, g+1 (its upper row and the partner's), an odd g rows g+7, g+8
+  const float r0 = ex.shfl_xor(odd ? v[0] : v[2], 4), r1 = ex.shfl_xor(odd ? v[1] : v[3], 4);
+  const size_t row = size_t((odd ? m0 + g + 7 : m0 + g) / 2) * size_t(ts);
+  if (col < nb) ex.st(w, row + col, odd ? pack_bf16x2(r0, v[2]) : pack_bf16x2(v[0], r0));
+  if (col + 1 < nb) ex.st(w, row + col + 1, odd ? pack_bf16x2(r1, v[3]) : pack_bf16x2(v[1], r1));
 }
 
 // Accumulator order of a W×W matrix (W % 16 == 0; the MMA path's weight gradients): the 16×8

@@ -50,7 +50,7 @@ DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float*
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int o = idx / nb, b = idx % nb;
     float s = 0.f;
-    for (int k = 0; k < d; ++k) s += Win[o * d + k] * u[k * ts + b];
+    for (int k = 0; k < d; ++k) s = ex.fma(s, Win[o * d + k], u[k * ts + b]);
     ta[o * ts + b] = gelu_backward(c.z[o * ts + b]) * s;
   }
   ex.sync();
@@ -60,7 +60,7 @@ DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float*
     for (int idx = tid; idx < W * nb; idx += nt) {
       const int o = idx / nb, b = idx % nb;
       float s = 0.f;
-      for (int i = 0; i < W; ++i) s += Wl[o * W + i] * ta[i * ts + b];
+      for (int i = 0; i < W; ++i) s = ex.fma(s, Wl[o * W + i], ta[i * ts + b]);
       tb[o * ts + b] = gelu_backward(zl[o * ts + b]) * s;
     }
     ex.sync();
@@ -70,7 +70,7 @@ DF_HD void mlp_jvp_tile(Exec& ex, const NetView& n, MlpCacheView c, const float*
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
     float s = 0.f;
-    for (int i = 0; i < W; ++i) s += Wo[k * W + i] * ta[i * ts + b];
+    for (int i = 0; i < W; ++i) s = ex.fma(s, Wo[k * W + i], ta[i * ts + b]);
     dy[k * ts + b] = s;
   }
   ex.sync();

@@ -157,20 +157,52 @@ DF_HD size_t seg_size(int d, int K, int TB, int W = 0, MatPrecision prec = MatPr
 struct MlpCacheView {
   float* z;  // (L+1) W×TB pre-activations z_0 .. z_L (=, read by the backward and the JVP)
   float* h;  // 2 W×TB work arrays for the activations (scratch: nothing in them outlives a pass)
+  // BF16 tensor-core path only (null otherwise): scratch for the MMA operands packed as bf16
+  // pairs (mma.h, mma_bf16_*; mlp_pk_words words), k-paired rows of pkf words, n-paired rows of
+  // pks words (mlp_pk_stride_f / _s). Shared by both networks like h.
+  uint32_t* pk = nullptr;
+  int pkf = 0, pks = 0;
 };
 
+// The packed operand scratch of the BF16 tensor-core path for tiles of up to TB samples: k-paired
+// arrays (W/2 rows of samples) with rows of the smallest stride ≥ TB that is ≡ 8 (mod 16), n-paired
+// arrays (W rows of sample pairs) with rows of the smallest stride ≥ ⌈TB/2⌉ that is ≡ 4 (mod 8):
+// the fragments' word loads are then conflict-free (mma.h). The forward uses two k-paired arrays
+// (h_l in, h_{l+1} out), the backward one k-paired (dz for dh) and two n-paired (dz and h_{l-1}
+// for the weight gradient), at the offsets of mlp_pk_*.
+DF_HD int mlp_pk_stride_f(int TB) {
+  int s = TB;
+  while (s % 16 != 8) ++s;
+  return s;
+}
+DF_HD int mlp_pk_stride_s(int TB) {
+  int s = (TB + 1) / 2;
+  while (s % 8 != 4) ++s;
+  return s;
+}
+DF_HD size_t mlp_pk_f(int W, int TB) { return size_t(W / 2) * size_t(mlp_pk_stride_f(TB)); }  // one k-paired array
+DF_HD size_t mlp_pk_s(int W, int TB) { return size_t(W) * size_t(mlp_pk_stride_s(TB)); }      // one n-paired array
+DF_HD size_t mlp_pk_words(int W, int TB) {
+  const size_t f = mlp_pk_f(W, TB), s = mlp_pk_s(W, TB);
+  return f + (f > 2 * s ? f : 2 * s);
+}
+// Whether precision prec at width W keeps the packed scratch (the BF16 tensor-core path).
+DF_HD bool mlp_packs(MatPrecision prec, int W) { return prec == MatPrecision::BF16 && W % 16 == 0; }
+
 struct TileLayout {
-  int ts;                                                                // row stride, tile_stride
+  int ts, TB;                                                            // row stride (tile_stride), samples
   size_t x, xn, F, Fn, Sn, eps, loss, lam, rcur, rprev, v, w, jf, js;  // d×TB (loss: TB)
-  size_t dh, dz;                                                         // W×TB
+  size_t dh, dz;                                                         // W×TB (dz: rows of ts | 1)
   size_t h;                                                              // 2 W×TB (MlpCacheView::h)
   size_t zf, zs;                                                         // (L+1) W×TB
+  size_t pk, pk_words;  // the packed BF16 operand scratch (mlp_pk_words; 0 words off that path)
   size_t total;                                                          // floats
 };
 
 DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = MatPrecision::FP32) {
   TileLayout t;
   t.ts = tile_stride(TB, W, prec);
+  t.TB = TB;
   const size_t s = size_t(d) * t.ts, a = size_t(W) * t.ts, c = size_t(L + 1) * a;
   size_t o = 0;
   t.x = o; o += s; t.xn = o; o += s; t.F = o; o += s; t.Fn = o; o += s; t.Sn = o; o += s;
@@ -178,8 +210,9 @@ DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = Ma
   t.v = o; o += s; t.w = o; o += s; t.jf = o; o += s; t.js = o; o += s;
   t.loss = o; o += size_t(TB);
   o = (o + 3) / 4 * 4;  // 16-byte align the activations
-  t.dh = o; o += a; t.dz = o; o += a; t.h = o; o += 2 * a;
+  t.dh = o; o += a; t.dz = o; o += size_t(W) * size_t(t.ts | 1); t.h = o; o += 2 * a;  // dz: rows of ts | 1 (mlp_tile.h)
   t.zf = o; o += c; t.zs = o; o += c;
+  t.pk = o; t.pk_words = mlp_packs(prec, W) ? mlp_pk_words(W, TB) : 0; o += t.pk_words;
   t.total = o;
   return t;
 }
