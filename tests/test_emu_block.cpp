@@ -134,6 +134,35 @@ TEST_CASE("emulator: tile_done poisons shared memory between a block's tiles, pa
     }
 }
 
+TEST_CASE("emulator: 8- and 16-byte accesses must be aligned to their size, as on the device", "[emu]") {
+  struct alignas(16) Q {
+    float v[4];
+  };
+  struct alignas(8) P {
+    float v[2];
+  };
+  alignas(16) float buf[16] = {};
+  const auto at = [&](int floats) { return buf + floats; };
+  // aligned: fine, in shared and in global memory
+  launch_emulated(1, 32, 64, [&](EmuExec& ex) {
+    float* sm = ex.shared<float>();
+    ex.st(reinterpret_cast<Q*>(sm), 1, Q{{1, 2, 3, 4}});
+    const Q q = ex.ld(reinterpret_cast<const Q*>(at(4)), 0);
+    ex.st(reinterpret_cast<P*>(at(2)), 0, P{{q.v[0], q.v[1]}});
+  });
+  // 4 bytes off a 16-byte line, 4 bytes off an 8-byte pair, a shared 16-byte store 8 bytes off
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 0, [&](EmuExec& ex) { (void)ex.ld(reinterpret_cast<const Q*>(at(1)), 0); }),
+                    Catch::Contains("misaligned 16-byte access") && Catch::Contains("test_emu_block.cpp"));
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 0, [&](EmuExec& ex) { ex.add(reinterpret_cast<double*>(at(1)), 0, 1.0); }),
+                    Catch::Contains("misaligned 8-byte access"));
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 64, [&](EmuExec& ex) {
+                      ex.st(reinterpret_cast<Q*>(ex.shared<float>() + 2), 0, Q{{0, 0, 0, 0}});
+                    }),
+                    Catch::Contains("misaligned 16-byte access"));
+  // 4-byte accesses may sit anywhere on a word
+  launch_emulated(1, 32, 0, [&](EmuExec& ex) { ex.st(at(3), 0, ex.ld(at(1), 0)); });
+}
+
 TEST_CASE("emulator: threads at different barriers are a deadlock", "[emu]") {
   auto body = [](EmuExec& ex) {
     if (ex.tid() < 16) ex.sync();

@@ -8,6 +8,7 @@
 // c.prec (SweepCommon) rounds the operands of the MLP layer products (mlp_tile.h, precision.h);
 // states, η, the loss and every accumulator stay fp32; the embedding bodies are always fp32.
 // Memory accesses go through ex.ld / ex.st / ex.add (counted by the emulator's cost model).
+// The noise is drawn TileLayout::nburst steps at a time (noise_burst) into the eps arrays.
 //   embed_body          ef/es[j][W] = e(t_j) for j = 0..N, and when asked the transposed hidden
 //                       weights wtf/wts (NetView::wt) and their fragment-order copies for the
 //                       MMA path (fragf/frags, NetView::frag); grid embed_blocks, 5W + kStageFloats
@@ -40,16 +41,20 @@ DF_HD MlpCacheView tile_cache(float* sm, const TileLayout& T, size_t z) {
 DF_HD MlpCacheView cache_f(float* sm, const TileLayout& T) { return tile_cache(sm, T, T.zf); }
 DF_HD MlpCacheView cache_s(float* sm, const TileLayout& T) { return tile_cache(sm, T, T.zs); }
 
-// eps (d×TB) = N(0, I) for (stream, step) and samples b0 .. b0+nb-1; ends with a barrier.
+// eps[s·d·ts + k·ts + b] = N(0, I) for (stream, step0 + s), s < nsteps, and samples b0 .. b0+nb-1
+// (normal4 per quadruple of dimensions, as engine/diffflow.h draws them): the noise of nsteps
+// steps in one pass over all the block's threads, where one step's d·nb draws alone would leave
+// most of them waiting; ends with a barrier.
 template <class Exec>
-DF_HD void noise_tile(Exec& ex, const NoiseKey& key, uint32_t stream, int step, int b0, int nb, int d, int ts,
-                      float* eps) {
-  const int nq = (d + 3) / 4;
-  for (int idx = ex.tid(); idx < nb * nq; idx += ex.nthreads()) {
-    const int b = idx / nq, q = idx % nq;
+DF_HD void noise_burst(Exec& ex, const NoiseKey& key, uint32_t stream, int step0, int nsteps, int b0, int nb, int d,
+                       int ts, float* eps) {
+  const int nq = (d + 3) / 4, per = nb * nq;
+  for (int idx = ex.tid(); idx < nsteps * per; idx += ex.nthreads()) {
+    const int st = idx / per, r = idx % per, b = r / nq, q = r % nq;
     double z[4];  // normal_block's draw, stored through ex
-    normal4(key, stream, uint32_t(step), uint32_t(b0 + b), uint32_t(q), z);
-    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) ex.st(eps, size_t(k) * size_t(ts) + b, float(z[k - 4 * q]));
+    normal4(key, stream, uint32_t(step0 + st), uint32_t(b0 + b), uint32_t(q), z);
+    float* e = eps + size_t(st) * size_t(d) * size_t(ts);
+    for (int k = 4 * q; k < d && k < 4 * q + 4; ++k) ex.st(e, size_t(k) * size_t(ts) + b, float(z[k - 4 * q]));
   }
   ex.sync();
 }
@@ -129,8 +134,11 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
   for (int b = tid; b < nb; b += nt) ex.st(loss, b, 0.f);
   ex.sync();
   mlp_forward_tile(ex, c.f, c.ef, x, nb, ts, cache_f(sm, T), F, c.prec);
+  float* const eps0 = eps;
   for (int i = 0; i < N; ++i) {
-    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, ts, eps);
+    const int ns = i % T.nburst;  // the noise of T.nburst steps at a time
+    if (ns == 0) noise_burst(ex, c.key, kStreamDiffuse, i, N - i < T.nburst ? N - i : T.nburst, b0, nb, d, ts, eps0);
+    eps = eps0 + size_t(ns) * size_t(d) * size_t(ts);
     const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i), sb = ex.ld(c.st.sb, i), g2 = ex.ld(c.st.g2, i);
     const int slot = a.xs ? ckpt_slot(i + 1, N, a.ckpt_k) : -1;
     for (int idx = tid; idx < d * nb; idx += nt) {
@@ -191,10 +199,15 @@ template <class Exec> DF_HD void reverse_tile(Exec& ex, const ReverseArgs& a) {
       mlp_forward_tile(ex, c.f, c.ef + size_t(i + 1) * W, x, nb, ts, cache_f(sm, T), F, c.prec);
       mlp_forward_tile(ex, c.s, c.es + size_t(i + 1) * W, x, nb, ts, cache_s(sm, T), S, c.prec);
       const bool noisy = a.lambda > 0.f && i > 0;
-      if (noisy) noise_tile(ex, c.key, kStreamReverse, i, b0, nb, d, ts, eta);
+      const float* et = eta;
+      if (noisy) {  // steps N-1 down to 1, T.nburst at a time: the burst of [lo, i0] where i0 = i + slot
+        const int slot = (N - 1 - i) % T.nburst, i0 = i + slot, lo = i0 - T.nburst + 1 > 1 ? i0 - T.nburst + 1 : 1;
+        if (slot == 0) noise_burst(ex, c.key, kStreamReverse, lo, i0 - lo + 1, b0, nb, d, ts, eta);
+        et = eta + size_t(i - lo) * size_t(d) * size_t(ts);
+      }
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * ts + idx % nb;
-        ex.st(x, e, reverse_step(ex.ld(x, e), ex.ld(F, e), ex.ld(S, e), g2, dt, sb, noisy ? ex.ld(eta, e) : 0.f, a.lambda));
+        ex.st(x, e, reverse_step(ex.ld(x, e), ex.ld(F, e), ex.ld(S, e), g2, dt, sb, noisy ? ex.ld(et, e) : 0.f, a.lambda));
       }
       ex.sync();
     }
@@ -234,9 +247,12 @@ DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T
     ex.st(seg, last + k * ts + b, ex.ld(xs, (size_t(cseg + 1) * B + b0 + b) * d + k));
   }
   ex.sync();
+  float* const eps0 = eps;
   for (int i = s0; i < s1 - 1; ++i) {
     mlp_forward_tile(ex, c.f, c.ef + size_t(i) * W, x, nb, ts, cache_f(sm, T), F, c.prec);
-    noise_tile(ex, c.key, kStreamDiffuse, i, b0, nb, d, ts, eps);
+    const int slot = (i - s0) % T.nburst;
+    if (slot == 0) noise_burst(ex, c.key, kStreamDiffuse, i, s1 - 1 - i < T.nburst ? s1 - 1 - i : T.nburst, b0, nb, d, ts, eps0);
+    eps = eps0 + size_t(slot) * size_t(d) * size_t(ts);
     const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i);
     float* out = seg + size_t(i + 1 - s0) * d * ts;
     for (int idx = tid; idx < d * nb; idx += nt) {

@@ -86,13 +86,17 @@ DF_HD size_t mlp_grad_slot(const NetView& n, bool mma, size_t p) {
 
 // The 16×tw output tiles (tw = 8, 16 or 32) of an M×N product (M % 16 == 0) among the block's full
 // warps: calls tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp
-// call nothing.
+// call nothing. Each tile starts with a __syncwarp: the previous tile's epilogue may leave the
+// lanes diverged (stores past nb), and the tile's mma.sync.aligned needs them converged.
 template <class Exec, class Tile>
 DF_HD void for_warp_tiles(Exec& ex, int M, int N, int tw, const Tile& tile) {
   const int nwarps = ex.nthreads() / 32, warp = ex.tid() / 32;
   if (warp >= nwarps) return;
   const int tn = (N + tw - 1) / tw, ntiles = (M / 16) * tn;
-  for (int t = warp; t < ntiles; t += nwarps) tile((t / tn) * 16, (t % tn) * tw);
+  for (int t = warp; t < ntiles; t += nwarps) {
+    ex.syncwarp();
+    tile((t / tn) * 16, (t % tn) * tw);
+  }
 }
 
 // The 16-row strip from row m0 of hidden layer l's W_l (t = 0) or W_lᵀ (t = 1) in fragment
@@ -383,15 +387,19 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     if (packed) {
       // a thread per 2 features × 2 samples: dz, and the packed words of dz and h_{l-1}; 16
       // threads per feature pair when the samples fit (a half-warp's 8-byte accesses: one row)
+      // (8-byte accesses of sample pairs where the rows allow: ts even and the arrays 8-byte
+      // aligned, as the sweeps' layout has them; element by element otherwise)
       const int nbh = (nb + 1) / 2, rl = nbh < 16 ? 16 : nbh;
+      const bool pairs = ts % 2 == 0 && ((reinterpret_cast<uintptr_t>(dh) | reinterpret_cast<uintptr_t>(dz) |
+                                          reinterpret_cast<uintptr_t>(c.z)) & 7u) == 0;
       for (int idx = tid; idx < (W / 2) * rl; idx += nt) {
         const int i = 2 * (idx / rl), b = 2 * (idx % rl);
         if (b >= nb) continue;
         const bool two = b + 1 < nb;
         float dv[2][2], hv[2][2];  // [feature i + r][sample b + q], 0 past nb
         for (int r = 0; r < 2; ++r) {
-          const int e = (i + r) * ts + b;  // even (ts is): 8-byte aligned
-          if (two) {
+          const int e = (i + r) * ts + b;
+          if (two && pairs) {
             const Float2 gd = ex.ld(reinterpret_cast<const Float2*>(dh + e), 0);
             const Float2 zc = ex.ld(reinterpret_cast<const Float2*>(zl + e), 0);
             const Float2 zq = ex.ld(reinterpret_cast<const Float2*>(zp + e), 0);
@@ -402,10 +410,13 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
             }
             ex.st(reinterpret_cast<Float2*>(dz + e), 0, o);
           } else {
-            dv[r][0] = ex.ld(dh, e) * gelu_backward(ex.ld(zl, e));
-            hv[r][0] = gelu_forward(ex.ld(zp, e));
-            ex.st(dz, e, dv[r][0]);
-            dv[r][1] = hv[r][1] = 0.f;
+            for (int q = 0; q < 2; ++q) {
+              dv[r][q] = hv[r][q] = 0.f;
+              if (b + q >= nb) continue;
+              dv[r][q] = ex.ld(dh, e + q) * gelu_backward(ex.ld(zl, e + q));
+              hv[r][q] = gelu_forward(ex.ld(zp, e + q));
+              ex.st(dz, e + q, dv[r][q]);
+            }
           }
         }
         const size_t wf = size_t(i / 2) * c.pkf + b;  // even: 8-byte aligned

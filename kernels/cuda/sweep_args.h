@@ -189,8 +189,14 @@ DF_HD size_t mlp_pk_words(int W, int TB) {
 // Whether precision prec at width W keeps the packed scratch (the BF16 tensor-core path).
 DF_HD bool mlp_packs(MatPrecision prec, int W) { return prec == MatPrecision::BF16 && W % 16 == 0; }
 
+// The noise burst's budget: at most kNoiseBurstSteps steps and about kNoiseBurstFloats floats of
+// shared memory (at least one step: large d draws one step at a time, as before).
+constexpr int kNoiseBurstSteps = 16;
+constexpr size_t kNoiseBurstFloats = 2048;
+
 struct TileLayout {
   int ts, TB;                                                            // row stride (tile_stride), samples
+  int nburst;  // steps of noise drawn at once (noise_burst): eps holds nburst d×TB arrays
   size_t x, xn, F, Fn, Sn, eps, loss, lam, rcur, rprev, v, w, jf, js;  // d×TB (loss: TB)
   size_t dh, dz;                                                         // W×TB (dz: rows of ts | 1)
   size_t h;                                                              // 2 W×TB (MlpCacheView::h)
@@ -206,7 +212,9 @@ DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = Ma
   const size_t s = size_t(d) * t.ts, a = size_t(W) * t.ts, c = size_t(L + 1) * a;
   size_t o = 0;
   t.x = o; o += s; t.xn = o; o += s; t.F = o; o += s; t.Fn = o; o += s; t.Sn = o; o += s;
-  t.eps = o; o += s; t.lam = o; o += s; t.rcur = o; o += s; t.rprev = o; o += s;
+  t.nburst = int(kNoiseBurstFloats / (s > 0 ? s : 1));
+  t.nburst = t.nburst < 1 ? 1 : (t.nburst > kNoiseBurstSteps ? kNoiseBurstSteps : t.nburst);
+  t.eps = o; o += size_t(t.nburst) * s; t.lam = o; o += s; t.rcur = o; o += s; t.rprev = o; o += s;
   t.v = o; o += s; t.w = o; o += s; t.jf = o; o += s; t.js = o; o += s;
   t.loss = o; o += size_t(TB);
   o = (o + 3) / 4 * 4;  // 16-byte align the activations

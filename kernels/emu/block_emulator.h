@@ -20,7 +20,10 @@
 //                                           b[2]), fp32 c[4], d[4]; PTX fragment layouts
 //   mma_bf16_m16n8k16(d, a, b, c)           the same with bf16 pairs (uint32_t a[4], b[2])
 //   atomic_add(p, v)                        *p += v (blocks and fibers never run concurrently)
-//   ld(p, i), st(p, i, v), add(p, i, v)     p[i]; p[i] = v; p[i] += v (shared or global memory)
+//   ld(p, i), st(p, i, v), add(p, i, v)     p[i]; p[i] = v; p[i] += v (shared or global memory);
+//                                           an access of 8 or 16 bytes (the vector types) at an
+//                                           address that is not a multiple of its size throws,
+//                                           as the device faults on one
 //   fma(c, a, b)                            c + a·b (two roundings: emulator code is built with
 //                                           -ffp-contract=off, CMakeLists.txt)
 // The last four are the counted forms of plain accesses and products: with counting on
@@ -111,17 +114,20 @@ class EmuExec {
   template <class T, class I>
   T ld(const T* p, I i, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
     static_assert(sizeof(T) <= 16, "ld: at most 16 bytes");
+    check_aligned(&p[i], sizeof(T), file, line);
     if (counting_) record(&p[i], sizeof(T), false, file, line);
     return p[i];
   }
   template <class T, class I, class V>
   void st(T* p, I i, V v, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
     static_assert(sizeof(T) <= 16, "st: at most 16 bytes");
+    check_aligned(&p[i], sizeof(T), file, line);
     if (counting_) record(&p[i], sizeof(T), true, file, line);
     p[i] = v;
   }
   template <class T, class I, class V>
   void add(T* p, I i, V v, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    check_aligned(&p[i], sizeof(T), file, line);
     if (counting_) {
       record(&p[i], sizeof(T), false, file, line);
       record(&p[i], sizeof(T), true, file, line);
@@ -135,6 +141,12 @@ class EmuExec {
 
  private:
   friend class emu::Block;
+  // 8- and 16-byte accesses must be aligned to their size (the device's vector loads and stores)
+  static void check_aligned(const void* p, std::size_t bytes, const char* file, int line) {
+    if (bytes <= 4 || reinterpret_cast<std::uintptr_t>(p) % bytes == 0) return;
+    throw std::runtime_error(std::string("emulated kernel: misaligned ") + std::to_string(bytes) + "-byte access at " +
+                             file + ":" + std::to_string(line));
+  }
   void record(const void* p, std::size_t bytes, bool store, const char* file, int line) {
     rec_.push_back(emu::make_access(p, bytes, store, file, line));
   }
