@@ -38,9 +38,9 @@ template <class Index> emu::Counts shared_read(int nthreads, Index index) {
 // have rows of ts floats (one block of 256 threads), counted; the gradient it gives and dx (the
 // nb valid columns, [k·nb + b], so that strides compare). p: the drift's parameters (su.pf's
 // values; a copy at an address that is not 16-byte aligned makes the hidden layers' dh take the
-// one-output loop instead of the 16-byte weight loads, and bf16's forward MMAs the element loads
-// instead of the 8-byte pairs); transposed false: the fp32 forward without NetView::wt (one
-// output per thread).
+// one-output loop instead of the 16-byte weight loads); transposed false: the fp32 forward
+// without NetView::wt (one output per thread); packed false: bf16's MMAs gather their operands
+// from the fp32 arrays instead of the packed copies.
 struct TileCount {
   emu::Counts c;
   std::vector<float> g, dx;
