@@ -59,6 +59,17 @@ DF_HD void noise_burst(Exec& ex, const NoiseKey& key, uint32_t stream, int step0
   ex.sync();
 }
 
+// The noise of step i of a run of steps first .. end-1 taken in ascending order: at every
+// T.nburst-th step from first (and at first) the next T.nburst steps (fewer at the end) are
+// drawn into eps0 (noise_burst, a barrier); returns step i's d×TB array in it.
+template <class Exec>
+DF_HD float* noise_step(Exec& ex, const TileLayout& T, const NoiseKey& key, uint32_t stream, int i, int first, int end,
+                        int b0, int nb, int d, float* eps0) {
+  const int slot = (i - first) % T.nburst;
+  if (slot == 0) noise_burst(ex, key, stream, i, end - i < T.nburst ? end - i : T.nburst, b0, nb, d, T.ts, eps0);
+  return eps0 + size_t(slot) * size_t(d) * size_t(T.ts);
+}
+
 struct EmbedArgs {
   NetView f, s;
   StepConsts st;
@@ -136,9 +147,7 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
   mlp_forward_tile(ex, c.f, c.ef, x, nb, ts, cache_f(sm, T), F, c.prec);
   float* const eps0 = eps;
   for (int i = 0; i < N; ++i) {
-    const int ns = i % T.nburst;  // the noise of T.nburst steps at a time
-    if (ns == 0) noise_burst(ex, c.key, kStreamDiffuse, i, N - i < T.nburst ? N - i : T.nburst, b0, nb, d, ts, eps0);
-    eps = eps0 + size_t(ns) * size_t(d) * size_t(ts);
+    eps = noise_step(ex, T, c.key, kStreamDiffuse, i, 0, N, b0, nb, d, eps0);
     const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i), sb = ex.ld(c.st.sb, i), g2 = ex.ld(c.st.g2, i);
     const int slot = a.xs ? ckpt_slot(i + 1, N, a.ckpt_k) : -1;
     for (int idx = tid; idx < d * nb; idx += nt) {
@@ -250,9 +259,7 @@ DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T
   float* const eps0 = eps;
   for (int i = s0; i < s1 - 1; ++i) {
     mlp_forward_tile(ex, c.f, c.ef + size_t(i) * W, x, nb, ts, cache_f(sm, T), F, c.prec);
-    const int slot = (i - s0) % T.nburst;
-    if (slot == 0) noise_burst(ex, c.key, kStreamDiffuse, i, s1 - 1 - i < T.nburst ? s1 - 1 - i : T.nburst, b0, nb, d, ts, eps0);
-    eps = eps0 + size_t(slot) * size_t(d) * size_t(ts);
+    eps = noise_step(ex, T, c.key, kStreamDiffuse, i, s0, s1 - 1, b0, nb, d, eps0);
     const float dt = ex.ld(c.st.dt, i), sf = ex.ld(c.st.sf, i);
     float* out = seg + size_t(i + 1 - s0) * d * ts;
     for (int idx = tid; idx < d * nb; idx += nt) {
@@ -356,9 +363,10 @@ template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
 // places (the score's part from gacc_s; both networks have f's shape).
 DF_HD size_t gacc_src(const NetView& f, bool mma, size_t p) {
   if (!mma) return p;
-  const size_t Pm = gacc_mlp(f), s0 = gacc_s(f);
-  if (p < Pm) return mlp_grad_slot(f, true, p + f.inw) - f.inw;
-  if (p >= s0 && p < s0 + Pm) return s0 + mlp_grad_slot(f, true, p - s0 + f.inw) - f.inw;
+  const size_t Pm = gacc_mlp(f);
+  const size_t parts[2] = {gacc_f(f), gacc_s(f)};  // each holds parameters inw .. n_params
+  for (int k = 0; k < 2; ++k)
+    if (p >= parts[k] && p < parts[k] + Pm) return parts[k] + mlp_grad_slot(f, true, p - parts[k] + f.inw) - f.inw;
   return p;
 }
 

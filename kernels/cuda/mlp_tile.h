@@ -86,8 +86,9 @@ DF_HD size_t mlp_grad_slot(const NetView& n, bool mma, size_t p) {
 
 // The 16×tw output tiles (tw = 8, 16 or 32) of an M×N product (M % 16 == 0) among the block's full
 // warps: calls tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp
-// call nothing. Each tile starts with a __syncwarp: the previous tile's epilogue may leave the
-// lanes diverged (stores past nb), and the tile's mma.sync.aligned needs them converged.
+// call nothing. Each tile starts with a __syncwarp: the code before it may leave the lanes
+// diverged (the previous tile's stores past nb, a bias loop over W outputs when W is not a
+// multiple of 32: 48, 80, 112), and the tile's mma.sync.aligned needs them converged.
 template <class Exec, class Tile>
 DF_HD void for_warp_tiles(Exec& ex, int M, int N, int tw, const Tile& tile) {
   const int nwarps = ex.nthreads() / 32, warp = ex.tid() / 32;
@@ -386,12 +387,13 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* hp = hb;  // h_{l-1}, recomputed here (the last reads of h_l were before the barrier)
     if (packed) {
       // a thread per 2 features × 2 samples: dz, and the packed words of dz and h_{l-1}; 16
-      // threads per feature pair when the samples fit (a half-warp's 8-byte accesses: one row)
-      // (8-byte accesses of sample pairs where the rows allow: ts even and the arrays 8-byte
-      // aligned, as the sweeps' layout has them; element by element otherwise)
+      // threads per feature pair when the samples fit (a half-warp's 8-byte accesses: one row).
+      // Sample pairs move as 8-byte accesses where the rows allow (ts even and the arrays 8-byte
+      // aligned, as the sweeps' layout has them), element by element otherwise.
       const int nbh = (nb + 1) / 2, rl = nbh < 16 ? 16 : nbh;
       const bool pairs = ts % 2 == 0 && ((reinterpret_cast<uintptr_t>(dh) | reinterpret_cast<uintptr_t>(dz) |
-                                          reinterpret_cast<uintptr_t>(c.z)) & 7u) == 0;
+                                          reinterpret_cast<uintptr_t>(c.z) | reinterpret_cast<uintptr_t>(c.pk)) &
+                                         7u) == 0;
       for (int idx = tid; idx < (W / 2) * rl; idx += nt) {
         const int i = 2 * (idx / rl), b = 2 * (idx % rl);
         if (b >= nb) continue;
@@ -399,32 +401,36 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
         float dv[2][2], hv[2][2];  // [feature i + r][sample b + q], 0 past nb
         for (int r = 0; r < 2; ++r) {
           const int e = (i + r) * ts + b;
+          Float2 gd{{0.f, 0.f}}, zc{{0.f, 0.f}}, zq{{0.f, 0.f}};
           if (two && pairs) {
-            const Float2 gd = ex.ld(reinterpret_cast<const Float2*>(dh + e), 0);
-            const Float2 zc = ex.ld(reinterpret_cast<const Float2*>(zl + e), 0);
-            const Float2 zq = ex.ld(reinterpret_cast<const Float2*>(zp + e), 0);
-            Float2 o;
-            for (int q = 0; q < 2; ++q) {
-              o.v[q] = dv[r][q] = gd.v[q] * gelu_backward(zc.v[q]);
-              hv[r][q] = gelu_forward(zq.v[q]);
-            }
-            ex.st(reinterpret_cast<Float2*>(dz + e), 0, o);
+            gd = ex.ld(reinterpret_cast<const Float2*>(dh + e), 0);
+            zc = ex.ld(reinterpret_cast<const Float2*>(zl + e), 0);
+            zq = ex.ld(reinterpret_cast<const Float2*>(zp + e), 0);
           } else {
-            for (int q = 0; q < 2; ++q) {
-              dv[r][q] = hv[r][q] = 0.f;
-              if (b + q >= nb) continue;
-              dv[r][q] = ex.ld(dh, e + q) * gelu_backward(ex.ld(zl, e + q));
-              hv[r][q] = gelu_forward(ex.ld(zp, e + q));
-              ex.st(dz, e + q, dv[r][q]);
+            for (int q = 0; q < (two ? 2 : 1); ++q) {
+              gd.v[q] = ex.ld(dh, e + q);
+              zc.v[q] = ex.ld(zl, e + q);
+              zq.v[q] = ex.ld(zp, e + q);
             }
           }
+          Float2 o;
+          for (int q = 0; q < 2; ++q) {
+            const bool in = q == 0 || two;
+            o.v[q] = dv[r][q] = in ? gd.v[q] * gelu_backward(zc.v[q]) : 0.f;
+            hv[r][q] = in ? gelu_forward(zq.v[q]) : 0.f;
+          }
+          if (two && pairs) {
+            ex.st(reinterpret_cast<Float2*>(dz + e), 0, o);
+          } else {
+            for (int q = 0; q < (two ? 2 : 1); ++q) ex.st(dz, e + q, o.v[q]);
+          }
         }
-        const size_t wf = size_t(i / 2) * c.pkf + b;  // even: 8-byte aligned
-        if (two) {
+        const size_t wf = size_t(i / 2) * c.pkf + b;  // even (pkf and b are)
+        if (two && pairs) {
           const Uint2 w{{pack_bf16x2(dv[0][0], dv[1][0]), pack_bf16x2(dv[0][1], dv[1][1])}};
           ex.st(reinterpret_cast<Uint2*>(pzf + wf), 0, w);
         } else {
-          ex.st(pzf, wf, pack_bf16x2(dv[0][0], dv[1][0]));
+          for (int q = 0; q < (two ? 2 : 1); ++q) ex.st(pzf, wf + q, pack_bf16x2(dv[0][q], dv[1][q]));
         }
         for (int r = 0; r < 2; ++r) {
           ex.st(pzs, size_t(i + r) * c.pks + b / 2, pack_bf16x2(dv[r][0], dv[r][1]));
@@ -450,7 +456,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       const bool quads = (reinterpret_cast<uintptr_t>(gw) & 15u) == 0;
       for_warp_tiles(ex, W, W, 32, [&](int m0, int n0) {
         float acc[4][4] = {};
-        const int nt = mlp_ntiles(n0, W), K = mlp_round_up(nb, mma_kstep(prec));
+        const int ntl = mlp_ntiles(n0, W), K = mlp_round_up(nb, mma_kstep(prec));
         if (packed) {  // A and B registers as words of the n-paired copies (zero past nb)
           const auto word = [&](const uint32_t* p, int r, int cw) { return 2 * cw < nb ? ex.ld(p, size_t(r) * c.pks + cw) : 0u; };
           warp_tile_mma4r(
@@ -458,19 +464,19 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
               [&](int, int k0, uint32_t a[4]) {
                 mma_bf16_a_npaired(lane, k0, m0, [&](int r, int cw) { return word(pzs, r, cw); }, a);
               },
-              nt,
+              ntl,
               [&](int j, int, int k0, uint32_t bb[2]) {
                 mma_bf16_b_npaired(lane, k0, n0 + 8 * j + (lane >> 2), [&](int r, int cw) { return word(phs, r, cw); }, bb);
               },
               acc);
         } else {
           warp_tile_mma_gather4(
-              ex, prec, K, [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, nt,
+              ex, prec, K, [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, ntl,
               [&](int k, int cc) { return k < nb ? ex.ld(hp, (n0 + cc) * ts + k) : 0.f; }, acc);
         }
         for (int j = 0; j < 4; ++j) {
-          if (j >= nt) break;
-          float* q = gw + (size_t(m0 / 16) * size_t(W / 8) + size_t(n0 / 8 + j)) * 128 + size_t(lane) * 4;
+          if (j >= ntl) break;
+          float* q = gw + mma_c_offset(W, m0, n0 + 8 * j) + size_t(lane) * 4;  // the tile's lane block
           if (quads) {
             Float4* q4 = reinterpret_cast<Float4*>(q);
             Float4 v = ex.ld(q4, 0);
@@ -489,10 +495,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * ts + b);
       ex.add(g, n.hb(l - 1) + o, s);
     }
-    if (mma) {  // dh (W×nb) = W_lᵀ dz
-      // the bias loop above leaves a warp's lanes diverged where W is not a multiple of 32
-      // (W = 48, 80, 112): reconverge them before the warp-collective MMAs
-      ex.syncwarp();
+    if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
       const int lane = tid & 31;
       for_warp_tiles(ex, W, nb, 32, [&](int m0, int n0) {
         float acc[4][4] = {};

@@ -34,14 +34,15 @@
 //
 // Helpers:
 //   pack_bf16x2(lo, hi)             the word of two bf16 values round_bf16(lo), round_bf16(hi)
-//   warp_tile_mma(ex, p, K, fa, fb, acc)  acc (16×8, C/D layout) += Σ_{k<K} A(r, k)·B(k, c)
-//                  with A(r, k) = fa(r, k), B(k, c) = fb(k, c) (r < 16, c < 8, any fp32 values:
-//                  rounded here to p, TF32 or BF16), K a multiple of mma_kstep(p); one warp (+=)
-//   warp_tile_mma4(ex, p, K, areg, nt, fb, acc)  the same for a 16×32 output (nt ≤ 4 tiles), one
-//                  A fragment per k step for all nt tiles; warp_tile_mma_frag takes A from memory
-//                  in fragment order (mma_frag_quad: a lane's four registers as one 16-byte load),
-//                  written once per call for the hidden weights (NetView::frag);
-//                  warp_tile_mma_gather4 gathers A element by element (fa)
+//   warp_tile_mma4r(ex, p, K, areg, nt, breg, acc)  acc[j] (16×8, C/D layout) += A·B_j for the
+//                  nt ≤ 4 tiles of a warp's 16×32 output, K a multiple of mma_kstep(p), one A
+//                  fragment per k step (areg) for all nt tiles, B_j's registers from breg; one warp
+//   warp_tile_mma4(ex, p, K, areg, nt, fb, acc)  the same with B_j(k, c) = fb(k, 8j + c)
+//                  gathered element by element; warp_tile_mma_gather4 also gathers A (fa(r, k));
+//                  mma_frag_a reads A from memory in fragment order (mma_frag_quad: a lane's four
+//                  registers as one 16-byte load), written once per call for the hidden weights
+//                  (NetView::frag); fa and fb return fp32 values (0 for padding: nothing outside
+//                  the operands' extent may be read), rounded here to p, TF32 or BF16  (+=)
 //   mma_c_offset(W, r, c)           where element (r, c) of a W×W matrix sits in accumulator
 //                  order (the MMA path's hidden weight gradients)
 //   mma_out_row(lane, j), mma_out_col(lane, j)   the (row, col) of accumulator j of a lane
@@ -137,21 +138,6 @@ template <class Exec> DF_HD void mma_step(Exec& ex, MatPrecision p, const uint32
   ex.mma_tf32_m16n8k8(acc, af, bf, acc);
 }
 
-// acc += A·B over K (a multiple of mma_kstep(p)) for the 16×8 tile of this warp. fa(r, k) and
-// fb(k, c) return fp32 values (the caller returns 0 for padding: nothing outside the operands'
-// extent may be read); they are rounded to p here. p must be TF32 or BF16. Every lane of a full
-// warp must call this with the same p and K.
-template <class Exec, class FA, class FB>
-DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const FA& fa, const FB& fb, float acc[4]) {
-  const int lane = ex.tid() & 31;
-  for (int k0 = 0; k0 < K; k0 += mma_kstep(p)) {
-    uint32_t a[4], b[2];
-    mma_a_regs(p, lane, k0, fa, a);
-    mma_b_regs(p, lane, k0, fb, b);
-    mma_step(ex, p, a, b, acc);
-  }
-}
-
 // A matrix in A-fragment order (mma_frag_*): for a 16-row strip of A, k step kt holds each lane's
 // four registers (mma_a_regs, already rounded to p) as one Uint4 at strip[kt·32 + lane], so a
 // warp loads its A fragment as 512 consecutive bytes. A W×W matrix (W % 16 == 0) takes
@@ -202,13 +188,9 @@ template <class Exec> DF_HD void mma_frag_a(Exec& ex, const Uint4* strip, int kt
   for (int i = 0; i < 4; ++i) a[i] = q.v[i];
 }
 
-// warp_tile_mma4 with A from a strip in fragment order or gathered as warp_tile_mma gathers it
-// (fa(r, k), rounded here): the same registers, the same numbers.
-template <class Exec, class FB>
-DF_HD void warp_tile_mma_frag(Exec& ex, MatPrecision p, int K, const Uint4* strip, int nt, const FB& fb,
-                              float acc[4][4]) {
-  warp_tile_mma4(ex, p, K, [&](int kt, int, uint32_t a[4]) { mma_frag_a(ex, strip, kt, a); }, nt, fb, acc);
-}
+// warp_tile_mma4 with A(r, k) = fa(r, k) gathered element by element (rounded here, mma_a_regs:
+// the registers mma_frag_a reads from the fragment-order copy, so the same numbers). Every lane of
+// a full warp must call it with the same p, K and nt.
 template <class Exec, class FA, class FB>
 DF_HD void warp_tile_mma_gather4(Exec& ex, MatPrecision p, int K, const FA& fa, int nt, const FB& fb,
                                  float acc[4][4]) {
