@@ -56,7 +56,7 @@ struct BackendOptions {
   MatPrecision precision = MatPrecision::FP32;  // operands of the network products
   bool force_layerwise = false;                 // every shape on the layer-wise path
   int layerwise_chunk = 16384;                  // samples per chunk of the layer-wise path
-  int tile_samples = 0;                         // samples per tile of the fused kernels; 0: pick_tile (<= 32, balanced)
+  int tile_samples = 0;                         // samples per tile of the fused kernels; 0: pick_tile (<= 40, balanced)
   int block_threads = 0;                        // threads per block of the tile kernels; 0: 256
   int emu_sms = 3;                              // the emulated device's SMs (persistent blocks of a sweep)
   emu::CountLog* emu_log = nullptr;             // the emulated device's cost-model record (emu_device.h)

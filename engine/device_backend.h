@@ -69,16 +69,18 @@ template <class Dev, class T> class DevScratch {
 // The fused kernels' launch shape, as the backend picks it (also read by bench/ and the static
 // kernel report, scripts/kernel-report.py):
 //   tile_smem_bytes   dynamic shared memory of a tile of TB samples (its rows: tile_stride of
-//                     the operand precision)
+//                     the operand precision; caches: sets of pre-activations, 1 for the sweeps,
+//                     2 for the probability-flow kernel, sweep_args.h tile_layout)
 //   pick_tile         TB: `requested` when > 0 (it must fit), else balanced_tile of the largest
-//                     TB ≤ 32 that fits smem_optin; InputError when none does
+//                     TB ≤ kMaxTile that fits smem_optin; InputError when none does
 //   balanced_tile     for B samples on `sms` persistent blocks and at most tb_max per tile: the
 //                     smallest TB that keeps the rounds of tiles per block at ⌈B / (tb_max·sms)⌉,
 //                     rounded up to even, and no less than min(16, tb_max) (B = 10,000 on 132 SMs:
 //                     26 for tb_max 32, 3 rounds on 129 blocks, where 32 gives 3 rounds on 105)
 //   sweep_threads     threads per block of the tile kernels (`requested` when > 0, else 256)
-inline std::size_t tile_smem_bytes(const NetShape& s, int TB, MatPrecision prec = MatPrecision::FP32) {
-  return tile_layout(s.d, s.W, s.L, TB, prec).total * sizeof(float);
+constexpr int kMaxTile = kMmaSamples;  // the most samples pick_tile puts in a tile (40: one MMA warp tile)
+inline std::size_t tile_smem_bytes(const NetShape& s, int TB, MatPrecision prec = MatPrecision::FP32, int caches = 1) {
+  return tile_layout(s.d, s.W, s.L, TB, prec, caches).total * sizeof(float);
 }
 inline int balanced_tile(int tb_max, int B, int sms) {
   if (B < 1 || sms < 1) return tb_max;
@@ -89,15 +91,15 @@ inline int balanced_tile(int tb_max, int B, int sms) {
   return tb < lo ? lo : (tb > tb_max ? tb_max : tb);
 }
 inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested, MatPrecision prec = MatPrecision::FP32,
-                     int B = 0, int sms = 0) {
+                     int B = 0, int sms = 0, int caches = 1) {
   if (requested > 0) {
-    if (tile_smem_bytes(s, requested, prec) > smem_optin)
+    if (tile_smem_bytes(s, requested, prec, caches) > smem_optin)
       throw InputError("network " + s.str() + ": a tile of " + std::to_string(requested) +
                        " samples does not fit the device's shared memory");
     return requested;
   }
-  for (int tb = 32; tb >= 1; --tb)
-    if (tile_smem_bytes(s, tb, prec) <= smem_optin) return balanced_tile(tb, B, sms);
+  for (int tb = kMaxTile; tb >= 1; --tb)
+    if (tile_smem_bytes(s, tb, prec, caches) <= smem_optin) return balanced_tile(tb, B, sms);
   throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
 }
 inline int sweep_threads(int requested) { return requested > 0 ? requested : kSweepThreads; }
@@ -377,13 +379,13 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       a.sscale = a.fscale + E;
     }
     a.B = B;
-    a.TB = pick_tb(shape, B);
+    a.TB = pick_tb(shape, B, MatPrecision::FP32, 2);
     a.x = x0.ptr;
     a.logp = loss_.get(std::size_t(B));
     a.exact_max_d = opt.exact_max_d;
     a.probes = opt.probes;
     a.probe_key = opt.probe_key;
-    dev_->template launch<PfLoglikK>(blocks_for(B, a.TB), threads(), smem_bytes(shape, a.TB), a);
+    dev_->template launch<PfLoglikK>(blocks_for(B, a.TB), threads(), smem_bytes(shape, a.TB, MatPrecision::FP32, 2), a);
     to_host(logp, a.logp, B);
   }
 
@@ -401,13 +403,14 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     const std::size_t b = (n + kFlatThreads - 1) / kFlatThreads;
     return int(b < 4096 ? (b > 0 ? b : 1) : 4096);
   }
-  static std::size_t smem_bytes(const NetShape& s, int TB, MatPrecision p = MatPrecision::FP32) {
-    return tile_smem_bytes(s, TB, p);
+  static std::size_t smem_bytes(const NetShape& s, int TB, MatPrecision p = MatPrecision::FP32, int caches = 1) {
+    return tile_smem_bytes(s, TB, p, caches);
   }
   int threads() const { return sweep_threads(opt_.block_threads); }
-  // TB for B samples and the layout of precision p (the probability-flow kernel: fp32)
-  int pick_tb(const NetShape& s, int B, MatPrecision p = MatPrecision::FP32) const {
-    return pick_tile(s, dev_->smem_optin(), opt_.tile_samples, p, B, dev_->sm_count());
+  // TB for B samples and the layout of precision p with `caches` sets of pre-activations (the
+  // probability-flow kernel: fp32, 2)
+  int pick_tb(const NetShape& s, int B, MatPrecision p = MatPrecision::FP32, int caches = 1) const {
+    return pick_tile(s, dev_->smem_optin(), opt_.tile_samples, p, B, dev_->sm_count(), caches);
   }
 
   // Persistent blocks: one per SM (a W = 128 tile needs most of an SM's shared memory), each
@@ -418,7 +421,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   // not fit shared memory with 4 samples; force_layerwise takes it for every shape.
   // pf_loglik has no layer-wise form: it keeps the fused kernel whenever one sample fits, and
   // loglik goes to the CPU reference (host_loglik) when none does.
-  bool pf_kernel_fits(const NetShape& s) const { return s.W <= 128 && smem_bytes(s, 1) <= dev_->smem_optin(); }
+  bool pf_kernel_fits(const NetShape& s) const { return s.W <= 128 && smem_bytes(s, 1, MatPrecision::FP32, 2) <= dev_->smem_optin(); }
   bool layerwise(const NetShape& s) const {
     if (opt_.force_layerwise || s.W > 128) return true;
     return smem_bytes(s, 4) > dev_->smem_optin();

@@ -246,11 +246,12 @@ TEST_CASE("emu: the tensor-core sweeps (accumulator-order slices) equal the scal
   // the reduction puts them back. The emulated MMA sums in operand_dot's order, so the two give
   // the same bits: W = 48 (the weight gradient's last warp tile has two 16x8 parts, not four),
   // d = 3 (the score's part of a slice after an odd Pm), tiles of 13 (partial 16x8 parts, nb not
-  // a multiple of 8) and 32, checkpoint interval 2.
+  // a multiple of 8), 32 and 38 (five 16x8 parts per MMA warp tile, five samples per blocked fp32
+  // thread), checkpoint interval 2.
   test::SweepSetup su(3, 48, 2, 45, 5, 3, 4, NoiseKey{5, 6});
   const std::size_t P = su.s.n_params();
   for (MatPrecision prec : {MatPrecision::TF32, MatPrecision::BF16})
-    for (int TB : {13, 32}) {
+    for (int TB : {13, 32, 38}) {
       DYNAMIC_SECTION(mat_precision_name(prec) << " TB=" << TB) {
         std::vector<float> gf[2], gs[2], xs[2];
         double mean[2];

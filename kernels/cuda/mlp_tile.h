@@ -13,8 +13,9 @@
 //     before the blocking), bit for bit.
 //   prec = TF32 / BF16, the hidden W×W layers (when W % 16 == 0 and the block has at least one
 //     full warp): warp-level tensor-core MMAs (ex.mma_tf32_m16n8k8 / ex.mma_bf16_m16n8k16) with
-//     the operands rounded to prec and fp32 accumulators; each warp owns whole 16×32 output
-//     tiles (one A fragment per k step for their four 16×8 parts; tile t = warp, warp + nwarps,
+//     the operands rounded to prec and fp32 accumulators; each warp owns whole output
+//     tiles, 16 × 40 samples in the forward and dh, 16 × 32 weights in the weight gradient (one
+//     A fragment per k step for their up to five 16×8 parts; tile t = warp, warp + nwarps,
 //     ...; each output element is written by exactly one lane, no atomics); a partial last warp
 //     sits these products out:
 //       forward      z (W×nb) = W_l h:    M = W (16s), N = samples (8s), K = W (8s / 16s)
@@ -84,7 +85,7 @@ DF_HD size_t mlp_grad_slot(const NetView& n, bool mma, size_t p) {
   return n.hw(int(l)) + mma_c_offset(n.W, int(q / W), int(q % W));
 }
 
-// The 16×tw output tiles (tw = 8, 16 or 32) of an M×N product (M % 16 == 0) among the block's full
+// The 16×tw output tiles (tw a multiple of 8, at most 8·kMmaParts) of an M×N product (M % 16 == 0) among the block's full
 // warps: calls tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp
 // call nothing. Each tile starts with a __syncwarp: the code before it may leave the lanes
 // diverged (the previous tile's stores past nb, a bias loop over W outputs when W is not a
@@ -107,10 +108,16 @@ DF_HD const Uint4* mlp_frag_strip(const NetView& n, MatPrecision p, int l, int t
          size_t(m0 / 16) * size_t(n.W / mma_kstep(p)) * 32;
 }
 
-// The 16×8 tiles (1 to 4) of a warp's 16×32 output from sample column n0 that hold samples < nb.
-DF_HD int mlp_ntiles(int n0, int nb) {
+// The forward's and dh's warp tiles are 16 features × kMmaSamples samples (all of a tile of up
+// to 40 samples: one A fragment, a weight read, per k step serves them all); the weight
+// gradient's are 16 × 32 weights.
+constexpr int kMmaSamples = 8 * kMmaParts, kMmaGradCols = 32;
+
+// The 16×8 tiles (1 to parts) of a warp's 16×(8·parts) output from column n0 that hold columns
+// < nb.
+DF_HD int mlp_ntiles(int n0, int nb, int parts = kMmaParts) {
   const int t = (nb - n0 + 7) / 8;
-  return t < 4 ? t : 4;
+  return t < parts ? t : parts;
 }
 
 // acc[j] (j < mlp_ntiles(n0, nb): the 16×8 tiles at columns n0 + 8j of the tile's samples) +=
@@ -121,7 +128,7 @@ DF_HD int mlp_ntiles(int n0, int nb) {
 // W_l. Either serves all the tiles.
 template <class Exec>
 DF_HD void mlp_strip_mma(Exec& ex, const NetView& n, MatPrecision prec, int l, int t, int m0, int n0, int nb, int ts,
-                         const float* src, const uint32_t* src2, int ts2, float acc[4][4]) {
+                         const float* src, const uint32_t* src2, int ts2, float acc[kMmaParts][4]) {
   const int W = n.W, nt = mlp_ntiles(n0, nb), lane = ex.tid() & 31;
   const Uint4* strip = n.frag ? mlp_frag_strip(n, prec, l, t, m0) : nullptr;
   const float* Wl = n.p + n.hw(l);
@@ -135,12 +142,12 @@ DF_HD void mlp_strip_mma(Exec& ex, const NetView& n, MatPrecision prec, int l, i
     }
   };
   if (src2) {
-    warp_tile_mma4r(ex, prec, W, areg, nt, [&](int j, int, int k0, uint32_t b[2]) {
+    warp_tile_mmar(ex, prec, W, areg, nt, [&](int j, int, int k0, uint32_t b[2]) {
       const int col = n0 + 8 * j + (lane >> 2);
       mma_bf16_b_kpaired(lane, k0, col, [&](int r, int c) { return c < nb ? ex.ld(src2, size_t(r) * ts2 + c) : 0u; }, b);
     }, acc);
   } else {
-    warp_tile_mma4(ex, prec, W, areg, nt, [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; },
+    warp_tile_mma(ex, prec, W, areg, nt, [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; },
                    acc);
   }
 }
@@ -163,15 +170,22 @@ struct alignas(16) Float4 {
 
 DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpret_cast<uintptr_t>(w) & 15u) == 0; }
 
+// The samples a blocked thread keeps (RB below): 4 up to 32 samples, 5 above, so that a tile of
+// up to 40 samples has at most 8 sample groups and a warp's lanes are 4 output (or input) quads ×
+// 8 sample groups whose activation loads fall in distinct banks (10 groups of 4 put the first and
+// the ninth on one bank: a 2-way conflict on every such load).
+DF_HD int mlp_blocked_rb(int nb) { return nb <= 32 ? 4 : 5; }
+
 // zo (W×nb) = Wl h + bl, ho = GELU(zo), from the transposed weights wt (wt[k·W + o] = Wl[o][k],
-// NetView::wt): a thread owns 4 consecutive outputs × 4 samples and loads wt[k][o0 .. o0+3] as
-// one 16-byte access per k (16 FMAs per weight load and 4 activation loads). At nb = 32 a warp's
-// lanes are 4 output quads × 8 sample quads, so a weight load is 64 consecutive bytes (one line)
-// that serves 32 samples, and an activation load serves 4 outputs (a broadcast among the quads).
-template <class Exec>
+// NetView::wt): a thread owns 4 consecutive outputs × RB samples (mlp_blocked_rb) and loads
+// wt[k][o0 .. o0+3] as one 16-byte access per k (4·RB FMAs per weight load and RB activation
+// loads). At nb = 8·RB a warp's lanes are 4 output quads × 8 sample groups, so a weight load is 64
+// consecutive bytes (one line) that serves all the samples, and an activation load serves 4
+// outputs (a broadcast among the quads).
+template <int RB, class Exec>
 DF_HD void blocked_forward_layer(Exec& ex, const float* wt, const float* bl, const float* hin, float* zo, float* ho,
                                  int W, int nb, int ts, MatPrecision prec) {
-  constexpr int RO = 4, RB = 4;
+  constexpr int RO = 4;
   const int nbg = (nb + RB - 1) / RB, items = (W / RO) * nbg;
   for (int it = ex.tid(); it < items; it += ex.nthreads()) {
     const int o0 = (it / nbg) * RO, b0 = (it % nbg) * RB;
@@ -199,13 +213,13 @@ DF_HD void blocked_forward_layer(Exec& ex, const float* wt, const float* bl, con
   }
 }
 
-// dh (W×nb) = Wlᵀ dz: a thread owns 4 consecutive inputs × 4 samples and reads Wl[o][i0 .. i0+3]
-// as one 16-byte access per o; at nb = 32 a warp's lanes are 4 input groups (64 consecutive bytes
-// of a row) × 8 sample quads.
-template <class Exec>
+// dh (W×nb) = Wlᵀ dz: a thread owns 4 consecutive inputs × RB samples (mlp_blocked_rb) and reads
+// Wl[o][i0 .. i0+3] as one 16-byte access per o; at nb = 8·RB a warp's lanes are 4 input groups
+// (64 consecutive bytes of a row) × 8 sample groups.
+template <int RB, class Exec>
 DF_HD void blocked_backward_dh(Exec& ex, const float* Wl, const float* dz, float* dh, int W, int nb, int ts,
                                MatPrecision prec) {
-  constexpr int RI = 4, RB = 4;
+  constexpr int RI = 4;
   const int nbg = (nb + RB - 1) / RB, items = (W / RI) * nbg;
   for (int it = ex.tid(); it < items; it += ex.nthreads()) {
     const int i0 = (it / nbg) * RI, b0 = (it % nbg) * RB;
@@ -254,7 +268,9 @@ DF_HD void blocked_weight_grad(Exec& ex, float* g, size_t off, const float* dz, 
   }
 }
 
-template <class Exec>
+// RBMax: the most samples per blocked fp32 thread compiled in (5; the probability-flow kernel, whose
+// tiles keep two cache sets and whose registers are tight, compiles only 4).
+template <class Exec, int RBMax = 5>
 DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const float* x, int nb, int ts,
                             MlpCacheView c, float* y, MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
@@ -293,11 +309,11 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
       const uint32_t* pin = packed ? c.pk + size_t(l % 2) * pkn : nullptr;
       uint32_t* pout = packed && l + 1 < L ? c.pk + size_t((l + 1) % 2) * pkn : nullptr;
-      for_warp_tiles(ex, W, nb, 32, [&](int m0, int n0) {
-        float acc[4][4] = {};
+      for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0) {
+        float acc[kMmaParts][4] = {};
         mlp_strip_mma(ex, n, prec, l, 0, m0, n0, nb, ts, hin, pin, c.pkf, acc);
         const int lane = tid & 31, ntl = mlp_ntiles(n0, nb);
-        for (int jt = 0; jt < 4; ++jt) {
+        for (int jt = 0; jt < kMmaParts; ++jt) {
           if (jt >= ntl) break;
           float hv[4];
           for (int j = 0; j < 4; ++j) {
@@ -313,7 +329,14 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
         }
       });
     } else if (n.wt && mlp_vec4_ok(n.wt, W)) {
-      blocked_forward_layer(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
+      if constexpr (RBMax >= 5) {
+        if (mlp_blocked_rb(nb) == 5) {
+          blocked_forward_layer<5>(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
+          ex.sync();
+          continue;
+        }
+      }
+      blocked_forward_layer<4>(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int o = idx / nb, b = idx % nb;
@@ -454,12 +477,12 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       // consecutive bytes) when the slice is 16-byte aligned, one by one otherwise.
       float* gw = g + n.hw(l - 1);
       const bool quads = (reinterpret_cast<uintptr_t>(gw) & 15u) == 0;
-      for_warp_tiles(ex, W, W, 32, [&](int m0, int n0) {
-        float acc[4][4] = {};
-        const int ntl = mlp_ntiles(n0, W), K = mlp_round_up(nb, mma_kstep(prec));
+      for_warp_tiles(ex, W, W, kMmaGradCols, [&](int m0, int n0) {
+        float acc[kMmaParts][4] = {};
+        const int ntl = mlp_ntiles(n0, W, kMmaGradCols / 8), K = mlp_round_up(nb, mma_kstep(prec));
         if (packed) {  // A and B registers as words of the n-paired copies (zero past nb)
           const auto word = [&](const uint32_t* p, int r, int cw) { return 2 * cw < nb ? ex.ld(p, size_t(r) * c.pks + cw) : 0u; };
-          warp_tile_mma4r(
+          warp_tile_mmar(
               ex, prec, K,
               [&](int, int k0, uint32_t a[4]) {
                 mma_bf16_a_npaired(lane, k0, m0, [&](int r, int cw) { return word(pzs, r, cw); }, a);
@@ -470,11 +493,11 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
               },
               acc);
         } else {
-          warp_tile_mma_gather4(
+          warp_tile_mma_gather(
               ex, prec, K, [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, ntl,
               [&](int k, int cc) { return k < nb ? ex.ld(hp, (n0 + cc) * ts + k) : 0.f; }, acc);
         }
-        for (int j = 0; j < 4; ++j) {
+        for (int j = 0; j < kMmaGradCols / 8; ++j) {
           if (j >= ntl) break;
           float* q = gw + mma_c_offset(W, m0, n0 + 8 * j) + size_t(lane) * 4;  // the tile's lane block
           if (quads) {
@@ -497,17 +520,20 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     }
     if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
       const int lane = tid & 31;
-      for_warp_tiles(ex, W, nb, 32, [&](int m0, int n0) {
-        float acc[4][4] = {};
+      for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0) {
+        float acc[kMmaParts][4] = {};
         mlp_strip_mma(ex, n, prec, l - 1, 1, m0, n0, nb, ts, dz, packed ? pzf : nullptr, c.pkf, acc);
-        for (int jt = 0; jt < 4; ++jt)
+        for (int jt = 0; jt < kMmaParts; ++jt)
           for (int j = 0; j < 4; ++j) {
             const int i = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
             if (b < nb) ex.st(dh, i * ts + b, acc[jt][j]);
           }
       });
     } else if (mlp_vec4_ok(Wl, W)) {
-      blocked_backward_dh(ex, Wl, dz, dh, W, nb, ts, prec);
+      if (mlp_blocked_rb(nb) == 4)
+        blocked_backward_dh<4>(ex, Wl, dz, dh, W, nb, ts, prec);
+      else
+        blocked_backward_dh<5>(ex, Wl, dz, dh, W, nb, ts, prec);
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int i = idx / nb, b = idx % nb;

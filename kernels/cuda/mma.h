@@ -34,11 +34,11 @@
 //
 // Helpers:
 //   pack_bf16x2(lo, hi)             the word of two bf16 values round_bf16(lo), round_bf16(hi)
-//   warp_tile_mma4r(ex, p, K, areg, nt, breg, acc)  acc[j] (16×8, C/D layout) += A·B_j for the
-//                  nt ≤ 4 tiles of a warp's 16×32 output, K a multiple of mma_kstep(p), one A
+//   warp_tile_mmar(ex, p, K, areg, nt, breg, acc)  acc[j] (16×8, C/D layout) += A·B_j for the
+//                  nt ≤ kMmaParts (5) tiles of a warp's 16×40 output, K a multiple of mma_kstep(p), one A
 //                  fragment per k step (areg) for all nt tiles, B_j's registers from breg; one warp
-//   warp_tile_mma4(ex, p, K, areg, nt, fb, acc)  the same with B_j(k, c) = fb(k, 8j + c)
-//                  gathered element by element; warp_tile_mma_gather4 also gathers A (fa(r, k));
+//   warp_tile_mma(ex, p, K, areg, nt, fb, acc)  the same with B_j(k, c) = fb(k, 8j + c)
+//                  gathered element by element; warp_tile_mma_gather also gathers A (fa(r, k));
 //                  mma_frag_a reads A from memory in fragment order (mma_frag_quad: a lane's four
 //                  registers as one 16-byte load), written once per call for the hidden weights
 //                  (NetView::frag); fa and fb return fp32 values (0 for padding: nothing outside
@@ -153,16 +153,21 @@ template <class FA> DF_HD Uint4 mma_frag_quad(MatPrecision p, int W, size_t q, c
   return u;
 }
 
-// acc[j] += A·B_j for up to four 16×8 tiles of a 16×32 output (j < nt, 1 ≤ nt ≤ 4,
+// The most 16×8 tiles a warp's output strip holds: 16×40, so that a tile of up to 40 samples
+// takes one A fragment per k step for all its samples (each weight fragment read once per pass).
+constexpr int kMmaParts = 5;
+
+// acc[j] += A·B_j for up to kMmaParts 16×8 tiles of a 16×40 output (j < nt, 1 ≤ nt ≤ kMmaParts,
 // warp-uniform) over K (a multiple of mma_kstep(p)): areg(kt, k0, a) puts the lane's A registers
 // of k step kt (columns k0 ..) in a, once for all nt tiles; breg(j, kt, k0, b) the B registers of
 // tile j. (The j loop has a constant bound, so acc stays in registers on the device.)
 template <class Exec, class AR, class BR>
-DF_HD void warp_tile_mma4r(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const BR& breg, float acc[4][4]) {
+DF_HD void warp_tile_mmar(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const BR& breg,
+                          float acc[kMmaParts][4]) {
   for (int k0 = 0, kt = 0; k0 < K; k0 += mma_kstep(p), ++kt) {
     uint32_t a[4];
     areg(kt, k0, a);
-    for (int j = 0; j < 4; ++j) {
+    for (int j = 0; j < kMmaParts; ++j) {
       if (j >= nt) break;
       uint32_t b[2];
       breg(j, kt, k0, b);
@@ -172,9 +177,10 @@ DF_HD void warp_tile_mma4r(Exec& ex, MatPrecision p, int K, const AR& areg, int 
 }
 // The same with B_j(k, c) = fb(k, 8j + c) gathered element by element (rounded here).
 template <class Exec, class AR, class FB>
-DF_HD void warp_tile_mma4(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const FB& fb, float acc[4][4]) {
+DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const FB& fb,
+                         float acc[kMmaParts][4]) {
   const int lane = ex.tid() & 31;
-  warp_tile_mma4r(
+  warp_tile_mmar(
       ex, p, K, areg, nt,
       [&](int j, int, int k0, uint32_t b[2]) {
         mma_b_regs(p, lane, k0, [&](int k, int c) { return fb(k, 8 * j + c); }, b);
@@ -188,14 +194,14 @@ template <class Exec> DF_HD void mma_frag_a(Exec& ex, const Uint4* strip, int kt
   for (int i = 0; i < 4; ++i) a[i] = q.v[i];
 }
 
-// warp_tile_mma4 with A(r, k) = fa(r, k) gathered element by element (rounded here, mma_a_regs:
+// warp_tile_mma with A(r, k) = fa(r, k) gathered element by element (rounded here, mma_a_regs:
 // the registers mma_frag_a reads from the fragment-order copy, so the same numbers). Every lane of
 // a full warp must call it with the same p, K and nt.
 template <class Exec, class FA, class FB>
-DF_HD void warp_tile_mma_gather4(Exec& ex, MatPrecision p, int K, const FA& fa, int nt, const FB& fb,
-                                 float acc[4][4]) {
+DF_HD void warp_tile_mma_gather(Exec& ex, MatPrecision p, int K, const FA& fa, int nt, const FB& fb,
+                                float acc[kMmaParts][4]) {
   const int lane = ex.tid() & 31;
-  warp_tile_mma4(ex, p, K, [&](int, int k0, uint32_t a[4]) { mma_a_regs(p, lane, k0, fa, a); }, nt, fb, acc);
+  warp_tile_mma(ex, p, K, [&](int, int k0, uint32_t a[4]) { mma_a_regs(p, lane, k0, fa, a); }, nt, fb, acc);
 }
 
 // BF16 operands kept packed in shared memory (two bf16 per 32-bit word, pack_bf16x2), so that a

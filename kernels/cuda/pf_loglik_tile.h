@@ -86,8 +86,8 @@ DF_HD void pf_eval_tile(Exec& ex, const PfArgs& a, const TileLayout& T, float* s
   const float gsq = a.gsq[e], half = 0.5f * gsq;
   const bool ddpm = a.fscale != nullptr;
   const float fs = ddpm ? a.fscale[e] : 0.f, ss = ddpm ? a.sscale[e] : 1.f;
-  if (!ddpm) mlp_forward_tile(ex, a.f, a.ef + size_t(e) * W, xin, nb, ts, cache_f(sm, T), F);
-  mlp_forward_tile(ex, a.s, a.es + size_t(e) * W, xin, nb, ts, cache_s(sm, T), S);
+  if (!ddpm) mlp_forward_tile<Exec, 4>(ex, a.f, a.ef + size_t(e) * W, xin, nb, ts, cache_f(sm, T), F);
+  mlp_forward_tile<Exec, 4>(ex, a.s, a.es + size_t(e) * W, xin, nb, ts, cache_s(sm, T), S);
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int i = (idx / nb) * ts + idx % nb;
     if (ddpm) {
@@ -142,7 +142,7 @@ DF_HD void pf_eval_tile(Exec& ex, const PfArgs& a, const TileLayout& T, float* s
 template <class Exec> DF_HD void pf_loglik_tile(Exec& ex, const PfArgs& a) {
   const int d = a.f.d, TB = a.TB, tid = ex.tid(), nt = ex.nthreads();
   float* sm = ex.template shared<float>();
-  const TileLayout T = tile_layout(d, a.f.W, a.f.L, TB);
+  const TileLayout T = tile_layout(d, a.f.W, a.f.L, TB, MatPrecision::FP32, 2);  // a cache set per network
   const int ts = T.ts;
   float *x = sm + T.x, *xt = sm + T.xn, *v = sm + T.v, *kacc = sm + T.lam;
   float *ell = sm + T.loss, *tacc = sm + T.rcur, *tr = sm + T.rprev;

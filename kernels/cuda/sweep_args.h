@@ -12,7 +12,8 @@
 //               ts = tile_stride(TB, W, prec) floats (TB rounded up to odd for the fp32 loops, 20
 //               for the MMAs at TB = 16: fewer bank conflicts): states/cotangents d×TB
 //               ([k*ts + b]), activations W×TB ([i*ts + b]): dh, dz, two activation work
-//               arrays shared by both networks, and each network's L+1 pre-activations
+//               arrays shared by both networks, and one or two sets of L+1 pre-activations (the
+//               sweeps: one, which both networks share; the probability-flow kernel: one each)
 // Host-only helpers (make_net_view, make_step_consts) are inline host functions.
 #pragma once
 #include <stddef.h>
@@ -200,13 +201,20 @@ struct TileLayout {
   size_t x, xn, F, Fn, Sn, eps, loss, lam, rcur, rprev, v, w, jf, js;  // d×TB (loss: TB)
   size_t dh, dz;                                                         // W×TB (dz: rows of ts | 1)
   size_t h;                                                              // 2 W×TB (MlpCacheView::h)
-  size_t zf, zs;                                                         // (L+1) W×TB
+  size_t zf, zs;  // (L+1) W×TB each; zs = zf when the layout has one set (caches = 1)
+  int caches;      // sets of pre-activations: 1 (the sweeps) or 2 (pf_loglik_tile)
   size_t pk, pk_words;  // the packed BF16 operand scratch (mlp_pk_words; 0 words off that path)
   size_t total;                                                          // floats
 };
 
-DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = MatPrecision::FP32) {
+// caches: the sets of pre-activations kept, 1 or 2. The sweeps keep one, which both networks
+// share: only the adjoint's backward passes read a forward's cache, and it runs each network's
+// backward right after that network's own forward (fused_sweeps.h adjoint_one_tile), which lets a
+// tile hold about 1.4 times the samples. The probability-flow kernel keeps one per network (its
+// tangent passes of both networks follow both forwards).
+DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = MatPrecision::FP32, int caches = 1) {
   TileLayout t;
+  t.caches = caches < 2 ? 1 : 2;
   t.ts = tile_stride(TB, W, prec);
   t.TB = TB;
   const size_t s = size_t(d) * t.ts, a = size_t(W) * t.ts, c = size_t(L + 1) * a;
@@ -219,7 +227,7 @@ DF_HD TileLayout tile_layout(int d, int W, int L, int TB, MatPrecision prec = Ma
   t.loss = o; o += size_t(TB);
   o = (o + 3) / 4 * 4;  // 16-byte align the activations
   t.dh = o; o += a; t.dz = o; o += size_t(W) * size_t(t.ts | 1); t.h = o; o += 2 * a;  // dz: rows of ts | 1 (mlp_tile.h)
-  t.zf = o; o += c; t.zs = o; o += c;
+  t.zf = o; o += c; t.zs = t.caches == 2 ? o : t.zf; o += t.caches == 2 ? c : 0;
   t.pk = o; t.pk_words = mlp_packs(prec, W) ? mlp_pk_words(W, TB) : 0; o += t.pk_words;
   t.total = o;
   return t;
