@@ -13,6 +13,9 @@ precision; PfLoglikK (fp32 throughout) and the embedding kernels one per width.
 
   python3 scripts/kernel-report.py --bench build/bench/diffflow-bench --write docs/kernels.md
         regenerates the table between the "kernel-report" markers of docs/kernels.md
+  ... --ptxas-log build/ptxas/cuda_backend.cu.o.ptxas.txt
+        reads the report of the last build's compile (scripts/ptxas-log.sh, the same flags) instead
+        of compiling engine/cuda_backend.cu again (as the kernel_report test does)
   python3 scripts/kernel-report.py --bench build/bench/diffflow-bench --check docs/kernels.md
         fails (exit 1) when a sweep kernel spills or its occupancy at a width falls below the
         figure documented in docs/kernels.md; exit 77 when nvcc is not found (a skip for ctest)
@@ -33,7 +36,12 @@ PER_WIDTH = ["EmbedK", "EmbedBackwardK"]  # shapes as launch_embed issues them (
 BEGIN, END = "<!-- kernel-report: begin -->", "<!-- kernel-report: end -->"
 
 
-def ptxas_info(nvcc):
+def ptxas_info(nvcc, log=None):
+    if log and os.path.exists(log):  # the report the build kept (scripts/ptxas-log.sh)
+        with open(log) as f:
+            return parse_ptxas(f.read())
+    if log:
+        print(f"kernel-report: {log} not found; compiling engine/cuda_backend.cu for the report")
     eigen = next((p for p in ["/usr/include/eigen3", os.path.join(ROOT, "third_party/include/eigen3")]
                   if os.path.isdir(p)), "/usr/include/eigen3")
     with tempfile.TemporaryDirectory() as tmp:
@@ -43,8 +51,12 @@ def ptxas_info(nvcc):
         r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         sys.exit("kernel-report: nvcc failed:\n" + r.stderr[-3000:])
+    return parse_ptxas(r.stderr)
+
+
+def parse_ptxas(text):
     kernels, cur = {}, None
-    for line in r.stderr.splitlines():
+    for line in text.splitlines():
         m = re.search(r"Compiling entry function '(\w+)'", line)
         if m:
             tag = re.search(r"body_kernelINS_\d+(\w+?)EEEv", m.group(1))
@@ -62,6 +74,9 @@ def ptxas_info(nvcc):
             kernels[cur]["regs"] = int(m.group(1))
             s = re.search(r"(\d+) bytes smem", line)
             kernels[cur]["smem"] = int(s.group(1)) if s else 0
+    missing = [k for k in SWEEPS if k not in kernels]
+    if missing:
+        sys.exit("kernel-report: ptxas reported no " + ", ".join(missing) + " (was engine/cuda_backend.cu compiled with -Xptxas=-v?)")
     return kernels
 
 
@@ -138,6 +153,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", required=True, help="the built diffflow-bench (for the launch shapes)")
     ap.add_argument("--nvcc", default=shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc")
+    ap.add_argument("--ptxas-log", metavar="FILE",
+                    help="ptxas's report kept by the build (build/ptxas/cuda_backend.cu.o.ptxas.txt) instead of "
+                         "compiling engine/cuda_backend.cu here (compiled when FILE is missing)")
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", metavar="DOC")
     g.add_argument("--check", metavar="DOC")
@@ -147,7 +165,7 @@ def main():
         return 77
     shapes = [json.loads(l) for l in subprocess.run([a.bench, "shapes"], capture_output=True, text=True,
                                                     check=True).stdout.splitlines() if l.strip()]
-    rs = rows(ptxas_info(a.nvcc), shapes)
+    rs = rows(ptxas_info(a.nvcc, a.ptxas_log), shapes)
     print(table(rs))
     doc = a.write or a.check
     text = open(doc).read()

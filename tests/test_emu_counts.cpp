@@ -79,7 +79,10 @@ TEST_CASE("counts: the tile stride removes the weight-gradient bank conflicts", 
   const double we = double(even.c.shared_wavefronts) / double(even.c.shared_ld + even.c.shared_st);
   const double wo = double(odd.c.shared_wavefronts) / double(odd.c.shared_ld + odd.c.shared_st);
   INFO("wavefronts per shared instruction: stride 16 " << we << ", stride 17 " << wo);
-  CHECK(even.c.shared_ld == odd.c.shared_ld);  // the same accesses, laid out differently
+  // the same accesses laid out differently, except that at the even stride the 16-byte-aligned
+  // rows let the bias sums and the input and output layers' row reads take 16-byte loads
+  // (operand_dot_a4): fewer instructions, never more
+  CHECK(even.c.shared_ld < odd.c.shared_ld);
   CHECK(we > 2.0);
   CHECK(wo < 1.5);
   CHECK(even.g == odd.g);  // and the same numbers
@@ -107,7 +110,7 @@ TEST_CASE("counts: the tensor-core strides remove the fragment gathers' bank con
     const double wm = double(mma.c.shared_wavefronts) / double(mma.c.shared_ld + mma.c.shared_st);
     INFO(mat_precision_name(prec) << ": wavefronts per shared instruction " << wo << " at 17, " << wm << " at "
                                   << tile_stride(16, 128, prec));
-    CHECK(mma.c.shared_ld == odd.c.shared_ld);
+    CHECK(mma.c.shared_ld < odd.c.shared_ld);  // 16-byte row loads at 20 (above), the same otherwise
     // measured: bf16 0.62, tf32 0.96 (before the weight gradient shared its A fragments among
     // four tiles and the backward recomputed h: 0.58 and 0.88)
     CHECK(wm < (prec == MatPrecision::BF16 ? 0.7 : 1.0) * wo);

@@ -2,7 +2,7 @@
 // launch sequence and fused kernels (kernels/cuda/fused_sweeps.h) run through the CPU block
 // emulator, against the CPU reference sweeps of engine/diffflow.h in float on the same inputs
 // and noise key: per-sample loss, gradients of both networks, stochastic and deterministic
-// sampling. Small odd sizes exercise the tails: d = 2, 3, 5 (two noise blocks), W = 8, 12,
+// sampling. Small odd sizes exercise the tails: d = 2, 3, 4, 5 (two noise blocks), W = 8, 12,
 // L = 1, 2, B = 1, 5, 37 with TB = 8 (and TB = 3, 40 threads: a partial warp and fewer threads
 // than work items), N = 1, 3, 7.
 // Tolerance 1e-5 relative to max |reference|; the measured figures are printed, next to the
@@ -49,7 +49,8 @@ double rel_err(const std::vector<double>& a, const std::vector<double>& b) {
 const std::vector<Case>& cases() {
   static const std::vector<Case> c = {
       {2, 8, 1, 1, 1},  {3, 12, 2, 5, 3}, {2, 12, 2, 37, 7}, {3, 8, 1, 37, 3},
-      {2, 8, 2, 5, 7},  {3, 12, 1, 1, 7}, {5, 8, 1, 5, 3},   {3, 12, 2, 37, 3, test::EmuShape{3, 40, 2}},
+      {2, 8, 2, 5, 7},  {3, 12, 1, 1, 7}, {5, 8, 1, 5, 3},   {4, 12, 2, 5, 3},
+      {3, 12, 2, 37, 3, test::EmuShape{3, 40, 2}},
   };
   return c;
 }

@@ -299,9 +299,9 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
         ex.st(xp, e, ex.ld(sp, e));
       }
       ex.sync();
-      // The score first, then the drift, whose pre-activations the drift's backward reads: with
-      // one cache set (T.caches = 1) the score's forward runs again before its own backward
-      // (the same pass on the same state: the same bits).
+      // The score first, then the drift, whose pre-activations the drift's backward reads: the
+      // sweeps keep one cache set (tile_layout's caches = 1), so the score's forward runs again
+      // before its own backward (the same pass on the same state: the same bits).
       mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, ts, cache_s(sm, T), S, c.prec);
       mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, ts, cache_f(sm, T), F, c.prec);
       const float dtp = ex.ld(c.st.dt, j - 1), sb = ex.ld(c.st.sb, j - 1), g2 = ex.ld(c.st.g2, j - 1);
@@ -317,7 +317,7 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
       }
       ex.sync();
       mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, ts, dh, dz, gf, def + size_t(j) * W, jf, c.prec);
-      if (T.caches == 1) mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, ts, cache_s(sm, T), S, c.prec);
+      mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, ts, cache_s(sm, T), S, c.prec);
       mlp_backward_tile(ex, c.s, xj, cache_s(sm, T), w, nb, ts, dh, dz, gs, des + size_t(j) * W, js, c.prec);
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * ts + idx % nb;

@@ -112,6 +112,9 @@ DF_HD const Uint4* mlp_frag_strip(const NetView& n, MatPrecision p, int l, int t
 // to 40 samples: one A fragment, a weight read, per k step serves them all); the weight
 // gradient's are 16 × 32 weights.
 constexpr int kMmaSamples = 8 * kMmaParts, kMmaGradCols = 32;
+// The weight gradient shares warp_tile_mmar's accumulator shape (kMmaParts 16x8 tiles) and fills
+// the first kMmaGradCols / 8 of them; the rest stay zero and unread (the device drops them).
+static_assert(kMmaGradCols % 8 == 0 && kMmaGradCols / 8 <= kMmaParts, "weight-gradient tiles exceed the accumulator");
 
 // The 16×8 tiles (1 to parts) of a warp's 16×(8·parts) output from column n0 that hold columns
 // < nb.
@@ -169,6 +172,49 @@ struct alignas(16) Float4 {
 };
 
 DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpret_cast<uintptr_t>(w) & 15u) == 0; }
+
+// operand_dot(ex, a, 1, b, sb, n, p) bit for bit (the same products summed in the same order), with
+// the contiguous a read 4 elements at a time as 16-byte accesses where a is 16-byte aligned (the
+// remainder, and every element of an unaligned a, one at a time): the input and output layers'
+// products, whose weight rows or sample rows are contiguous.
+template <class Exec>
+DF_HD float operand_dot_a4(Exec& ex, const float* a, const float* b, int sb, int n, MatPrecision p) {
+  float acc = 0.f;
+  int i = 0;
+  if ((reinterpret_cast<uintptr_t>(a) & 15u) == 0)
+    for (; i + 4 <= n; i += 4) {
+      const Float4 v = ex.ld(reinterpret_cast<const Float4*>(a + i), 0);
+      for (int q = 0; q < 4; ++q) acc = ex.fma(acc, round_operand(v.v[q], p), round_operand(ex.ld(b, (i + q) * sb), p));
+    }
+  for (; i < n; ++i) acc = ex.fma(acc, round_operand(ex.ld(a, i), p), round_operand(ex.ld(b, i * sb), p));
+  return acc;
+}
+
+// dx (D×nb, rows of ts) = W_inᵀ dz for D = d = 2 or 4 inputs: a thread per sample sums all D
+// inputs, reading row o of W_in (D consecutive floats, 4·D-byte aligned) as one access and dz
+// (rows of tso) once per o; each sum is operand_dot(W_in + k, D, dz + b, tso, W), bit for bit.
+template <int D, class Exec>
+DF_HD void input_dx_rows(Exec& ex, const float* Win, const float* dz, float* dx, int W, int nb, int ts, int tso,
+                         MatPrecision p) {
+  static_assert(D == 2 || D == 4, "rows of 2 or 4 floats");
+  for (int b = ex.tid(); b < nb; b += ex.nthreads()) {
+    float acc[D];
+    for (int k = 0; k < D; ++k) acc[k] = 0.f;
+    for (int o = 0; o < W; ++o) {
+      float w[D];
+      if constexpr (D == 2) {
+        const Float2 v = ex.ld(reinterpret_cast<const Float2*>(Win + size_t(o) * 2), 0);
+        w[0] = v.v[0], w[1] = v.v[1];
+      } else {
+        const Float4 v = ex.ld(reinterpret_cast<const Float4*>(Win + size_t(o) * 4), 0);
+        for (int k = 0; k < 4; ++k) w[k] = v.v[k];
+      }
+      const float g = round_operand(ex.ld(dz, o * tso + b), p);
+      for (int k = 0; k < D; ++k) acc[k] = ex.fma(acc[k], round_operand(w[k], p), g);
+    }
+    for (int k = 0; k < D; ++k) ex.st(dx, k * ts + b, acc[k]);
+  }
+}
 
 // The samples a blocked thread keeps (RB below): 4 up to 32 samples, 5 above, so that a tile of
 // up to 40 samples has at most 8 sample groups and a warp's lanes are 4 output (or input) quads ×
@@ -329,14 +375,15 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
         }
       });
     } else if (n.wt && mlp_vec4_ok(n.wt, W)) {
+      const float* wt = n.wt + size_t(l) * W * W;
       if constexpr (RBMax >= 5) {
-        if (mlp_blocked_rb(nb) == 5) {
-          blocked_forward_layer<5>(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
-          ex.sync();
-          continue;
-        }
+        if (mlp_blocked_rb(nb) == 5)
+          blocked_forward_layer<5>(ex, wt, bl, hin, zo, ho, W, nb, ts, prec);
+        else
+          blocked_forward_layer<4>(ex, wt, bl, hin, zo, ho, W, nb, ts, prec);
+      } else {
+        blocked_forward_layer<4>(ex, wt, bl, hin, zo, ho, W, nb, ts, prec);
       }
-      blocked_forward_layer<4>(ex, n.wt + size_t(l) * W * W, bl, hin, zo, ho, W, nb, ts, prec);
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int o = idx / nb, b = idx % nb;
@@ -353,7 +400,7 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   const float* hL = c.h + size_t(L % 2) * W * ts;
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
-    const float acc = operand_dot(ex, Wo + k * W, 1, hL + b, ts, W, prec);
+    const float acc = operand_dot_a4(ex, Wo + k * W, hL + b, ts, W, prec);
     ex.st(y, k * ts + b, acc + ex.ld(bo, k));
   }
   ex.sync();
@@ -391,7 +438,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   const float* hL = hb;
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
-    ex.add(g, n.outw + idx, operand_dot(ex, dy + k * ts, 1, hL + i * tso, 1, nb, prec));
+    ex.add(g, n.outw + idx, operand_dot_a4(ex, dy + k * ts, hL + i * tso, 1, nb, prec));
   }
   for (int k = tid; k < d; k += nt) {
     float s = 0.f;
@@ -513,9 +560,20 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     } else {
       blocked_weight_grad(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
     }
+    // bias sums: a thread per feature, reading its row of dz 4 samples at a time where the rows
+    // are 16-byte aligned (ts ≡ 4 mod 8 on the MMA paths: a quarter-warp's 8 rows then fall on 8
+    // distinct groups of 4 banks, where one float per lane was a 4-way conflict at ts = 44); the
+    // same sum in the same order either way
+    const bool rows4 = ts % 4 == 0 && (reinterpret_cast<uintptr_t>(dz) & 15u) == 0;
     for (int o = tid; o < W; o += nt) {
       float s = 0.f;
-      for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * ts + b);
+      int b = 0;
+      if (rows4)
+        for (; b + 4 <= nb; b += 4) {
+          const Float4 v = ex.ld(reinterpret_cast<const Float4*>(dz + o * ts + b), 0);
+          for (int q = 0; q < 4; ++q) s += v.v[q];
+        }
+      for (; b < nb; ++b) s += ex.ld(dz, o * ts + b);
       ex.add(g, n.hb(l - 1) + o, s);
     }
     if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
@@ -550,7 +608,8 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   ex.sync();
   for (int idx = tid; idx < W * d; idx += nt) {
     const int o = idx / d, k = idx % d;
-    ex.add(g, n.inw + idx, operand_dot(ex, dz + o * tso, 1, x + k * ts, 1, nb, prec));
+    // (x's row first: it is the one a 16-byte access can read; the products are the same)
+    ex.add(g, n.inw + idx, operand_dot_a4(ex, x + k * ts, dz + o * tso, 1, nb, prec));
   }
   for (int o = tid; o < W; o += nt) {
     float s = 0.f;
@@ -560,9 +619,16 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   }
   if (dx) {
     const float* Win = n.p + n.inw;
-    for (int idx = tid; idx < d * nb; idx += nt) {
-      const int k = idx / nb, b = idx % nb;
-      ex.st(dx, k * ts + b, operand_dot(ex, Win + k, d, dz + b, tso, W, prec));
+    const uintptr_t wa = reinterpret_cast<uintptr_t>(Win);
+    if (d == 2 && (wa & 7u) == 0) {
+      input_dx_rows<2>(ex, Win, dz, dx, W, nb, ts, tso, prec);
+    } else if (d == 4 && (wa & 15u) == 0) {
+      input_dx_rows<4>(ex, Win, dz, dx, W, nb, ts, tso, prec);
+    } else {
+      for (int idx = tid; idx < d * nb; idx += nt) {
+        const int k = idx / nb, b = idx % nb;
+        ex.st(dx, k * ts + b, operand_dot(ex, Win + k, d, dz + b, tso, W, prec));
+      }
     }
   }
   ex.sync();
