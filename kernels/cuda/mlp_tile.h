@@ -171,23 +171,39 @@ struct alignas(16) Float4 {
   float v[4];
 };
 
+// Whether every row of an array of rows of W floats from w is 16-byte aligned (one answer for all
+// the rows, so the lanes of a warp reading different rows take one path).
 DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpret_cast<uintptr_t>(w) & 15u) == 0; }
 
 // operand_dot(ex, a, 1, b, sb, n, p) bit for bit (the same products summed in the same order), with
-// the contiguous a read 4 elements at a time as 16-byte accesses where a is 16-byte aligned (the
-// remainder, and every element of an unaligned a, one at a time): the input and output layers'
-// products, whose weight rows or sample rows are contiguous.
+// the contiguous a read 4 elements at a time as 16-byte accesses when vec (a row of an array with
+// mlp_vec4_ok; the remainder, and every element when !vec, one at a time): the input and output
+// layers' products, whose weight rows or sample rows are contiguous.
 template <class Exec>
-DF_HD float operand_dot_a4(Exec& ex, const float* a, const float* b, int sb, int n, MatPrecision p) {
+DF_HD float operand_dot_a4(Exec& ex, const float* a, const float* b, int sb, int n, MatPrecision p, bool vec) {
   float acc = 0.f;
   int i = 0;
-  if ((reinterpret_cast<uintptr_t>(a) & 15u) == 0)
+  if (vec)
     for (; i + 4 <= n; i += 4) {
       const Float4 v = ex.ld(reinterpret_cast<const Float4*>(a + i), 0);
       for (int q = 0; q < 4; ++q) acc = ex.fma(acc, round_operand(v.v[q], p), round_operand(ex.ld(b, (i + q) * sb), p));
     }
   for (; i < n; ++i) acc = ex.fma(acc, round_operand(ex.ld(a, i), p), round_operand(ex.ld(b, i * sb), p));
   return acc;
+}
+
+// Σ_{b<n} row[b] in ascending b from 0.f (the bias gradients' sums over a tile's samples), the
+// row read 4 floats at a time as 16-byte accesses when vec (as operand_dot_a4): the same sum.
+template <class Exec> DF_HD float row_sum_a4(Exec& ex, const float* row, int n, bool vec) {
+  float s = 0.f;
+  int b = 0;
+  if (vec)
+    for (; b + 4 <= n; b += 4) {
+      const Float4 v = ex.ld(reinterpret_cast<const Float4*>(row + b), 0);
+      for (int q = 0; q < 4; ++q) s += v.v[q];
+    }
+  for (; b < n; ++b) s += ex.ld(row, b);
+  return s;
 }
 
 // dx (D×nb, rows of ts) = W_inᵀ dz for D = d = 2 or 4 inputs: a thread per sample sums all D
@@ -376,14 +392,11 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
       });
     } else if (n.wt && mlp_vec4_ok(n.wt, W)) {
       const float* wt = n.wt + size_t(l) * W * W;
-      if constexpr (RBMax >= 5) {
-        if (mlp_blocked_rb(nb) == 5)
-          blocked_forward_layer<5>(ex, wt, bl, hin, zo, ho, W, nb, ts, prec);
-        else
-          blocked_forward_layer<4>(ex, wt, bl, hin, zo, ho, W, nb, ts, prec);
-      } else {
+      constexpr int RB5 = RBMax >= 5 ? 5 : 4;  // RBMax = 4: 4 samples per thread at any nb
+      if (mlp_blocked_rb(nb) == 5)
+        blocked_forward_layer<RB5>(ex, wt, bl, hin, zo, ho, W, nb, ts, prec);
+      else
         blocked_forward_layer<4>(ex, wt, bl, hin, zo, ho, W, nb, ts, prec);
-      }
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
         const int o = idx / nb, b = idx % nb;
@@ -398,9 +411,10 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   const float* Wo = n.p + n.outw;
   const float* bo = n.p + n.outb;
   const float* hL = c.h + size_t(L % 2) * W * ts;
+  const bool wo4 = mlp_vec4_ok(Wo, W);
   for (int idx = tid; idx < d * nb; idx += nt) {
     const int k = idx / nb, b = idx % nb;
-    const float acc = operand_dot_a4(ex, Wo + k * W, hL + b, ts, W, prec);
+    const float acc = operand_dot_a4(ex, Wo + k * W, hL + b, ts, W, prec, wo4);
     ex.st(y, k * ts + b, acc + ex.ld(bo, k));
   }
   ex.sync();
@@ -436,14 +450,13 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   // output layer
   const float* Wo = n.p + n.outw;
   const float* hL = hb;
+  const bool dy4 = mlp_vec4_ok(dy, ts);
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
-    ex.add(g, n.outw + idx, operand_dot_a4(ex, dy + k * ts, hL + i * tso, 1, nb, prec));
+    ex.add(g, n.outw + idx, operand_dot_a4(ex, dy + k * ts, hL + i * tso, 1, nb, prec, dy4));
   }
   for (int k = tid; k < d; k += nt) {
-    float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += ex.ld(dy, k * ts + b);
-    ex.add(g, n.outb + k, s);
+    ex.add(g, n.outb + k, row_sum_a4(ex, dy + k * ts, nb, dy4));
   }
   for (int idx = tid; idx < W * nb; idx += nt) {
     const int i = idx / nb, b = idx % nb;
@@ -560,22 +573,11 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     } else {
       blocked_weight_grad(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
     }
-    // bias sums: a thread per feature, reading its row of dz 4 samples at a time where the rows
-    // are 16-byte aligned (ts ≡ 4 mod 8 on the MMA paths: a quarter-warp's 8 rows then fall on 8
-    // distinct groups of 4 banks, where one float per lane was a 4-way conflict at ts = 44); the
-    // same sum in the same order either way
-    const bool rows4 = ts % 4 == 0 && (reinterpret_cast<uintptr_t>(dz) & 15u) == 0;
-    for (int o = tid; o < W; o += nt) {
-      float s = 0.f;
-      int b = 0;
-      if (rows4)
-        for (; b + 4 <= nb; b += 4) {
-          const Float4 v = ex.ld(reinterpret_cast<const Float4*>(dz + o * ts + b), 0);
-          for (int q = 0; q < 4; ++q) s += v.v[q];
-        }
-      for (; b < nb; ++b) s += ex.ld(dz, o * ts + b);
-      ex.add(g, n.hb(l - 1) + o, s);
-    }
+    // bias sums: a thread per feature over its row of dz, 16-byte reads when ts % 4 == 0 (the
+    // MMA paths' ts ≡ 4 mod 8: a quarter-warp's 8 rows fall on 8 distinct groups of 4 banks, where
+    // one float per lane was a 4-way conflict at ts = 44)
+    const bool dz4 = mlp_vec4_ok(dz, ts);
+    for (int o = tid; o < W; o += nt) ex.add(g, n.hb(l - 1) + o, row_sum_a4(ex, dz + o * ts, nb, dz4));
     if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
       const int lane = tid & 31;
       for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0) {
@@ -606,14 +608,14 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     ex.st(dz, i * tso + b, ex.ld(dh, i * ts + b) * gelu_backward(ex.ld(c.z, i * ts + b)));
   }
   ex.sync();
+  const bool x4 = mlp_vec4_ok(x, ts);
   for (int idx = tid; idx < W * d; idx += nt) {
     const int o = idx / d, k = idx % d;
     // (x's row first: it is the one a 16-byte access can read; the products are the same)
-    ex.add(g, n.inw + idx, operand_dot_a4(ex, x + k * ts, dz + o * tso, 1, nb, prec));
+    ex.add(g, n.inw + idx, operand_dot_a4(ex, x + k * ts, dz + o * tso, 1, nb, prec, x4));
   }
   for (int o = tid; o < W; o += nt) {
-    float s = 0.f;
-    for (int b = 0; b < nb; ++b) s += ex.ld(dz, o * tso + b);
+    const float s = row_sum_a4(ex, dz + o * tso, nb, false);  // odd tso: element reads
     ex.add(g, n.inb + o, s);
     ex.add(de, o, s);
   }
