@@ -137,9 +137,11 @@ TEST_CASE("counts: bf16 MMA operands from the packed copies: same numbers, fewer
       CHECK(pk.c.shared_ld < gt.c.shared_ld);
       std::cout << "[counts] bf16 packed operands W=" << W << " nb=" << nb << ": shared wavefronts "
                 << pk.c.shared_wavefronts << " against " << gt.c.shared_wavefronts << " gathered\n";
-      // measured: 0.66 (W = 128, nb = 16), 0.80 (nb = 11); at W = 48 the packing's extra stores
-      // and the dz pass's idle lanes about cancel what the gathers save (0.80 and 1.00)
-      if (W == 128) CHECK(pk.c.shared_wavefronts < (nb == 16 ? 0.75 : 0.9) * gt.c.shared_wavefronts);
+      // measured: 0.72 (W = 128, nb = 16), 0.91 (nb = 11); 0.66 and 0.80 before the warp tiles
+      // took two 16-row strips (each B fragment, packed or gathered, now serves both strips, so
+      // the gathers save less against the packing's stores); at W = 48 the packing's extra
+      // stores and the dz pass's idle lanes cancel what the gathers save (0.83 and 1.06)
+      if (W == 128) CHECK(pk.c.shared_wavefronts < (nb == 16 ? 0.75 : 0.95) * gt.c.shared_wavefronts);
     }
 }
 

@@ -14,8 +14,9 @@
 //   prec = TF32 / BF16, the hidden W×W layers (when W % 16 == 0 and the block has at least one
 //     full warp): warp-level tensor-core MMAs (ex.mma_tf32_m16n8k8 / ex.mma_bf16_m16n8k16) with
 //     the operands rounded to prec and fp32 accumulators; each warp owns whole output
-//     tiles, 16 × 40 samples in the forward and dh, 16 × 32 weights in the weight gradient (one
-//     A fragment per k step for their up to five 16×8 parts; tile t = warp, warp + nwarps,
+//     tiles, 32 features × 40 samples in the forward and dh, 32 × 32 weights in the weight
+//     gradient (two 16-row strips: per k step one A fragment per strip for its up to five 16×8
+//     parts, one B fragment per part for both strips; tile t = warp, warp + nwarps,
 //     ...; each output element is written by exactly one lane, no atomics); a partial last warp
 //     sits these products out:
 //       forward      z (W×nb) = W_l h:    M = W (16s), N = samples (8s), K = W (8s / 16s)
@@ -45,7 +46,7 @@
 // a dot loop through ex.fma (in operand_dot and the embedding's loops): plain accesses and
 // products on both sides, counted by the emulator's cost model (kernels/emu/emu_counts.h).
 // Tile arrays hold nb samples in rows of ts ≥ nb floats (element [row·ts + b]; the sweeps pass
-// TileLayout::ts, sweep_args.h tile_stride: odd for the fp32 loops, 20 for the MMAs).
+// TileLayout::ts, sweep_args.h tile_stride: odd for the fp32 loops, ≡ 4 mod 8 for the MMAs).
 //   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l (W×TB each) in c.z,
 //                      the activations h_l pass through the two work arrays c.h         (=)
 //   mlp_backward_tile  from the forward's c.z (c.h: scratch, h_l recomputed from z_l)
@@ -85,19 +86,23 @@ DF_HD size_t mlp_grad_slot(const NetView& n, bool mma, size_t p) {
   return n.hw(int(l)) + mma_c_offset(n.W, int(q / W), int(q % W));
 }
 
-// The 16×tw output tiles (tw a multiple of 8, at most 8·kMmaParts) of an M×N product (M % 16 == 0) among the block's full
-// warps: calls tile(m0, n0) for the tiles of this thread's warp; threads of a partial last warp
-// call nothing. Each tile starts with a __syncwarp: the code before it may leave the lanes
-// diverged (the previous tile's stores past nb, a bias loop over W outputs when W is not a
-// multiple of 32: 48, 80, 112), and the tile's mma.sync.aligned needs them converged.
+// The (16·kMmaStrips)×tw output tiles (tw a multiple of 8, at most 8·kMmaParts) of an M×N product
+// (M % 16 == 0) among the block's full warps: calls tile(m0, n0, ns) for the tiles of this
+// thread's warp, ns the tile's 16-row strips (kMmaStrips, fewer in a last row of tiles when M is
+// not a multiple of 16·kMmaStrips: W = 48, 80, 112); threads of a partial last warp call nothing.
+// Each tile starts with a __syncwarp: the code before it may leave the lanes diverged (the
+// previous tile's stores past nb, a bias loop over W outputs when W is not a multiple of 32: 48,
+// 80, 112), and the tile's mma.sync.aligned needs them converged.
 template <class Exec, class Tile>
 DF_HD void for_warp_tiles(Exec& ex, int M, int N, int tw, const Tile& tile) {
   const int nwarps = ex.nthreads() / 32, warp = ex.tid() / 32;
   if (warp >= nwarps) return;
-  const int tn = (N + tw - 1) / tw, ntiles = (M / 16) * tn;
+  constexpr int tm = 16 * kMmaStrips;
+  const int tn = (N + tw - 1) / tw, ntiles = ((M + tm - 1) / tm) * tn;
   for (int t = warp; t < ntiles; t += nwarps) {
     ex.syncwarp();
-    tile((t / tn) * 16, (t % tn) * tw);
+    const int m0 = (t / tn) * tm, ns = (M - m0) / 16;
+    tile(m0, (t % tn) * tw, ns < kMmaStrips ? ns : kMmaStrips);
   }
 }
 
@@ -108,12 +113,13 @@ DF_HD const Uint4* mlp_frag_strip(const NetView& n, MatPrecision p, int l, int t
          size_t(m0 / 16) * size_t(n.W / mma_kstep(p)) * 32;
 }
 
-// The forward's and dh's warp tiles are 16 features × kMmaSamples samples (all of a tile of up
-// to 40 samples: one A fragment, a weight read, per k step serves them all); the weight
-// gradient's are 16 × 32 weights.
+// The forward's and dh's warp tiles are 16·kMmaStrips features × kMmaSamples samples (all of a
+// tile of up to 40 samples: one A fragment, a weight read, per strip and k step serves them all,
+// and one B fragment, an activation read, both strips); the weight gradient's are 32 × 32 weights.
 constexpr int kMmaSamples = 8 * kMmaParts, kMmaGradCols = 32;
-// The weight gradient shares warp_tile_mmar's accumulator shape (kMmaParts 16x8 tiles) and fills
-// the first kMmaGradCols / 8 of them; the rest stay zero and unread (the device drops them).
+// The weight gradient shares warp_tile_mmar's accumulator shape (kMmaStrips × kMmaParts 16x8
+// tiles) and fills the first kMmaGradCols / 8 of each strip's; the rest stay zero and unread (the
+// device drops them).
 static_assert(kMmaGradCols % 8 == 0 && kMmaGradCols / 8 <= kMmaParts, "weight-gradient tiles exceed the accumulator");
 
 // The 16×8 tiles (1 to parts) of a warp's 16×(8·parts) output from column n0 that hold columns
@@ -123,35 +129,36 @@ DF_HD int mlp_ntiles(int n0, int nb, int parts = kMmaParts) {
   return t < parts ? t : parts;
 }
 
-// acc[j] (j < mlp_ntiles(n0, nb): the 16×8 tiles at columns n0 + 8j of the tile's samples) +=
-// A·B over K = W, for A the 16-row strip from m0 of hidden layer l's W_l (t = 0) or W_lᵀ (t = 1)
-// and B(k, c) = src[k·ts + c], zero past nb; with src2 (BF16 only) B's registers are words of
-// the k-paired copy src2[(k/2)·ts2 + c] instead (mma.h mma_bf16_b_kpaired: the same values,
-// packed). With NetView::frag one 16-byte A load per lane and k step; without, A's elements from
-// W_l. Either serves all the tiles.
+// acc[s][j] (s < ns, j < mlp_ntiles(n0, nb): the 16×8 tiles at rows m0 + 16s and columns n0 + 8j
+// of the tile's samples) += A_s·B over K = W, for A_s the 16-row strip from m0 + 16s of hidden
+// layer l's W_l (t = 0) or W_lᵀ (t = 1) and B(k, c) = src[k·ts + c], zero past nb; with src2
+// (BF16 only) B's registers are words of the k-paired copy src2[(k/2)·ts2 + c] instead (mma.h
+// mma_bf16_b_kpaired: the same values, packed). With NetView::frag one 16-byte A load per lane,
+// strip and k step; without, A's elements from W_l. Either serves all the tiles.
 template <class Exec>
-DF_HD void mlp_strip_mma(Exec& ex, const NetView& n, MatPrecision prec, int l, int t, int m0, int n0, int nb, int ts,
-                         const float* src, const uint32_t* src2, int ts2, float acc[kMmaParts][4]) {
+DF_HD void mlp_strip_mma(Exec& ex, const NetView& n, MatPrecision prec, int l, int t, int m0, int ns, int n0, int nb,
+                         int ts, const float* src, const uint32_t* src2, int ts2,
+                         float acc[kMmaStrips][kMmaParts][4]) {
   const int W = n.W, nt = mlp_ntiles(n0, nb), lane = ex.tid() & 31;
-  const Uint4* strip = n.frag ? mlp_frag_strip(n, prec, l, t, m0) : nullptr;
   const float* Wl = n.p + n.hw(l);
-  const auto areg = [&](int kt, int k0, uint32_t a[4]) {
-    if (strip) {
-      mma_frag_a(ex, strip, kt, a);
+  const auto areg = [&](int s, int kt, int k0, uint32_t a[4]) {
+    const int r0 = m0 + 16 * s;
+    if (n.frag) {
+      mma_frag_a(ex, mlp_frag_strip(n, prec, l, t, r0), kt, a);
     } else {
       mma_a_regs(prec, lane, k0, [&](int r, int k) {
-        return ex.ld(Wl, t == 0 ? size_t(m0 + r) * W + k : size_t(k) * W + m0 + r);
+        return ex.ld(Wl, t == 0 ? size_t(r0 + r) * W + k : size_t(k) * W + r0 + r);
       }, a);
     }
   };
   if (src2) {
-    warp_tile_mmar(ex, prec, W, areg, nt, [&](int j, int, int k0, uint32_t b[2]) {
+    warp_tile_mmar(ex, prec, W, areg, ns, nt, [&](int j, int, int k0, uint32_t b[2]) {
       const int col = n0 + 8 * j + (lane >> 2);
       mma_bf16_b_kpaired(lane, k0, col, [&](int r, int c) { return c < nb ? ex.ld(src2, size_t(r) * ts2 + c) : 0u; }, b);
     }, acc);
   } else {
-    warp_tile_mma(ex, prec, W, areg, nt, [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; },
-                   acc);
+    warp_tile_mma(
+        ex, prec, W, areg, ns, nt, [&](int k, int c) { return n0 + c < nb ? ex.ld(src, k * ts + n0 + c) : 0.f; }, acc);
   }
 }
 
@@ -371,23 +378,27 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
       const uint32_t* pin = packed ? c.pk + size_t(l % 2) * pkn : nullptr;
       uint32_t* pout = packed && l + 1 < L ? c.pk + size_t((l + 1) % 2) * pkn : nullptr;
-      for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0) {
-        float acc[kMmaParts][4] = {};
-        mlp_strip_mma(ex, n, prec, l, 0, m0, n0, nb, ts, hin, pin, c.pkf, acc);
+      for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0, int ns) {
+        float acc[kMmaStrips][kMmaParts][4] = {};
+        mlp_strip_mma(ex, n, prec, l, 0, m0, ns, n0, nb, ts, hin, pin, c.pkf, acc);
         const int lane = tid & 31, ntl = mlp_ntiles(n0, nb);
-        for (int jt = 0; jt < kMmaParts; ++jt) {
-          if (jt >= ntl) break;
-          float hv[4];
-          for (int j = 0; j < 4; ++j) {
-            const int o = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
-            hv[j] = 0.f;
-            if (b >= nb) continue;
-            const float z = acc[jt][j] + ex.ld(bl, o);
-            hv[j] = gelu_forward(z);
-            ex.st(zo, o * ts + b, z);
-            if (!pout) ex.st(ho, o * ts + b, hv[j]);
+        for (int s = 0; s < kMmaStrips; ++s) {
+          if (s >= ns) break;
+          const int r0 = m0 + 16 * s;
+          for (int jt = 0; jt < kMmaParts; ++jt) {
+            if (jt >= ntl) break;
+            float hv[4];
+            for (int j = 0; j < 4; ++j) {
+              const int o = r0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
+              hv[j] = 0.f;
+              if (b >= nb) continue;
+              const float z = acc[s][jt][j] + ex.ld(bl, o);
+              hv[j] = gelu_forward(z);
+              ex.st(zo, o * ts + b, z);
+              if (!pout) ex.st(ho, o * ts + b, hv[j]);
+            }
+            if (pout) mma_store_kpaired(ex, pout, c.pkf, r0, n0 + 8 * jt, nb, hv);
           }
-          if (pout) mma_store_kpaired(ex, pout, c.pkf, m0, n0 + 8 * jt, nb, hv);
         }
       });
     } else if (n.wt && mlp_vec4_ok(n.wt, W)) {
@@ -532,41 +543,45 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     if (mma) {
       const int lane = tid & 31;
       // g_W (W×W) += dz hᵀ in accumulator order (mlp_grad_slot): K = the tile's samples, zero
-      // past nb. A warp's 16×32 output shares each A fragment among its four 16×8 tiles, and a
-      // lane adds its four outputs of a tile as one 16-byte read-modify-write (the warp's 512
-      // consecutive bytes) when the slice is 16-byte aligned, one by one otherwise.
+      // past nb. A warp's 32×32 output shares each A fragment among a strip's four 16×8 tiles and
+      // each B fragment between its two strips, and a lane adds its four outputs of a tile as one
+      // 16-byte read-modify-write (the warp's 512 consecutive bytes) when the slice is 16-byte
+      // aligned, one by one otherwise.
       float* gw = g + n.hw(l - 1);
       const bool quads = (reinterpret_cast<uintptr_t>(gw) & 15u) == 0;
-      for_warp_tiles(ex, W, W, kMmaGradCols, [&](int m0, int n0) {
-        float acc[kMmaParts][4] = {};
+      for_warp_tiles(ex, W, W, kMmaGradCols, [&](int m0, int n0, int ns) {
+        float acc[kMmaStrips][kMmaParts][4] = {};
         const int ntl = mlp_ntiles(n0, W, kMmaGradCols / 8), K = mlp_round_up(nb, mma_kstep(prec));
         if (packed) {  // A and B registers as words of the n-paired copies (zero past nb)
           const auto word = [&](const uint32_t* p, int r, int cw) { return 2 * cw < nb ? ex.ld(p, size_t(r) * c.pks + cw) : 0u; };
           warp_tile_mmar(
               ex, prec, K,
-              [&](int, int k0, uint32_t a[4]) {
-                mma_bf16_a_npaired(lane, k0, m0, [&](int r, int cw) { return word(pzs, r, cw); }, a);
+              [&](int s, int, int k0, uint32_t a[4]) {
+                mma_bf16_a_npaired(lane, k0, m0 + 16 * s, [&](int r, int cw) { return word(pzs, r, cw); }, a);
               },
-              ntl,
+              ns, ntl,
               [&](int j, int, int k0, uint32_t bb[2]) {
                 mma_bf16_b_npaired(lane, k0, n0 + 8 * j + (lane >> 2), [&](int r, int cw) { return word(phs, r, cw); }, bb);
               },
               acc);
         } else {
           warp_tile_mma_gather(
-              ex, prec, K, [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, ntl,
+              ex, prec, K, [&](int r, int k) { return k < nb ? ex.ld(dz, (m0 + r) * ts + k) : 0.f; }, ns, ntl,
               [&](int k, int cc) { return k < nb ? ex.ld(hp, (n0 + cc) * ts + k) : 0.f; }, acc);
         }
-        for (int j = 0; j < kMmaGradCols / 8; ++j) {
-          if (j >= ntl) break;
-          float* q = gw + mma_c_offset(W, m0, n0 + 8 * j) + size_t(lane) * 4;  // the tile's lane block
-          if (quads) {
-            Float4* q4 = reinterpret_cast<Float4*>(q);
-            Float4 v = ex.ld(q4, 0);
-            for (int i = 0; i < 4; ++i) v.v[i] += acc[j][i];
-            ex.st(q4, 0, v);
-          } else {
-            for (int i = 0; i < 4; ++i) ex.add(q, i, acc[j][i]);
+        for (int s = 0; s < kMmaStrips; ++s) {
+          if (s >= ns) break;
+          for (int j = 0; j < kMmaGradCols / 8; ++j) {
+            if (j >= ntl) break;
+            float* q = gw + mma_c_offset(W, m0 + 16 * s, n0 + 8 * j) + size_t(lane) * 4;  // the tile's lane block
+            if (quads) {
+              Float4* q4 = reinterpret_cast<Float4*>(q);
+              Float4 v = ex.ld(q4, 0);
+              for (int i = 0; i < 4; ++i) v.v[i] += acc[s][j][i];
+              ex.st(q4, 0, v);
+            } else {
+              for (int i = 0; i < 4; ++i) ex.add(q, i, acc[s][j][i]);
+            }
           }
         }
       });
@@ -580,14 +595,17 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     for (int o = tid; o < W; o += nt) ex.add(g, n.hb(l - 1) + o, row_sum_a4(ex, dz + o * ts, nb, dz4));
     if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
       const int lane = tid & 31;
-      for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0) {
-        float acc[kMmaParts][4] = {};
-        mlp_strip_mma(ex, n, prec, l - 1, 1, m0, n0, nb, ts, dz, packed ? pzf : nullptr, c.pkf, acc);
-        for (int jt = 0; jt < kMmaParts; ++jt)
-          for (int j = 0; j < 4; ++j) {
-            const int i = m0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
-            if (b < nb) ex.st(dh, i * ts + b, acc[jt][j]);
-          }
+      for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0, int ns) {
+        float acc[kMmaStrips][kMmaParts][4] = {};
+        mlp_strip_mma(ex, n, prec, l - 1, 1, m0, ns, n0, nb, ts, dz, packed ? pzf : nullptr, c.pkf, acc);
+        for (int s = 0; s < kMmaStrips; ++s) {
+          if (s >= ns) break;
+          for (int jt = 0; jt < kMmaParts; ++jt)
+            for (int j = 0; j < 4; ++j) {
+              const int i = m0 + 16 * s + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
+              if (b < nb) ex.st(dh, i * ts + b, acc[s][jt][j]);
+            }
+        }
       });
     } else if (mlp_vec4_ok(Wl, W)) {
       if (mlp_blocked_rb(nb) == 4)

@@ -34,11 +34,14 @@
 //
 // Helpers:
 //   pack_bf16x2(lo, hi)             the word of two bf16 values round_bf16(lo), round_bf16(hi)
-//   warp_tile_mmar(ex, p, K, areg, nt, breg, acc)  acc[j] (16×8, C/D layout) += A·B_j for the
-//                  nt ≤ kMmaParts (5) tiles of a warp's 16×40 output, K a multiple of mma_kstep(p), one A
-//                  fragment per k step (areg) for all nt tiles, B_j's registers from breg; one warp
-//   warp_tile_mma(ex, p, K, areg, nt, fb, acc)  the same with B_j(k, c) = fb(k, 8j + c)
-//                  gathered element by element; warp_tile_mma_gather also gathers A (fa(r, k));
+//   warp_tile_mmar(ex, p, K, areg, ns, nt, breg, acc)  acc[s][j] (16×8, C/D layout) += A_s·B_j
+//                  for the ns ≤ kMmaStrips (2) 16-row strips and nt ≤ kMmaParts (5) column tiles
+//                  of a warp's 32×40 output, K a multiple of mma_kstep(p): one A fragment per
+//                  strip and k step (areg) for all nt tiles, one B fragment per tile and k step
+//                  (breg) for all ns strips; one warp
+//   warp_tile_mma(ex, p, K, areg, ns, nt, fb, acc)  the same with B_j(k, c) = fb(k, 8j + c)
+//                  gathered element by element; warp_tile_mma_gather also gathers A (fa(r, k),
+//                  r < 16·ns);
 //                  mma_frag_a reads A from memory in fragment order (mma_frag_quad: a lane's four
 //                  registers as one 16-byte load), written once per call for the hidden weights
 //                  (NetView::frag); fa and fb return fp32 values (0 for padding: nothing outside
@@ -156,32 +159,45 @@ template <class FA> DF_HD Uint4 mma_frag_quad(MatPrecision p, int W, size_t q, c
 // The most 16×8 tiles a warp's output strip holds: 16×40, so that a tile of up to 40 samples
 // takes one A fragment per k step for all its samples (each weight fragment read once per pass).
 constexpr int kMmaParts = 5;
+// The most 16-row strips of a warp's output: 2, so that every B fragment read serves two A
+// fragments (the forward's and dh's activations are read by W / 32 warps instead of W / 16, the
+// weight gradient's by W / 32 strips of warps). At W = 128 the forward and dh keep 4 of a block's
+// 8 warps busy: fewer shared-memory reads for fewer warps to hide their latency with.
+constexpr int kMmaStrips = 2;
 
-// acc[j] += A·B_j for up to kMmaParts 16×8 tiles of a 16×40 output (j < nt, 1 ≤ nt ≤ kMmaParts,
-// warp-uniform) over K (a multiple of mma_kstep(p)): areg(kt, k0, a) puts the lane's A registers
-// of k step kt (columns k0 ..) in a, once for all nt tiles; breg(j, kt, k0, b) the B registers of
-// tile j. (The j loop has a constant bound, so acc stays in registers on the device.)
+// acc[s][j] += A_s·B_j for ns 16-row strips (1 ≤ ns ≤ kMmaStrips) and nt 16×8 tiles of columns
+// (1 ≤ nt ≤ kMmaParts), both warp-uniform, over K (a multiple of mma_kstep(p)): areg(s, kt, k0, a)
+// puts the lane's A registers of strip s and k step kt (columns k0 ..) in a, once for all nt
+// tiles; breg(j, kt, k0, b) the B registers of tile j, once for all ns strips. Each accumulator
+// still sums its k steps in ascending order, so the numbers do not depend on ns. (The loops have
+// constant bounds, so acc stays in registers on the device.)
 template <class Exec, class AR, class BR>
-DF_HD void warp_tile_mmar(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const BR& breg,
-                          float acc[kMmaParts][4]) {
+DF_HD void warp_tile_mmar(Exec& ex, MatPrecision p, int K, const AR& areg, int ns, int nt, const BR& breg,
+                          float acc[kMmaStrips][kMmaParts][4]) {
   for (int k0 = 0, kt = 0; k0 < K; k0 += mma_kstep(p), ++kt) {
-    uint32_t a[4];
-    areg(kt, k0, a);
+    uint32_t a[kMmaStrips][4] = {};
+    for (int s = 0; s < kMmaStrips; ++s) {
+      if (s >= ns) break;
+      areg(s, kt, k0, a[s]);
+    }
     for (int j = 0; j < kMmaParts; ++j) {
       if (j >= nt) break;
       uint32_t b[2];
       breg(j, kt, k0, b);
-      mma_step(ex, p, a, b, acc[j]);
+      for (int s = 0; s < kMmaStrips; ++s) {
+        if (s >= ns) break;
+        mma_step(ex, p, a[s], b, acc[s][j]);
+      }
     }
   }
 }
 // The same with B_j(k, c) = fb(k, 8j + c) gathered element by element (rounded here).
 template <class Exec, class AR, class FB>
-DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const AR& areg, int nt, const FB& fb,
-                         float acc[kMmaParts][4]) {
+DF_HD void warp_tile_mma(Exec& ex, MatPrecision p, int K, const AR& areg, int ns, int nt, const FB& fb,
+                         float acc[kMmaStrips][kMmaParts][4]) {
   const int lane = ex.tid() & 31;
   warp_tile_mmar(
-      ex, p, K, areg, nt,
+      ex, p, K, areg, ns, nt,
       [&](int j, int, int k0, uint32_t b[2]) {
         mma_b_regs(p, lane, k0, [&](int k, int c) { return fb(k, 8 * j + c); }, b);
       },
@@ -194,14 +210,19 @@ template <class Exec> DF_HD void mma_frag_a(Exec& ex, const Uint4* strip, int kt
   for (int i = 0; i < 4; ++i) a[i] = q.v[i];
 }
 
-// warp_tile_mma with A(r, k) = fa(r, k) gathered element by element (rounded here, mma_a_regs:
-// the registers mma_frag_a reads from the fragment-order copy, so the same numbers). Every lane of
-// a full warp must call it with the same p, K and nt.
+// warp_tile_mma with A(r, k) = fa(r, k) (r < 16·ns) gathered element by element (rounded here,
+// mma_a_regs: the registers mma_frag_a reads from the fragment-order copy, so the same numbers).
+// Every lane of a full warp must call it with the same p, K, ns and nt.
 template <class Exec, class FA, class FB>
-DF_HD void warp_tile_mma_gather(Exec& ex, MatPrecision p, int K, const FA& fa, int nt, const FB& fb,
-                                float acc[kMmaParts][4]) {
+DF_HD void warp_tile_mma_gather(Exec& ex, MatPrecision p, int K, const FA& fa, int ns, int nt, const FB& fb,
+                                float acc[kMmaStrips][kMmaParts][4]) {
   const int lane = ex.tid() & 31;
-  warp_tile_mma(ex, p, K, [&](int, int k0, uint32_t a[4]) { mma_a_regs(p, lane, k0, fa, a); }, nt, fb, acc);
+  warp_tile_mma(
+      ex, p, K,
+      [&](int s, int, int k0, uint32_t a[4]) {
+        mma_a_regs(p, lane, k0, [&](int r, int k) { return fa(16 * s + r, k); }, a);
+      },
+      ns, nt, fb, acc);
 }
 
 // BF16 operands kept packed in shared memory (two bf16 per 32-bit word, pack_bf16x2), so that a
