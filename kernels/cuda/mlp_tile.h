@@ -46,7 +46,7 @@
 // a dot loop through ex.fma (in operand_dot and the embedding's loops): plain accesses and
 // products on both sides, counted by the emulator's cost model (kernels/emu/emu_counts.h).
 // Tile arrays hold nb samples in rows of ts ≥ nb floats (element [row·ts + b]; the sweeps pass
-// TileLayout::ts, sweep_args.h tile_stride: odd for the fp32 loops, ≡ 4 mod 8 for the MMAs).
+// TileLayout::ts, sweep_args.h tile_stride: odd for the fp32 loops, ≡ 8 mod 16 for the MMAs).
 //   mlp_forward_tile   y (d×TB) = net(x, t) with e = e(t) given; caches z_l (W×TB each) in c.z,
 //                      the activations h_l pass through the two work arrays c.h         (=)
 //   mlp_backward_tile  from the forward's c.z (c.h: scratch, h_l recomputed from z_l)
@@ -181,6 +181,21 @@ struct alignas(16) Float4 {
 // Whether every row of an array of rows of W floats from w is 16-byte aligned (one answer for all
 // the rows, so the lanes of a warp reading different rows take one path).
 DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpret_cast<uintptr_t>(w) & 15u) == 0; }
+
+// Whether rows of stride ts in p take 8-byte accesses of sample pairs (ts even, p 8-byte aligned).
+DF_HD bool mlp_vec2_ok(const float* p, int ts) { return ts % 2 == 0 && (reinterpret_cast<uintptr_t>(p) & 7u) == 0; }
+// A lane's two adjacent accumulator columns (mma_out_col 2t, 2t + 1) of row-major p, from element
+// e (even): v[0] when b < nb, v[1] when b + 1 < nb, b the first one's sample; one 8-byte store when
+// both are in and vec2 (mlp_vec2_ok), one by one otherwise. The same values either way.
+template <class Exec>
+DF_HD void mlp_st_cols(Exec& ex, float* p, int e, int b, int nb, bool vec2, const float v[2]) {
+  if (b + 1 < nb && vec2) {
+    ex.st(reinterpret_cast<Float2*>(p + e), 0, Float2{{v[0], v[1]}});
+  } else {
+    for (int q = 0; q < 2; ++q)
+      if (b + q < nb) ex.st(p, e + q, v[q]);
+  }
+}
 
 // operand_dot(ex, a, 1, b, sb, n, p) bit for bit (the same products summed in the same order), with
 // the contiguous a read 4 elements at a time as 16-byte accesses when vec (a row of an array with
@@ -378,6 +393,7 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     if (mma) {  // z (W×nb) = W_l h on warp MMAs
       const uint32_t* pin = packed ? c.pk + size_t(l % 2) * pkn : nullptr;
       uint32_t* pout = packed && l + 1 < L ? c.pk + size_t((l + 1) % 2) * pkn : nullptr;
+      const bool zv2 = mlp_vec2_ok(zo, ts) && mlp_vec2_ok(ho, ts);
       for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0, int ns) {
         float acc[kMmaStrips][kMmaParts][4] = {};
         mlp_strip_mma(ex, n, prec, l, 0, m0, ns, n0, nb, ts, hin, pin, c.pkf, acc);
@@ -387,15 +403,19 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
           const int r0 = m0 + 16 * s;
           for (int jt = 0; jt < kMmaParts; ++jt) {
             if (jt >= ntl) break;
-            float hv[4];
-            for (int j = 0; j < 4; ++j) {
+            float hv[4] = {0.f, 0.f, 0.f, 0.f};
+            for (int j = 0; j < 4; j += 2) {  // rows g and g + 8, each at columns 2t, 2t + 1
               const int o = r0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
-              hv[j] = 0.f;
               if (b >= nb) continue;
-              const float z = acc[s][jt][j] + ex.ld(bl, o);
-              hv[j] = gelu_forward(z);
-              ex.st(zo, o * ts + b, z);
-              if (!pout) ex.st(ho, o * ts + b, hv[j]);
+              const float bo = ex.ld(bl, o);
+              float z[2] = {0.f, 0.f};
+              for (int q = 0; q < 2; ++q) {
+                if (b + q >= nb) break;
+                z[q] = acc[s][jt][j + q] + bo;
+                hv[j + q] = gelu_forward(z[q]);
+              }
+              mlp_st_cols(ex, zo, o * ts + b, b, nb, zv2, z);
+              if (!pout) mlp_st_cols(ex, ho, o * ts + b, b, nb, zv2, hv + j);
             }
             if (pout) mma_store_kpaired(ex, pout, c.pkf, r0, n0 + 8 * jt, nb, hv);
           }
@@ -448,7 +468,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   // The activations are not cached: h_L, then h_{l-1} with layer l's dz, are recomputed from the
   // pre-activations into hb (the same gelu_forward of the same z: the forward's bits).
   // h_L and the first layer's dz, whose rows the loops below read one per lane, get rows of the
-  // odd stride tso (= ts on the fp32 path; ts + 1 where the MMAs want ts ≡ 4 mod 8): 32 lanes on
+  // odd stride tso (= ts on the fp32 path; ts + 1 where the MMAs want ts ≡ 8 mod 16): 32 lanes on
   // 32 banks. h_L spans both work arrays (W·tso ≤ 2·W·ts floats), dz has W·tso floats.
   const int tso = ts | 1;
   float* hb = c.h;
@@ -589,21 +609,22 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       blocked_weight_grad(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
     }
     // bias sums: a thread per feature over its row of dz, 16-byte reads when ts % 4 == 0 (the
-    // MMA paths' ts ≡ 4 mod 8: a quarter-warp's 8 rows fall on 8 distinct groups of 4 banks, where
+    // MMA paths' ts ≡ 8 mod 16: a quarter-warp's 8 rows fall on 4 groups of 4 banks, 2-way, where
     // one float per lane was a 4-way conflict at ts = 44)
     const bool dz4 = mlp_vec4_ok(dz, ts);
     for (int o = tid; o < W; o += nt) ex.add(g, n.hb(l - 1) + o, row_sum_a4(ex, dz + o * ts, nb, dz4));
     if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
       const int lane = tid & 31;
+      const bool dhv2 = mlp_vec2_ok(dh, ts);
       for_warp_tiles(ex, W, nb, kMmaSamples, [&](int m0, int n0, int ns) {
         float acc[kMmaStrips][kMmaParts][4] = {};
         mlp_strip_mma(ex, n, prec, l - 1, 1, m0, ns, n0, nb, ts, dz, packed ? pzf : nullptr, c.pkf, acc);
         for (int s = 0; s < kMmaStrips; ++s) {
           if (s >= ns) break;
           for (int jt = 0; jt < kMmaParts; ++jt)
-            for (int j = 0; j < 4; ++j) {
+            for (int j = 0; j < 4; j += 2) {
               const int i = m0 + 16 * s + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
-              if (b < nb) ex.st(dh, i * ts + b, acc[s][jt][j]);
+              if (b < nb) mlp_st_cols(ex, dh, i * ts + b, b, nb, dhv2, acc[s][jt] + j);
             }
         }
       });

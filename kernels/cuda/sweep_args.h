@@ -9,7 +9,7 @@
 //   SweepCommon.prec  operand precision of the MLP layer products (kernels/cuda/precision.h;
 //               FP32 default = the plain fp32 kernels); the embedding stays fp32
 //   TileLayout  offsets (in floats) of a block's shared arrays for a tile of TB samples, rows of
-//               ts = tile_stride(TB, W, prec) floats (TB rounded up to odd for the fp32 loops, 20
+//               ts = tile_stride(TB, W, prec) floats (TB rounded up to odd for the fp32 loops, 24
 //               for the MMAs at TB = 16: fewer bank conflicts): states/cotangents d×TB
 //               ([k*ts + b]), activations W×TB ([i*ts + b]): dh, dz, two activation work
 //               arrays shared by both networks, and one or two sets of L+1 pre-activations (the
@@ -132,19 +132,22 @@ DF_HD size_t gacc_size(const NetView& f, int N) { return gacc_size_for(gacc_mlp(
 //     loops have lane i read sample b of row i (dz, h_{l-1}, x: element i·ts + b); with an odd
 //     stride 32 consecutive rows fall in 32 different banks, where ts = TB = 16 put them in 2 (a
 //     16-way conflict on every such load).
-//   MMAs (TF32, BF16): the smallest ts ≥ TB with ts ≡ 4 (mod 8), 20 for TB = 16. The forward and
-//     dh passes' B fragments have lane (g, t) read row k(t) at column g (g < 8): rows 2t, 2t+1
-//     at BF16, whose four t then land on disjoint groups of 8 banks (2·ts ≡ 8 mod 16:
-//     conflict-free), rows t at TF32 (2-way on a quarter of the banks). The weight gradient's
-//     fragments have lane g read row g at column t (TF32: g·ts covers 8 distinct multiples of 4,
-//     conflict-free) or 2t (BF16: 2-way). At the odd stride 17 all of these were 2- to 4-way.
-//     (ts ≡ 8 mod 16, 24, would make TF32's B fragments conflict-free and its weight gradient
-//     2-way: the cost model found 20 slightly better, with less shared memory.)
+//   MMAs (TF32, BF16): the smallest ts ≥ TB with ts ≡ 8 (mod 16), 24 for TB = 16, 40 for 38. The
+//     forward's and dh's accumulators are stored by lane (g, t) at row g (and g + 8), columns
+//     2t, 2t + 1 as one 8-byte store (mlp_tile.h mlp_st_cols): a half-warp's four rows g·ts then
+//     start on four distinct multiples of 8 banks, conflict-free (2-way at ts ≡ 4 mod 8). TF32's
+//     B fragments (lane (g, t) reads row t at column g) are conflict-free too, and its weight
+//     gradient's gathers (lane g reads row g at column t) 2-way. BF16 reads its fragments from the
+//     packed copies (mlp_pk_stride_*), whose strides are their own; its gathers (tests only) are
+//     2-way. The bias sums' 16-byte row reads (8 rows per quarter-warp) are 2-way (conflict-free
+//     at ts ≡ 4 mod 8). Cost model at the PERF.md shape: bf16 2.43 -> 2.32, tf32 3.45 -> 3.14 ms
+//     against ts ≡ 4 (mod 8), which the cost model had found slightly better before the 8-byte
+//     stores. At the odd stride 17 all of these were 2- to 4-way.
 // Any ts ≥ TB gives the same numbers: only the banks change.
 DF_HD int tile_stride(int TB, int W = 0, MatPrecision prec = MatPrecision::FP32) {
   if (prec == MatPrecision::FP32 || W <= 0 || W % 16 != 0) return TB | 1;
   int ts = TB;
-  while (ts % 8 != 4) ++ts;
+  while (ts % 16 != 8) ++ts;
   return ts;
 }
 DF_HD size_t seg_size(int d, int K, int TB, int W = 0, MatPrecision prec = MatPrecision::FP32) {
