@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <random>
 
 #include "engine/backend.h"
 #include "engine/diffflow.h"
@@ -99,6 +100,81 @@ TEST_CASE("the embedding kernel transposes both networks' hidden weights", "[emu
       CHECK(tf[1] == su.pf[s.off_hw(0) + size_t(W)]);                  // wt[k = 0][o = 1] = W_0[1][0]
       CHECK(tf[2 * size_t(W) + 1] == su.pf[s.off_hw(0) + size_t(W) + 2]);  // wt[k = 2][o = 1] = W_0[1][2]
     }
+}
+
+// The embedding part of one network's gradient (g +=) for cotangents de[j·W ..] of e(t[j]), j =
+// j0 .. N, one grid point after another: the kernel's arithmetic in that order (sums from 0 in
+// ascending index, c + a·b with two roundings), written here from the model (MATH.md).
+void embed_grad_points(const NetShape& s, const float* p, const float* t, const float* de, int j0, int N, float* g) {
+  const size_t W = size_t(s.W), phi = s.off_phi(), t1w = s.off_t1w(), t1b = s.off_t1b(), t2w = s.off_t2w(),
+               t2b = s.off_t2b();
+  std::vector<float> feat(2 * W), z1(W), g1(W), dz1(W), dfeat(2 * W);
+  for (int j = j0; j <= N; ++j) {
+    for (size_t k = 0; k < W; ++k) fourier_feature<float>(t[j], p[phi + k], int(k), int(W), &feat[k], &feat[W + k]);
+    for (size_t o = 0; o < W; ++o) {
+      float acc = 0.f;
+      for (size_t i = 0; i < 2 * W; ++i) acc = acc + p[t1w + o * 2 * W + i] * feat[i];
+      z1[o] = acc + p[t1b + o];
+      g1[o] = gelu_forward(z1[o]);
+    }
+    const float* dj = de + size_t(j) * W;
+    for (size_t o = 0; o < W; ++o) g[t2b + o] += dj[o];
+    for (size_t o = 0; o < W; ++o)
+      for (size_t i = 0; i < W; ++i) g[t2w + o * W + i] += dj[o] * g1[i];
+    for (size_t i = 0; i < W; ++i) {
+      float v = 0.f;
+      for (size_t o = 0; o < W; ++o) v = v + p[t2w + o * W + i] * dj[o];
+      dz1[i] = v * gelu_backward(z1[i]);
+    }
+    for (size_t o = 0; o < W; ++o) g[t1b + o] += dz1[o];
+    for (size_t o = 0; o < W; ++o)
+      for (size_t i = 0; i < 2 * W; ++i) g[t1w + o * 2 * W + i] += dz1[o] * feat[i];
+    for (size_t i = 0; i < 2 * W; ++i) {
+      float v = 0.f;
+      for (size_t o = 0; o < W; ++o) v = v + p[t1w + o * 2 * W + i] * dz1[o];
+      dfeat[i] = v;
+    }
+    for (size_t k = 0; k < W; ++k) g[phi + k] += dfeat[k] * feat[W + k] - dfeat[W + k] * feat[k];
+  }
+}
+
+TEST_CASE("the embedding backward kernel: groups of grid points give the numbers of one point after another",
+          "[emu][sweeps]") {
+  // embed_group points share each staged weight and each gradient element's read and write;
+  // W = 40 (16-byte gradient rows, N = 10: groups of 8 and a partial one) and W = 13 (one element
+  // per thread); the score's points start at j = 1; the embedding part only is touched
+  CHECK(embed_group(128) == kStageVecs);
+  CHECK(embed_group(320) == 7);
+  CHECK(embed_group(4096) == 1);
+  CHECK(embed_backward_floats(128) == size_t(8 * 128 * 8 + kStageFloats));
+  for (int W : {40, 13}) {
+    Setup su(Case{2, W, 2, 1, 10});
+    const NetShape& s = su.s;
+    const int N = su.grid.N();
+    REQUIRE(N + 1 > embed_group(W));
+    const std::vector<float> consts = make_step_consts(su.grid);
+    std::mt19937 rng{uint32_t(W)};
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> def(size_t(N + 1) * W), des(def.size()), gf(s.n_params()), gs(s.n_params());
+    for (float& v : def) v = nd(rng);
+    for (float& v : des) v = nd(rng);
+    for (float& v : gf) v = 0.1f * nd(rng);
+    for (float& v : gs) v = 0.1f * nd(rng);
+    const std::vector<float> g0f = gf;
+    std::vector<float> rf = gf, rs = gs;
+    const StepConsts st = step_consts_view(consts.data(), N);
+    EmuDevice dev;
+    launch_embed_backward(dev, EmbedBackwardArgs{make_net_view(s, su.pf.data()), make_net_view(s, su.ps.data()), st,
+                                                 gf.data(), gs.data(), def.data(), des.data()});
+    embed_grad_points(s, su.pf.data(), st.t, def.data(), 0, N, rf.data());
+    embed_grad_points(s, su.ps.data(), st.t, des.data(), 1, N, rs.data());
+    INFO("W=" << W);
+    CHECK(gf == rf);
+    CHECK(gs == rs);
+    const long inw = long(s.off_inw());  // the rest of the gradient as it was
+    CHECK(std::vector<float>(gf.begin() + inw, gf.end()) == std::vector<float>(g0f.begin() + inw, g0f.end()));
+    CHECK(std::vector<float>(gf.begin(), gf.begin() + inw) != std::vector<float>(g0f.begin(), g0f.begin() + inw));
+  }
 }
 
 TEST_CASE("the embedding kernel writes the hidden weights in MMA fragment order", "[emu][sweeps]") {

@@ -24,8 +24,9 @@
 //                       AdjointArgs (the slice has no embedding part: embed_backward_body)
 //   reduce_body         out[p] = Σ_blocks part[blk·stride + gacc_src(p)], fixed order
 //                       (deterministic), the flat order                                      (=)
-//   embed_backward_body gf/gs (flat) += embedding gradients from the summed de_j; grid 2 blocks,
-//                       8W + kStageFloats floats shared                                       (+=)
+//   embed_backward_body gf/gs (flat) += embedding gradients from the summed de_j, embed_group(W)
+//                       grid points at a time; grid 2 blocks, embed_backward_floats(W) floats
+//                       shared                                                               (+=)
 #pragma once
 #include "kernels/cuda/mlp_tile.h"
 
@@ -405,10 +406,10 @@ template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwa
   float* g = net == 0 ? a.gf : a.gs;
   const float* de = net == 0 ? a.def : a.des;
   float* sm = ex.template shared<float>();
-  float *feat = sm, *z1 = sm + 2 * W, *g1 = sm + 3 * W, *e = sm + 4 * W, *dz1 = sm + 5 * W, *dfeat = sm + 6 * W;
-  for (int j = net == 0 ? 0 : 1; j <= N; ++j) {  // the score is never evaluated at t_0
-    embed_point(ex, n, ex.ld(a.st.t, j), feat, z1, g1, e, sm + 8 * W);
-    embed_backward_point(ex, n, de + size_t(j) * W, feat, z1, g1, dz1, dfeat, g);
+  const int G = embed_group(W);
+  for (int j = net == 0 ? 0 : 1; j <= N; j += G) {  // the score is never evaluated at t_0
+    const int J = N + 1 - j < G ? N + 1 - j : G;
+    embed_backward_group(ex, n, a.st.t + j, de + size_t(j) * W, J, g, sm);
   }
 }
 

@@ -71,7 +71,7 @@ template <class Dev> void launch_embed(Dev& dev, const EmbedArgs& a) {
   dev.template launch<EmbedK>(embed_blocks(a), 128, (5 * size_t(a.f.W) + kStageFloats) * sizeof(float), a);
 }
 template <class Dev> void launch_embed_backward(Dev& dev, const EmbedBackwardArgs& a) {
-  dev.template launch<EmbedBackwardK>(2, 256, (8 * size_t(a.f.W) + kStageFloats) * sizeof(float), a);
+  dev.template launch<EmbedBackwardK>(2, 256, embed_backward_floats(a.f.W) * sizeof(float), a);
 }
 
 }  // namespace df

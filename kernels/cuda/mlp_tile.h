@@ -56,8 +56,10 @@
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
 //                      dx (d×TB, optional) = (∂y/∂x)ᵀ dy                         (+= g, de; = dx)
 //   embed_point        e(t) = Linear(GELU(Linear([sin a, cos a]))), also feat, z1, g1 (=); its
-//                      two products stage the weights in shared memory (staged_rows_dot)
-//   embed_backward_point  g[φ, t1, t2] += gradient of the embedding for cotangent de   (+=)
+//                      two products stage the weights in shared memory (staged_rows_dot, which
+//                      also serves several vectors at once: embed_backward_group)
+//   embed_backward_group  g[φ, t1, t2] += gradient of the embedding for the cotangents de_j of
+//                      up to embed_group(W) grid points at once                        (+=)
 //   mlp_use_mma(prec, W, nthreads)  whether the hidden layers take the MMA path
 // The parameter gradients g, de live in a slice owned by this block (global memory), addressed
 // g[n.<offset> + index] (the caller may pass a rebased g): each index is written by exactly one
@@ -675,19 +677,21 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   ex.sync();
 }
 
-// For o < M: out(o, Σ_{i<K} A[o·K + i]·v[i]), each sum from 0.f in ascending i (ex.fma), the
-// numbers of one thread per output reading its row. The block stages up to 128 rows × 32 columns
-// of A at a time in shared memory (stage: kStageFloats floats, rows of 33, so that 32 lanes
-// reading 32 rows hit 32 banks): a warp's global loads are 128 consecutive bytes of one row
-// instead of one word from each of 32 rows. Every thread of the block calls it (barriers
-// inside); out(o, sum) runs on the thread that summed o.
-constexpr int kStageRows = 128, kStageCols = 32, kStageFloats = kStageRows * (kStageCols + 1);
+// For o < M and j < J: out(o, j, Σ_{i<K} A[o·K + i]·v[j·vs + i]), each sum from 0.f in ascending i
+// (ex.fma), the numbers of one thread per output reading its row; J ≤ kStageVecs vectors share
+// each staged weight. The block stages up to 128 rows × 32 columns of A at a time in shared memory
+// (stage: kStageFloats floats, rows of 33, so that 32 lanes reading 32 rows hit 32 banks): a warp's
+// global loads are 128 consecutive bytes of one row instead of one word from each of 32 rows.
+// Every thread of the block calls it (barriers inside); out(o, j, sum) runs on the thread that
+// summed o.
+constexpr int kStageRows = 128, kStageCols = 32, kStageFloats = kStageRows * (kStageCols + 1), kStageVecs = 8;
 template <class Exec, class Out>
-DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* v, float* stage, const Out& out) {
+DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* v, int vs, int J, float* stage,
+                           const Out& out) {
   const int tid = ex.tid(), nt = ex.nthreads(), rows = nt < kStageRows ? nt : kStageRows;
   for (int r0 = 0; r0 < M; r0 += rows) {
     const int R = M - r0 < rows ? M - r0 : rows;
-    float acc = 0.f;
+    float acc[kStageVecs] = {};
     for (int i0 = 0; i0 < K; i0 += kStageCols) {
       const int C = K - i0 < kStageCols ? K - i0 : kStageCols;
       for (int idx = tid; idx < R * kStageCols; idx += nt) {
@@ -696,10 +700,20 @@ DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* 
       }
       ex.sync();
       if (tid < R)
-        for (int c = 0; c < C; ++c) acc = ex.fma(acc, ex.ld(stage, tid * (kStageCols + 1) + c), ex.ld(v, i0 + c));
+        for (int c = 0; c < C; ++c) {
+          const float a = ex.ld(stage, tid * (kStageCols + 1) + c);
+          for (int q = 0; q < kStageVecs; ++q) {
+            if (q >= J) break;
+            acc[q] = ex.fma(acc[q], a, ex.ld(v, q * vs + i0 + c));
+          }
+        }
       ex.sync();
     }
-    if (tid < R) out(r0 + tid, acc);
+    if (tid < R)
+      for (int q = 0; q < kStageVecs; ++q) {
+        if (q >= J) break;
+        out(r0 + tid, q, acc[q]);
+      }
   }
 }
 
@@ -716,44 +730,130 @@ DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* 
     ex.st(feat, W + k, fc);
   }
   ex.sync();
-  staged_rows_dot(ex, n.p + n.t1w, W, 2 * W, feat, stage, [&](int o, float acc) {
+  staged_rows_dot(ex, n.p + n.t1w, W, 2 * W, feat, 0, 1, stage, [&](int o, int, float acc) {
     const float z = acc + ex.ld(n.p, n.t1b + o);
     ex.st(z1, o, z);
     ex.st(g1, o, gelu_forward(z));
   });
   ex.sync();
-  staged_rows_dot(ex, n.p + n.t2w, W, W, g1, stage, [&](int o, float acc) { ex.st(e, o, acc + ex.ld(n.p, n.t2b + o)); });
+  staged_rows_dot(ex, n.p + n.t2w, W, W, g1, 0, 1, stage,
+                  [&](int o, int, float acc) { ex.st(e, o, acc + ex.ld(n.p, n.t2b + o)); });
   ex.sync();
 }
 
-// g += the embedding part of the gradient for cotangent de of e(t); feat, z1, g1 from
-// embed_point at the same t; dz1 (W), dfeat (2W) scratch.
+// The grid points embed_backward_group takes at once for width W (at most kStageVecs, fewer where
+// their 8W floats each would pass about 96 KB of shared memory with the stage; at least 1).
+DF_HD int embed_group(int W) {
+  const int j = (24576 - kStageFloats) / (8 * (W > 0 ? W : 1));
+  return j < 1 ? 1 : (j > kStageVecs ? kStageVecs : j);
+}
+// Shared floats of embed_backward_group at width W (embed_group(W) points and the stage).
+DF_HD size_t embed_backward_floats(int W) { return size_t(8) * size_t(W) * size_t(embed_group(W)) + kStageFloats; }
+
+// g += Σ_{j<J} a[j·as + r]·b[j·bs + c] at g[off + r·C + c] for r < R, c < C: each element read
+// once, the J products added in ascending j (the numbers of one add per j), a thread per 4
+// consecutive c (16-byte accesses of g and b when vec: C % 4 == 0, g + off and b 16-byte aligned,
+// bs % 4 == 0), one element per thread otherwise.
 template <class Exec>
-DF_HD void embed_backward_point(Exec& ex, const NetView& n, const float* de, const float* feat, const float* z1,
-                                const float* g1, float* dz1, float* dfeat, float* g) {
-  const int W = n.W, tid = ex.tid(), nt = ex.nthreads();
+DF_HD void outer_add(Exec& ex, float* g, size_t off, int R, int C, const float* a, int as, const float* b, int bs,
+                     int J, bool vec) {
+  const int tid = ex.tid(), nt = ex.nthreads();
+  if (vec) {
+    const int C4 = C / 4;
+    for (int idx = tid; idx < R * C4; idx += nt) {
+      const int r = idx / C4, c = 4 * (idx % C4);
+      Float4* q = reinterpret_cast<Float4*>(g + off + size_t(r) * C + c);
+      Float4 v = ex.ld(q, 0);
+      for (int j = 0; j < J; ++j) {
+        const float x = ex.ld(a, j * as + r);
+        const Float4 y = ex.ld(reinterpret_cast<const Float4*>(b + j * bs + c), 0);
+        for (int k = 0; k < 4; ++k) v.v[k] += x * y.v[k];
+      }
+      ex.st(q, 0, v);
+    }
+  } else {
+    for (int idx = tid; idx < R * C; idx += nt) {
+      const int r = idx / C, c = idx % C;
+      float v = ex.ld(g, off + idx);
+      for (int j = 0; j < J; ++j) v += ex.ld(a, j * as + r) * ex.ld(b, j * bs + c);
+      ex.st(g, off + idx, v);
+    }
+  }
+}
+
+// g += the embedding part of the gradient for the cotangents de[j·W ..] of e(t[j]), j < J ≤
+// embed_group(W): the features and the first layer recomputed for all J points at once (each
+// staged weight serving J points), each gradient element read and written once per group with the
+// points' terms added in ascending j, so the numbers are those of one point after another.
+// sm: embed_backward_floats(W) floats of shared memory.
+template <class Exec>
+DF_HD void embed_backward_group(Exec& ex, const NetView& n, const float* t, const float* de, int J, float* g,
+                                float* sm) {
+  const int W = n.W, tid = ex.tid(), nt = ex.nthreads(), G = embed_group(W);
+  float *feat = sm, *z1 = feat + 2 * W * G, *g1 = z1 + W * G, *des = g1 + W * G, *dz1 = des + W * G,
+        *dfeat = dz1 + W * G, *stage = dfeat + 2 * W * G;
   const float* W2 = n.p + n.t2w;
   const float* W1 = n.p + n.t1w;
-  for (int o = tid; o < W; o += nt) ex.add(g, n.t2b + o, ex.ld(de, o));
-  for (int idx = tid; idx < W * W; idx += nt) ex.add(g, n.t2w + idx, ex.ld(de, idx / W) * ex.ld(g1, idx % W));
-  for (int i = tid; i < W; i += nt) {
-    float s = 0.f;
-    for (int o = 0; o < W; ++o) s = ex.fma(s, ex.ld(W2, size_t(o) * W + i), ex.ld(de, o));
-    ex.st(dz1, i, s * gelu_backward(ex.ld(z1, i)));
+  for (int idx = tid; idx < J * W; idx += nt) {
+    const int j = idx / W, k = idx % W;
+    float fs, fc;
+    fourier_feature<float>(ex.ld(t, j), ex.ld(n.p, n.phi + k), k, W, &fs, &fc);
+    ex.st(feat, j * 2 * W + k, fs);
+    ex.st(feat, j * 2 * W + W + k, fc);
+    ex.st(des, idx, ex.ld(de, idx));
   }
   ex.sync();
-  for (int o = tid; o < W; o += nt) ex.add(g, n.t1b + o, ex.ld(dz1, o));
-  for (int idx = tid; idx < W * 2 * W; idx += nt)
-    ex.add(g, n.t1w + idx, ex.ld(dz1, idx / (2 * W)) * ex.ld(feat, idx % (2 * W)));
-  for (int i = tid; i < 2 * W; i += nt) {
-    float s = 0.f;
-    for (int o = 0; o < W; ++o) s = ex.fma(s, ex.ld(W1, size_t(o) * 2 * W + i), ex.ld(dz1, o));
-    ex.st(dfeat, i, s);
+  staged_rows_dot(ex, W1, W, 2 * W, feat, 2 * W, J, stage, [&](int o, int j, float acc) {
+    const float z = acc + ex.ld(n.p, n.t1b + o);
+    ex.st(z1, j * W + o, z);
+    ex.st(g1, j * W + o, gelu_forward(z));
+  });
+  ex.sync();
+  for (int i = tid; i < W; i += nt) {  // dz1_j = (W2ᵀ de_j) ⊙ GELU'(z1_j)
+    float s[kStageVecs] = {};
+    for (int o = 0; o < W; ++o) {
+      const float w = ex.ld(W2, size_t(o) * W + i);
+      for (int j = 0; j < kStageVecs; ++j) {
+        if (j >= J) break;
+        s[j] = ex.fma(s[j], w, ex.ld(des, j * W + o));
+      }
+    }
+    for (int j = 0; j < kStageVecs; ++j) {
+      if (j >= J) break;
+      ex.st(dz1, j * W + i, s[j] * gelu_backward(ex.ld(z1, j * W + i)));
+    }
   }
   ex.sync();
-  // d sin a = cos a, d cos a = −sin a
-  for (int k = tid; k < W; k += nt)
-    ex.add(g, n.phi + k, ex.ld(dfeat, k) * ex.ld(feat, W + k) - ex.ld(dfeat, W + k) * ex.ld(feat, k));
+  for (int i = tid; i < 2 * W; i += nt) {  // dfeat_j = W1ᵀ dz1_j
+    float s[kStageVecs] = {};
+    for (int o = 0; o < W; ++o) {
+      const float w = ex.ld(W1, size_t(o) * 2 * W + i);
+      for (int j = 0; j < kStageVecs; ++j) {
+        if (j >= J) break;
+        s[j] = ex.fma(s[j], w, ex.ld(dz1, j * W + o));
+      }
+    }
+    for (int j = 0; j < kStageVecs; ++j) {
+      if (j >= J) break;
+      ex.st(dfeat, j * 2 * W + i, s[j]);
+    }
+  }
+  ex.sync();
+  for (int o = tid; o < W; o += nt) {
+    float b2 = ex.ld(g, n.t2b + o), b1 = ex.ld(g, n.t1b + o), ph = ex.ld(g, n.phi + o);
+    for (int j = 0; j < J; ++j) {
+      b2 += ex.ld(des, j * W + o);
+      b1 += ex.ld(dz1, j * W + o);
+      // d sin a = cos a, d cos a = −sin a
+      ph += ex.ld(dfeat, j * 2 * W + o) * ex.ld(feat, j * 2 * W + W + o) -
+            ex.ld(dfeat, j * 2 * W + W + o) * ex.ld(feat, j * 2 * W + o);
+    }
+    ex.st(g, n.t2b + o, b2);
+    ex.st(g, n.t1b + o, b1);
+    ex.st(g, n.phi + o, ph);
+  }
+  outer_add(ex, g, n.t2w, W, W, des, W, g1, W, J, mlp_vec4_ok(g + n.t2w, W) && mlp_vec4_ok(g1, W));
+  outer_add(ex, g, n.t1w, W, 2 * W, dz1, W, feat, 2 * W, J, mlp_vec4_ok(g + n.t1w, W) && mlp_vec4_ok(feat, W));
   ex.sync();
 }
 
