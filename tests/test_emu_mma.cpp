@@ -379,3 +379,69 @@ TEST_CASE("mlp tile MMA path: gradients accumulate; fp32 and W % 16 != 0 take no
   init_params(s24, p24.data(), 5, 1, 0.5);
   CHECK(test::run_tile(s24, p24.data(), std::vector<float>(24, 0.f), x, dy, nb, TB, 64, MatPrecision::TF32).mmas == 0);
 }
+
+TEST_CASE("fp32 weight gradient: 8x4 outputs per thread give the numbers of 4x4, with fewer loads", "[emu][mma]") {
+  // W = 128 at 256 threads takes 8 outputs × 4 inputs per thread (mlp_grad_rb), at 544 threads
+  // 4 × 4: every element is the same ascending sum over the samples, so the same bits; and
+  // against fp64 (the fp32 path's rounding only)
+  const NetShape s{2, 128, 2};
+  REQUIRE(mlp_grad_rb(128, 256) == 8);
+  REQUIRE(mlp_grad_rb(128, 544) == 4);
+  REQUIRE(mlp_grad_rb(64, 256) == 4);
+  std::vector<float> p(s.n_params());
+  init_params(s, p.data(), 31, 0, 0.5);
+  const int TB = tile_stride(38), nb = 37;  // a partial last sample group
+  std::mt19937 rng{7u};
+  std::normal_distribution<float> nd(0.f, 1.f);
+  std::vector<float> e(128), x(size_t(2) * TB, NAN), dy(size_t(2) * TB, NAN);
+  for (float& v : e) v = 0.3f * nd(rng);
+  for (int k = 0; k < 2; ++k)
+    for (int b = 0; b < nb; ++b) {
+      x[size_t(k) * TB + b] = 1.5f * nd(rng);
+      dy[size_t(k) * TB + b] = nd(rng);
+    }
+  emu::Counts c8, c4;
+  const TileRun r8 = test::run_tile(s, p.data(), e, x, dy, nb, TB, 256, MatPrecision::FP32, 1, &c8);
+  const TileRun r4 = test::run_tile(s, p.data(), e, x, dy, nb, TB, 544, MatPrecision::FP32, 1, &c4);
+  CHECK(r8.g == r4.g);
+  CHECK(same_cols(r8.dx, r4.dx, 2, nb, TB));
+  CHECK(same_cols(r8.y, r4.y, 2, nb, TB));
+  std::cout << "[mma] fp32 W=128 nb=37: shared loads " << c8.shared_ld << " (8x4 weight gradient) against "
+            << c4.shared_ld << " (4x4)\n";
+  CHECK(c8.shared_ld < c4.shared_ld);
+  const RefRun ref = reference(s, p, e, x, dy, nb, TB);
+  double eh = 0;
+  for (int l = 0; l < s.L; ++l) eh = std::max(eh, rel_range(r8.g, ref.g, s.off_hw(l), s.off_hb(l)));
+  INFO("hidden weight gradients vs fp64: " << eh);
+  CHECK(eh < 1e-5);
+}
+
+TEST_CASE("fp32 tile pass at odd W (output pairs and a last single output) against fp64", "[emu][mma]") {
+  // the first layer and the output layer's dh take outputs in pairs, the last alone at odd W;
+  // d = 2 and 3 (at W = 13 W_in is not 16-byte aligned: element loads; the 16-byte pair loads are
+  // in the W = 128 cases above, against fp64 and across thread counts)
+  for (int d : {2, 3}) {
+    const NetShape s{d, 13, 2};
+    std::vector<float> p(s.n_params());
+    init_params(s, p.data(), 17, 0, 0.5);
+    const int TB = tile_stride(16), nb = 14;
+    std::mt19937 rng{uint32_t(d)};
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> e(13), x(size_t(d) * TB, NAN), dy(size_t(d) * TB, NAN);
+    for (float& v : e) v = 0.3f * nd(rng);
+    for (int k = 0; k < d; ++k)
+      for (int b = 0; b < nb; ++b) {
+        x[size_t(k) * TB + b] = 1.5f * nd(rng);
+        dy[size_t(k) * TB + b] = nd(rng);
+      }
+    const TileRun r = test::run_tile(s, p.data(), e, x, dy, nb, TB, 64, MatPrecision::FP32);
+    const RefRun ref = reference(s, p, e, x, dy, nb, TB);
+    const double ey = rel_cols(r.y, ref.y, d, nb, TB), edx = rel_cols(r.dx, ref.dx, d, nb, TB);
+    const double eg = rel_range(r.g, ref.g, s.off_inw(), s.n_params()), ede = rel_range(r.de, ref.de, 0, 13);
+    INFO("d=" << d << ": y " << ey << ", dx " << edx << ", g " << eg << ", de " << ede);
+    CHECK(ey < 1e-5);
+    CHECK(edx < 1e-5);
+    CHECK(eg < 1e-5);
+    CHECK(ede < 1e-5);
+  }
+}

@@ -5,7 +5,7 @@
 // Precision (kernels/cuda/precision.h, kernels/cuda/mma.h):
 //   prec = FP32: the hidden layers' three products (forward z = W_l h, backward dh = W_lᵀ dz,
 //     weight gradient dz hᵀ) are register-blocked (blocked_forward_layer, blocked_backward_dh,
-//     blocked_weight_grad: a thread keeps 8 or 16 outputs' sums in registers; forward and dh load
+//     blocked_weight_grad: a thread keeps 16 to 32 outputs' sums in registers; forward and dh load
 //     weights 16 bytes at a time when mlp_vec4_ok, the forward from the transposed copy
 //     NetView::wt, one output per thread without it); the input and output layers map threads to
 //     (neuron, sample) pairs, one dot product per output (the plain loop of operand_dot). Every
@@ -327,14 +327,18 @@ DF_HD void blocked_backward_dh(Exec& ex, const float* Wl, const float* dz, float
   }
 }
 
-// g[off + o·W + i] += Σ_b dz[o][b] h[i][b] (b < nb): a thread owns 4 consecutive outputs o × 4
+// g[off + o·W + i] += Σ_b dz[o][b] h[i][b] (b < nb): a thread owns RO consecutive outputs o × 4
 // inputs i spaced G = ⌈W/4⌉ apart, so a warp's lanes read consecutive rows of h (no bank
 // conflicts at the odd row stride), share the rows of dz (broadcasts) and add to consecutive
-// gradient elements. Any W.
-template <class Exec>
+// gradient elements; RO + 4 loads per 4·RO FMAs. Any W; RO = 8 where that still gives every
+// thread an item ((W/8)·(W/4) ≥ threads: W ≥ 128 at 256 threads), 4 otherwise (mlp_grad_rb).
+// (8 × 8 per thread, 16 loads per 64 FMAs, took ptxas to 255 registers for the whole adjoint
+// kernel, halving the blocks per SM at W = 32 and 64.)
+DF_HD int mlp_grad_rb(int W, int nthreads) { return (W / 8) * (W / 4) >= nthreads ? 8 : 4; }
+template <int RO, class Exec>
 DF_HD void blocked_weight_grad(Exec& ex, float* g, size_t off, const float* dz, const float* hp, int W, int nb, int ts,
                                MatPrecision prec) {
-  constexpr int RO = 4, RI = 4;
+  constexpr int RI = 4;
   const int G = (W + RI - 1) / RI, items = ((W + RO - 1) / RO) * G;
   for (int it = ex.tid(); it < items; it += ex.nthreads()) {
     const int o0 = (it / G) * RO, ig = it % G;
@@ -368,22 +372,69 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
   const float* bin = n.p + n.inb;
   // packed: the fp32 h_l is only stored for the output layer (l = L); the hidden layers read
   // the packed copy
-  const auto first = [&](int o, int b) {  // z_0, h_0 of output o, sample b; returns h
-    const float acc = operand_dot(ex, Win + o * d, 1, x + b, ts, d, prec);
-    const float z = acc + (ex.ld(bin, o) + ex.ld(e, o));
-    const float h = gelu_forward(z);
-    ex.st(c.z, o * ts + b, z);
-    if (!packed || L == 0) ex.st(c.h, o * ts + b, h);
-    return h;
+  // z_0, h_0 of outputs o and, when two, o + 1 at sample b into h: x read once for both, W_in's
+  // two rows as one 16-byte access at d = 2 (o even), the biases and e as 8-byte pairs where
+  // aligned; each sum is operand_dot(W_in + o·d, 1, x + b, ts, d), bit for bit
+  const bool win4 = d == 2 && (reinterpret_cast<uintptr_t>(Win) & 15u) == 0;
+  const bool be2 = ((reinterpret_cast<uintptr_t>(bin) | reinterpret_cast<uintptr_t>(e)) & 7u) == 0;
+  const auto first = [&](int o, int b, bool two, float h[2]) {
+    float acc[2] = {0.f, 0.f};
+    if (two && win4) {
+      const Float4 w = ex.ld(reinterpret_cast<const Float4*>(Win + o * 2), 0);
+      for (int k = 0; k < 2; ++k) {
+        const float xv = round_operand(ex.ld(x, k * ts + b), prec);
+        acc[0] = ex.fma(acc[0], round_operand(w.v[k], prec), xv);
+        acc[1] = ex.fma(acc[1], round_operand(w.v[2 + k], prec), xv);
+      }
+    } else {
+      for (int k = 0; k < d; ++k) {
+        const float xv = round_operand(ex.ld(x, k * ts + b), prec);
+        acc[0] = ex.fma(acc[0], round_operand(ex.ld(Win, o * d + k), prec), xv);
+        if (two) acc[1] = ex.fma(acc[1], round_operand(ex.ld(Win, (o + 1) * d + k), prec), xv);
+      }
+    }
+    Float2 bb{{0.f, 0.f}}, ee{{0.f, 0.f}};
+    if (two && be2) {
+      bb = ex.ld(reinterpret_cast<const Float2*>(bin + o), 0);
+      ee = ex.ld(reinterpret_cast<const Float2*>(e + o), 0);
+    } else {
+      for (int q = 0; q < (two ? 2 : 1); ++q) {
+        bb.v[q] = ex.ld(bin, o + q);
+        ee.v[q] = ex.ld(e, o + q);
+      }
+    }
+    for (int q = 0; q < (two ? 2 : 1); ++q) {
+      const float z = acc[q] + (bb.v[q] + ee.v[q]);
+      h[q] = gelu_forward(z);
+      ex.st(c.z, (o + q) * ts + b, z);
+      if (!packed || L == 0) ex.st(c.h, (o + q) * ts + b, h[q]);
+    }
   };
-  if (packed) {  // a thread per output pair: one word of the packed copy
-    for (int idx = tid; idx < (W / 2) * nb; idx += nt) {
-      const int o = 2 * (idx / nb), b = idx % nb;
-      const float h0 = first(o, b), h1 = first(o + 1, b);
-      ex.st(c.pk, size_t(o / 2) * c.pkf + b, pack_bf16x2(h0, h1));
+  // a thread per output pair (and the last output alone when W is odd); packed: one word of the
+  // packed copy. With RBMax < 5 (the probability-flow kernel: fp32, registers tight, the pairs
+  // spilled there) one output per thread.
+  if constexpr (RBMax < 5) {
+    if (packed) {
+      for (int idx = tid; idx < (W / 2) * nb; idx += nt) {
+        const int o = 2 * (idx / nb), b = idx % nb;
+        float h0[2], h1[2];
+        first(o, b, false, h0);
+        first(o + 1, b, false, h1);
+        ex.st(c.pk, size_t(o / 2) * c.pkf + b, pack_bf16x2(h0[0], h1[0]));
+      }
+    } else {
+      for (int idx = tid; idx < W * nb; idx += nt) {
+        float h[2];
+        first(idx / nb, idx % nb, false, h);
+      }
     }
   } else {
-    for (int idx = tid; idx < W * nb; idx += nt) first(idx / nb, idx % nb);
+    for (int idx = tid; idx < ((W + 1) / 2) * nb; idx += nt) {
+      const int o = 2 * (idx / nb), b = idx % nb;
+      float h[2];
+      first(o, b, o + 1 < W, h);
+      if (packed) ex.st(c.pk, size_t(o / 2) * c.pkf + b, pack_bf16x2(h[0], h[1]));
+    }
   }
   ex.sync();
   for (int l = 0; l < L; ++l) {
@@ -491,9 +542,25 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   for (int k = tid; k < d; k += nt) {
     ex.add(g, n.outb + k, row_sum_a4(ex, dy + k * ts, nb, dy4));
   }
-  for (int idx = tid; idx < W * nb; idx += nt) {
-    const int i = idx / nb, b = idx % nb;
-    ex.st(dh, i * ts + b, operand_dot(ex, Wo + i, W, dy + b, ts, d, prec));
+  // dh = W_outᵀ dy: a thread per input pair i, i + 1 (the last alone when W is odd) and sample,
+  // dy read once for both and W_out's two columns as one 8-byte access where aligned; each sum is
+  // operand_dot(W_out + i, W, dy + b, ts, d), bit for bit
+  const bool wo2 = mlp_vec2_ok(Wo, W);
+  for (int idx = tid; idx < ((W + 1) / 2) * nb; idx += nt) {
+    const int i = 2 * (idx / nb), b = idx % nb;
+    const bool two = i + 1 < W;
+    float acc[2] = {0.f, 0.f};
+    for (int k = 0; k < d; ++k) {
+      const float g = round_operand(ex.ld(dy, k * ts + b), prec);
+      Float2 w{{0.f, 0.f}};
+      if (two && wo2) {
+        w = ex.ld(reinterpret_cast<const Float2*>(Wo + size_t(k) * W + i), 0);
+      } else {
+        for (int q = 0; q < (two ? 2 : 1); ++q) w.v[q] = ex.ld(Wo, size_t(k) * W + i + q);
+      }
+      for (int q = 0; q < 2; ++q) acc[q] = ex.fma(acc[q], round_operand(w.v[q], prec), g);
+    }
+    for (int q = 0; q < (two ? 2 : 1); ++q) ex.st(dh, (i + q) * ts + b, acc[q]);
   }
   ex.sync();
   // hidden layers, last to first
@@ -608,7 +675,10 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
         }
       });
     } else {
-      blocked_weight_grad(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
+      if (mlp_grad_rb(W, nt) == 8)
+        blocked_weight_grad<8>(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
+      else
+        blocked_weight_grad<4>(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
     }
     // bias sums: a thread per feature over its row of dz, 16-byte reads when ts % 4 == 0 (the
     // MMA paths' ts ≡ 8 mod 16: a quarter-warp's 8 rows fall on 4 groups of 4 banks, 2-way, where
