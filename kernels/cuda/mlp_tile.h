@@ -812,9 +812,11 @@ DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* 
 }
 
 // The grid points embed_backward_group takes at once for width W (at most kStageVecs, fewer where
-// their 8W floats each would pass about 96 KB of shared memory with the stage; at least 1).
+// their 8W floats each and the stage would pass kEmbedBackwardBudget floats of shared memory; at
+// least 1, 8W floats and the stage, the kernel's footprint when it took one point at a time).
+constexpr int kEmbedBackwardBudget = 24576;  // 96 KB
 DF_HD int embed_group(int W) {
-  const int j = (24576 - kStageFloats) / (8 * (W > 0 ? W : 1));
+  const int j = (kEmbedBackwardBudget - kStageFloats) / (8 * (W > 0 ? W : 1));
   return j < 1 ? 1 : (j > kStageVecs ? kStageVecs : j);
 }
 // Shared floats of embed_backward_group at width W (embed_group(W) points and the stage).
