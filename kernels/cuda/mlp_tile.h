@@ -186,16 +186,21 @@ DF_HD bool mlp_vec4_ok(const float* w, int W) { return W % 4 == 0 && (reinterpre
 
 // Whether rows of stride ts in p take 8-byte accesses of sample pairs (ts even, p 8-byte aligned).
 DF_HD bool mlp_vec2_ok(const float* p, int ts) { return ts % 2 == 0 && (reinterpret_cast<uintptr_t>(p) & 7u) == 0; }
-// A lane's two adjacent accumulator columns (mma_out_col 2t, 2t + 1) of row-major p, from element
-// e (even): v[0] when b < nb, v[1] when b + 1 < nb, b the first one's sample; one 8-byte store when
-// both are in and vec2 (mlp_vec2_ok), one by one otherwise. The same values either way.
-template <class Exec>
-DF_HD void mlp_st_cols(Exec& ex, float* p, int e, int b, int nb, bool vec2, const float v[2]) {
-  if (b + 1 < nb && vec2) {
-    ex.st(reinterpret_cast<Float2*>(p + e), 0, Float2{{v[0], v[1]}});
+// Two adjacent elements p[e], p[e + 1] (the second only when two; e even): one 8-byte access when
+// two and vec2 (mlp_vec2_ok, or any 8-byte aligned pair), one by one otherwise; the same values
+// either way (a load leaves 0 where it reads nothing).
+template <class Exec> DF_HD Float2 mlp_ld_pair(Exec& ex, const float* p, size_t e, bool two, bool vec2) {
+  if (two && vec2) return ex.ld(reinterpret_cast<const Float2*>(p + e), 0);
+  Float2 v{{ex.ld(p, e), 0.f}};
+  if (two) v.v[1] = ex.ld(p, e + 1);
+  return v;
+}
+template <class Exec> DF_HD void mlp_st_pair(Exec& ex, float* p, size_t e, bool two, bool vec2, Float2 v) {
+  if (two && vec2) {
+    ex.st(reinterpret_cast<Float2*>(p + e), 0, v);
   } else {
-    for (int q = 0; q < 2; ++q)
-      if (b + q < nb) ex.st(p, e + q, v[q]);
+    ex.st(p, e, v.v[0]);
+    if (two) ex.st(p, e + 1, v.v[1]);
   }
 }
 
@@ -359,14 +364,15 @@ DF_HD void blocked_weight_grad(Exec& ex, float* g, size_t off, const float* dz, 
 }
 
 // RBMax: the most samples per blocked fp32 thread compiled in (5; the probability-flow kernel, whose
-// tiles keep two cache sets and whose registers are tight, compiles only 4).
+// tiles keep two cache sets and whose registers are tight, compiles only 4, one first-layer output
+// per thread and no packed bf16 copy: its hidden MMAs, if any, gather from the fp32 h).
 template <class Exec, int RBMax = 5>
 DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const float* x, int nb, int ts,
                             MlpCacheView c, float* y, MatPrecision prec = MatPrecision::FP32) {
   const int W = n.W, d = n.d, L = n.L, tid = ex.tid(), nt = ex.nthreads();
   const bool mma = mlp_use_mma(prec, W, nt);
   // BF16 MMAs with the packed scratch: h_l also as k-paired words, array l % 2 of c.pk
-  const bool packed = mma && prec == MatPrecision::BF16 && c.pk;
+  const bool packed = RBMax >= 5 && mma && prec == MatPrecision::BF16 && c.pk;
   const size_t pkn = size_t(W / 2) * size_t(c.pkf);
   const float* Win = n.p + n.inw;
   const float* bin = n.p + n.inb;
@@ -393,16 +399,7 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
         if (two) acc[1] = ex.fma(acc[1], round_operand(ex.ld(Win, (o + 1) * d + k), prec), xv);
       }
     }
-    Float2 bb{{0.f, 0.f}}, ee{{0.f, 0.f}};
-    if (two && be2) {
-      bb = ex.ld(reinterpret_cast<const Float2*>(bin + o), 0);
-      ee = ex.ld(reinterpret_cast<const Float2*>(e + o), 0);
-    } else {
-      for (int q = 0; q < (two ? 2 : 1); ++q) {
-        bb.v[q] = ex.ld(bin, o + q);
-        ee.v[q] = ex.ld(e, o + q);
-      }
-    }
+    const Float2 bb = mlp_ld_pair(ex, bin, size_t(o), two, be2), ee = mlp_ld_pair(ex, e, size_t(o), two, be2);
     for (int q = 0; q < (two ? 2 : 1); ++q) {
       const float z = acc[q] + (bb.v[q] + ee.v[q]);
       h[q] = gelu_forward(z);
@@ -411,22 +408,12 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
     }
   };
   // a thread per output pair (and the last output alone when W is odd); packed: one word of the
-  // packed copy. With RBMax < 5 (the probability-flow kernel: fp32, registers tight, the pairs
-  // spilled there) one output per thread.
+  // packed copy. With RBMax < 5 (the probability-flow kernel: registers tight, the pairs spilled
+  // there; never packed, above) one output per thread.
   if constexpr (RBMax < 5) {
-    if (packed) {
-      for (int idx = tid; idx < (W / 2) * nb; idx += nt) {
-        const int o = 2 * (idx / nb), b = idx % nb;
-        float h0[2], h1[2];
-        first(o, b, false, h0);
-        first(o + 1, b, false, h1);
-        ex.st(c.pk, size_t(o / 2) * c.pkf + b, pack_bf16x2(h0[0], h1[0]));
-      }
-    } else {
-      for (int idx = tid; idx < W * nb; idx += nt) {
-        float h[2];
-        first(idx / nb, idx % nb, false, h);
-      }
+    for (int idx = tid; idx < W * nb; idx += nt) {
+      float h[2];
+      first(idx / nb, idx % nb, false, h);
     }
   } else {
     for (int idx = tid; idx < ((W + 1) / 2) * nb; idx += nt) {
@@ -460,15 +447,15 @@ DF_HD void mlp_forward_tile(Exec& ex, const NetView& n, const float* e, const fl
             for (int j = 0; j < 4; j += 2) {  // rows g and g + 8, each at columns 2t, 2t + 1
               const int o = r0 + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
               if (b >= nb) continue;
+              const bool two = b + 1 < nb;
               const float bo = ex.ld(bl, o);
-              float z[2] = {0.f, 0.f};
-              for (int q = 0; q < 2; ++q) {
-                if (b + q >= nb) break;
-                z[q] = acc[s][jt][j + q] + bo;
-                hv[j + q] = gelu_forward(z[q]);
+              Float2 z{{0.f, 0.f}};
+              for (int q = 0; q < (two ? 2 : 1); ++q) {
+                z.v[q] = acc[s][jt][j + q] + bo;
+                hv[j + q] = gelu_forward(z.v[q]);
               }
-              mlp_st_cols(ex, zo, o * ts + b, b, nb, zv2, z);
-              if (!pout) mlp_st_cols(ex, ho, o * ts + b, b, nb, zv2, hv + j);
+              mlp_st_pair(ex, zo, size_t(o) * ts + b, two, zv2, z);
+              if (!pout) mlp_st_pair(ex, ho, size_t(o) * ts + b, two, zv2, Float2{{hv[j], hv[j + 1]}});
             }
             if (pout) mma_store_kpaired(ex, pout, c.pkf, r0, n0 + 8 * jt, nb, hv);
           }
@@ -552,12 +539,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     float acc[2] = {0.f, 0.f};
     for (int k = 0; k < d; ++k) {
       const float g = round_operand(ex.ld(dy, k * ts + b), prec);
-      Float2 w{{0.f, 0.f}};
-      if (two && wo2) {
-        w = ex.ld(reinterpret_cast<const Float2*>(Wo + size_t(k) * W + i), 0);
-      } else {
-        for (int q = 0; q < (two ? 2 : 1); ++q) w.v[q] = ex.ld(Wo, size_t(k) * W + i + q);
-      }
+      const Float2 w = mlp_ld_pair(ex, Wo, size_t(k) * W + i, two, wo2);
       for (int q = 0; q < 2; ++q) acc[q] = ex.fma(acc[q], round_operand(w.v[q], prec), g);
     }
     for (int q = 0; q < (two ? 2 : 1); ++q) ex.st(dh, (i + q) * ts + b, acc[q]);
@@ -584,29 +566,15 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
         float dv[2][2], hv[2][2];  // [feature i + r][sample b + q], 0 past nb
         for (int r = 0; r < 2; ++r) {
           const int e = (i + r) * ts + b;
-          Float2 gd{{0.f, 0.f}}, zc{{0.f, 0.f}}, zq{{0.f, 0.f}};
-          if (two && pairs) {
-            gd = ex.ld(reinterpret_cast<const Float2*>(dh + e), 0);
-            zc = ex.ld(reinterpret_cast<const Float2*>(zl + e), 0);
-            zq = ex.ld(reinterpret_cast<const Float2*>(zp + e), 0);
-          } else {
-            for (int q = 0; q < (two ? 2 : 1); ++q) {
-              gd.v[q] = ex.ld(dh, e + q);
-              zc.v[q] = ex.ld(zl, e + q);
-              zq.v[q] = ex.ld(zp, e + q);
-            }
-          }
+          const Float2 gd = mlp_ld_pair(ex, dh, e, two, pairs), zc = mlp_ld_pair(ex, zl, e, two, pairs),
+                       zq = mlp_ld_pair(ex, zp, e, two, pairs);
           Float2 o;
           for (int q = 0; q < 2; ++q) {
             const bool in = q == 0 || two;
             o.v[q] = dv[r][q] = in ? gd.v[q] * gelu_backward(zc.v[q]) : 0.f;
             hv[r][q] = in ? gelu_forward(zq.v[q]) : 0.f;
           }
-          if (two && pairs) {
-            ex.st(reinterpret_cast<Float2*>(dz + e), 0, o);
-          } else {
-            for (int q = 0; q < (two ? 2 : 1); ++q) ex.st(dz, e + q, o.v[q]);
-          }
+          mlp_st_pair(ex, dz, e, two, pairs, o);
         }
         const size_t wf = size_t(i / 2) * c.pkf + b;  // even (pkf and b are)
         if (two && pairs) {
@@ -696,7 +664,8 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
           for (int jt = 0; jt < kMmaParts; ++jt)
             for (int j = 0; j < 4; j += 2) {
               const int i = m0 + 16 * s + mma_out_row(lane, j), b = n0 + 8 * jt + mma_out_col(lane, j);
-              if (b < nb) mlp_st_cols(ex, dh, i * ts + b, b, nb, dhv2, acc[s][jt] + j);
+              if (b < nb)
+                mlp_st_pair(ex, dh, size_t(i) * ts + b, b + 1 < nb, dhv2, Float2{{acc[s][jt][j], acc[s][jt][j + 1]}});
             }
         }
       });

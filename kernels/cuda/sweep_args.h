@@ -134,7 +134,7 @@ DF_HD size_t gacc_size(const NetView& f, int N) { return gacc_size_for(gacc_mlp(
 //     16-way conflict on every such load).
 //   MMAs (TF32, BF16): the smallest ts ≥ TB with ts ≡ 8 (mod 16), 24 for TB = 16, 40 for 38. The
 //     forward's and dh's accumulators are stored by lane (g, t) at row g (and g + 8), columns
-//     2t, 2t + 1 as one 8-byte store (mlp_tile.h mlp_st_cols): a half-warp's four rows g·ts then
+//     2t, 2t + 1 as one 8-byte store (mlp_tile.h mlp_st_pair): a half-warp's four rows g·ts then
 //     start on four distinct multiples of 8 banks, conflict-free (2-way at ts ≡ 4 mod 8). TF32's
 //     B fragments (lane (g, t) reads row t at column g) are conflict-free too, and its weight
 //     gradient's gathers (lane g reads row g at column t) 2-way. BF16 reads its fragments from the
