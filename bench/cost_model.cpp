@@ -178,7 +178,8 @@ std::string assumptions(const H200& h, int count_blocks) {
     << h.lsu_per_clk << " shared-memory wavefront or global 128-byte line request per SM per clock (one L1/shared "
     << "data pipe); L2 " << fmt(h.l2_bytes_s / 1e12, "%.3g") << " TB/s (an assumption, not in PERF.md), reached by "
     << "every store sector and by every load sector except a warp's repeats between two of its synchronization "
-    << "points (L1 hits; nothing else is taken from L1); HBM " << fmt(h.hbm_bytes_s / 1e12, "%.3g") << " TB/s (PERF.md's "
+    << "points (L1 hits; nothing else is taken from L1), a reduction in memory (ex.red, red.global.add) counted as a "
+    << "store, its sectors reduced in L2 at the store rate (an assumption, not measured); HBM " << fmt(h.hbm_bytes_s / 1e12, "%.3g") << " TB/s (PERF.md's "
     << "device copy), the footprint read or written once plus, when it exceeds the " << fmt(h.l2_capacity / 1e6, "%.0f")
     << " MB of L2, the fraction 1 − L2/footprint of the L2 traffic; " << h.barrier_cycles << " cycles of exposed "
     << "latency per block barrier, divided among the blocks an SM holds at once (shared memory, threads and the "

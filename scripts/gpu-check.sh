@@ -146,6 +146,10 @@ grep -q "diffflow: CUDA backend OFF" "$LOGS/configure.log" && CUDA_BUILT=no
 if [ "$CUDA_BUILT" = no ]; then any_failed=1; log "warning: the CUDA backend was not configured (no nvcc?)"; fi
 # -k: build whatever compiles, so one broken target (say the bench) does not block the tests
 run_step build 240 30 "cmake --build '$BUILD' -j $JOBS $KEEP"
+# the adjoint's gradient reductions (ex.red: atomicAdd with the result unused) should be RED, not
+# ATOMG, in its SASS (no disassembler on the development machines; the counts land in the log)
+run_step sass 30 5 "cuobjdump -sass -fun _ZN2df11body_kernelINS_8AdjointKEEEvNT_9args_typeE \
+  '$BUILD/CMakeFiles/df_engine.dir/engine/cuda_backend.cu.o' | grep -oE '\\b(RED|ATOMG)[A-Z0-9._]*' | sort | uniq -c"
 
 PARITY=$BUILD/tests/gpu_test_parity
 CASE_SWEEPS="CUDA sweeps equal the CPU backend"

@@ -19,6 +19,9 @@ precision; PfLoglikK (fp32 throughout) and the embedding kernels one per width.
   python3 scripts/kernel-report.py --bench build/bench/diffflow-bench --check docs/kernels.md
         fails (exit 1) when a sweep kernel spills or its occupancy at a width falls below the
         figure documented in docs/kernels.md; exit 77 when nvcc is not found (a skip for ctest)
+  python3 scripts/kernel-report.py --self-test
+        checks the ptxas parser on a made-up report (the test kernel_report_parser): a kernel's
+        spills are read from its own lines, not from a device function's printed after it
 """
 import argparse
 import json
@@ -55,19 +58,28 @@ def ptxas_info(nvcc, log=None):
 
 
 def parse_ptxas(text):
-    kernels, cur = {}, None
+    # A kernel's "bytes stack frame" line follows "Function properties for <its mangled name>";
+    # ptxas also prints that pair for device functions it compiles on their own (the trig slow
+    # path after AdjointK), whose lines must not overwrite the kernel's.
+    kernels, cur, entry, props = {}, None, None, None
     for line in text.splitlines():
         m = re.search(r"Compiling entry function '(\w+)'", line)
         if m:
-            tag = re.search(r"body_kernelINS_\d+(\w+?)EEEv", m.group(1))
-            mp = re.search(r"map_kernelINS_2lw\d+(\w+?)EEEv", m.group(1))
-            cur = tag.group(1) if tag else ("map<" + mp.group(1) + ">" if mp else m.group(1))
+            entry = m.group(1)
+            tag = re.search(r"body_kernelINS_\d+(\w+?)EEEv", entry)
+            mp = re.search(r"map_kernelINS_2lw\d+(\w+?)EEEv", entry)
+            cur = tag.group(1) if tag else ("map<" + mp.group(1) + ">" if mp else entry)
             kernels[cur] = {"regs": 0, "stack": 0, "spill_st": 0, "spill_ld": 0, "smem": 0}
+            props = None
             continue
         if cur is None:
             continue
-        m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
+        m = re.search(r"Function properties for (\w+)", line)
         if m:
+            props = m.group(1)
+            continue
+        m = re.search(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) bytes spill loads", line)
+        if m and props == entry:
             kernels[cur].update(stack=int(m.group(1)), spill_st=int(m.group(2)), spill_ld=int(m.group(3)))
         m = re.search(r"Used (\d+) registers", line)
         if m:
@@ -149,7 +161,44 @@ def documented(doc_text):
     return out
 
 
+def self_test():
+    # the shape of ptxas -v output: an entry's properties, then a device function ptxas compiled
+    # on its own (as the trig slow path after AdjointK), whose stack line must not be the kernel's
+    text = """ptxas info    : Compiling entry function '_ZN2df11body_kernelINS_8AdjointKEEEvNT_9args_typeE' for 'sm_90'
+ptxas info    : Function properties for _ZN2df11body_kernelINS_8AdjointKEEEvNT_9args_typeE
+    688 bytes stack frame, 820 bytes spill stores, 2412 bytes spill loads
+ptxas info    : Used 128 registers, used 1 barriers, 688 bytes cumulative stack size
+ptxas info    : Compile time = 43051.914 ms
+ptxas info    : Function properties for __internal_trig_reduction_slowpathd
+    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+ptxas info    : Compiling entry function '_ZN2df11body_kernelINS_8DiffuseKEEEvNT_9args_typeE' for 'sm_90'
+ptxas info    : Function properties for _ZN2df11body_kernelINS_8DiffuseKEEEvNT_9args_typeE
+    240 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+ptxas info    : Used 168 registers, used 1 barriers, 240 bytes cumulative stack size
+ptxas info    : Compiling entry function '_ZN2df11body_kernelINS_8ReverseKEEEvNT_9args_typeE' for 'sm_90'
+ptxas info    : Function properties for _ZN2df11body_kernelINS_8ReverseKEEEvNT_9args_typeE
+    16 bytes stack frame, 4 bytes spill stores, 8 bytes spill loads
+ptxas info    : Used 64 registers, used 1 barriers, 1024 bytes smem, 16 bytes cumulative stack size
+ptxas info    : Compiling entry function '_ZN2df11body_kernelINS_9PfLoglikKEEEvNT_9args_typeE' for 'sm_90'
+ptxas info    : Function properties for _ZN2df11body_kernelINS_9PfLoglikKEEEvNT_9args_typeE
+    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+ptxas info    : Used 40 registers, used 1 barriers
+"""
+    k = parse_ptxas(text)
+    want = {"AdjointK": {"regs": 128, "stack": 688, "spill_st": 820, "spill_ld": 2412, "smem": 0},
+            "DiffuseK": {"regs": 168, "stack": 240, "spill_st": 0, "spill_ld": 0, "smem": 0},
+            "ReverseK": {"regs": 64, "stack": 16, "spill_st": 4, "spill_ld": 8, "smem": 1024},
+            "PfLoglikK": {"regs": 40, "stack": 0, "spill_st": 0, "spill_ld": 0, "smem": 0}}
+    bad = [f"{n}: parsed {k.get(n)}, want {w}" for n, w in want.items() if k.get(n) != w]
+    for b in bad:
+        print("kernel-report self-test: " + b)
+    print(f"kernel-report self-test: {len(want)} kernels, {len(bad)} wrong")
+    return 1 if bad else 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bench", required=True, help="the built diffflow-bench (for the launch shapes)")
     ap.add_argument("--nvcc", default=shutil.which("nvcc") or "/usr/local/cuda/bin/nvcc")

@@ -202,9 +202,9 @@ TEST_CASE("counts: the MMAs read the weights' A fragments in fragment order", "[
 }
 
 TEST_CASE("counts: the MMA weight gradient adds a lane's four outputs as one 16-byte access", "[emu][counts]") {
-  // a slice 16-byte aligned (one 16-byte read and write per lane and 16x8 tile, in accumulator
-  // order) and 4 bytes off (four scalar read-modify-writes): the same numbers, fewer global
-  // instructions and 128-byte lines
+  // a slice 16-byte aligned (one 16-byte reduction per lane and 16x8 tile, in accumulator order)
+  // and 4 bytes off (four scalar reductions): the same numbers, fewer global instructions and
+  // 128-byte lines; neither loads the slice (ex.red)
   test::SweepSetup su(2, 32, 2, 16, 1, 5, 6, NoiseKey{1, 1});
   const int ts = tile_stride(16), d = su.s.d, nb = 13;
   std::vector<float> x(size_t(d) * ts, NAN), dy(size_t(d) * ts, NAN);
@@ -222,10 +222,11 @@ TEST_CASE("counts: the MMA weight gradient adds a lane's four outputs as one 16-
                         << " and " << sc.global_lines);
   CHECK(quad.g == one.g);
   CHECK(quad.mmas == one.mmas);
-  // W = 32, L = 2, 2 repeats: 2·2·(32·32/128) = 32 tiles of 16x8, each 3 warp loads and 3 warp
-  // stores fewer (one 16-byte access instead of four); the rest of the backward is the same
+  // W = 32, L = 2, 2 repeats: 2·2·(32·32/128) = 32 tiles of 16x8, each 3 warp reductions fewer
+  // (one 16-byte reduction instead of four); the rest of the backward is the same, and its global
+  // loads (parameters, fragments) are those of the forward and dh alone
   CHECK(sc.global_st - pc.global_st == 3 * 2 * 2 * (32 * 32 / 128));
-  CHECK(sc.global_ld - pc.global_ld == 3 * 2 * 2 * (32 * 32 / 128));
+  CHECK(sc.global_ld == pc.global_ld);
   CHECK(pc.global_lines < sc.global_lines);
 }
 
@@ -301,6 +302,26 @@ TEST_CASE("counts: global sectors, lines and bytes", "[emu][counts]") {
   CHECK(re.sum.global_sectors == 3 * 4);
   CHECK(re.sum.l2_sectors == 2 * 4);
   CHECK(acc[63] == 1.f);
+  // ex.red: a reduction in memory, one store instruction and no load, for a float and for a
+  // Float4 (four floats added element by element)
+  alignas(128) static float rf[64 + 4 * 32];
+  for (int i = 0; i < 64 + 4 * 32; ++i) rf[i] = float(i);
+  const emu::LaunchCounts rd = launch_emulated_counted(1, 64, 0, 1, [&](EmuExec& ex) {
+    ex.red(rf, ex.tid(), 0.5f);
+    if (ex.tid() < 32)
+      ex.red(reinterpret_cast<Float4*>(rf + 64), ex.tid(), Float4{{1.f, 2.f, 3.f, 4.f}});  // 512 bytes
+  });
+  CHECK(rd.sum.global_ld == 0);
+  CHECK(rd.sum.global_st == 2 + 1);
+  CHECK(rd.sum.global_bytes == 64 * 4 + 32 * 16);
+  CHECK(rd.sum.global_sectors == 2 * 4 + 16);
+  CHECK(rd.sum.global_lines == 2 + 4);
+  CHECK(rd.sum.l2_sectors == 2 * 4 + 16);
+  CHECK(rf[0] == 0.5f);
+  CHECK(rf[63] == 63.5f);
+  CHECK(rf[64] == 65.f);    // element 0 of lane 0's Float4: + 1
+  CHECK(rf[67] == 71.f);    // element 3: + 4
+  CHECK(rf[191] == 195.f);  // element 3 of lane 31's
 }
 
 TEST_CASE("counts: divergent lanes, FMAs, barriers, shuffles", "[emu][counts]") {

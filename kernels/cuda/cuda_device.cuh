@@ -19,7 +19,12 @@
 
 namespace df {
 
-template <class K> __global__ void __launch_bounds__(K::threads) body_kernel(typename K::args_type a) {
+// __launch_bounds__(threads, min_blocks) (kernel_bodies.h): the sweeps ask for one block per SM,
+// which lets ptxas give a thread up to 255 registers. With the block size alone ptxas aimed at
+// two 256-thread blocks (128 registers) and spilled them (AdjointK 820 B of spill stores, DiffuseK
+// 192, ReverseK 180: the ptxas report of 5166c7e). At W = 128 they hold one block per SM anyway
+// (shared memory); at W = 32, 64 the registers now keep them to one (docs/kernels.md).
+template <class K> __global__ void __launch_bounds__(K::threads, K::min_blocks) body_kernel(typename K::args_type a) {
   GpuExec ex;
   K::run(ex, a);
 }

@@ -11,6 +11,9 @@
 //   mma_bf16_m16n8k16(d, a, b, c)         mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32
 //   atomic_add(p, v)                      atomicAdd
 //   ld(p, i), st(p, i, v), add(p, i, v)   p[i]; p[i] = v; p[i] += v (the emulator counts them)
+//   red(p, i, v)                          p[i] += v in global memory by atomicAdd with the result
+//                                         unused (red.global.add; a Float2 / Float4 as one vector
+//                                         reduction, sm_90), no load in the SM
 //   fma(c, a, b)                          c + a·b as one FFMA (__fmaf_rn: explicit, so it stays one
 //                                         under the build's --fmad=false)
 // The MMAs (fragment layouts and operand formats: kernels/cuda/mma.h) are warp-collective: all
@@ -83,6 +86,20 @@ struct GpuExec {
   template <class T, class I> __device__ __forceinline__ T ld(const T* p, I i) const { return p[i]; }
   template <class T, class I, class V> __device__ __forceinline__ void st(T* p, I i, V v) const { p[i] = v; }
   template <class T, class I, class V> __device__ __forceinline__ void add(T* p, I i, V v) const { p[i] += v; }
+  template <class I> __device__ __forceinline__ void red(float* p, I i, float v) const { atomicAdd(p + i, v); }
+  template <class T, class I> __device__ __forceinline__ void red(T* p, I i, const T& v) const {
+    static_assert(sizeof(T) == 8 || sizeof(T) == 16, "red: a float or a vector of 2 or 4 floats");
+    const float* s = reinterpret_cast<const float*>(&v);
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+    if constexpr (sizeof(T) == 16)
+      atomicAdd(reinterpret_cast<float4*>(p + i), make_float4(s[0], s[1], s[2], s[3]));
+    else
+      atomicAdd(reinterpret_cast<float2*>(p + i), make_float2(s[0], s[1]));
+#else
+    float* d = reinterpret_cast<float*>(p + i);
+    for (int k = 0; k < int(sizeof(T) / 4); ++k) atomicAdd(d + k, s[k]);
+#endif
+  }
   __device__ __forceinline__ float fma(float c, float a, float b) const { return __fmaf_rn(a, b, c); }
   __device__ __forceinline__ void atomic_add(float* p, float v) const { atomicAdd(p, v); }
   __device__ __forceinline__ void atomic_add(double* p, double v) const { atomicAdd(p, v); }

@@ -1,6 +1,9 @@
 // Every kernel of the device backend as a tag: K::run(ex, args) calls the kernel's body on an
 // execution interface (GpuExec on the GPU, EmuExec in the block emulator), K::threads is its
-// block size bound (__launch_bounds__ on the GPU) and K::name its name (Nsight, reports).
+// block size bound and K::min_blocks the blocks per SM ptxas fits its registers to
+// (__launch_bounds__(threads, min_blocks) on the GPU: 1 lets a 256-thread block's threads have
+// 255 registers, which the sweeps take; PfLoglikK keeps the 64 it had before the bound, 4 blocks),
+// K::name its name (Nsight, reports).
 // A device policy launches a tag: dev.launch<K>(grid, block, dynamic_smem_bytes, args)
 // (kernels/cuda/cuda_device.cuh, kernels/emu/emu_device.h), so the backend's launch sequence
 // (engine/device_backend.h) is written once for both.
@@ -44,24 +47,25 @@ struct SqNormArgs {
 constexpr int kSweepThreads = 256;  // threads per block of the tile kernels
 constexpr int kFlatThreads = 256;   // threads per block of the flat (grid-stride) kernels
 
-#define DF_KERNEL_TAG(Tag, Args, maxthreads, body)                          \
+#define DF_KERNEL_TAG(Tag, Args, maxthreads, minblocks, body)               \
   struct Tag {                                                              \
     using args_type = Args;                                                 \
     static constexpr int threads = maxthreads;                              \
+    static constexpr int min_blocks = minblocks;                            \
     static constexpr const char* name = #Tag;                               \
     template <class Exec> DF_HD static void run(Exec& ex, const Args& a) { body; } \
   }
 
-DF_KERNEL_TAG(EmbedK, EmbedArgs, 1024, embed_body(ex, a));
-DF_KERNEL_TAG(DiffuseK, DiffuseArgs, kSweepThreads, diffuse_tile(ex, a));
-DF_KERNEL_TAG(ReverseK, ReverseArgs, kSweepThreads, reverse_tile(ex, a));
-DF_KERNEL_TAG(AdjointK, AdjointArgs, kSweepThreads, adjoint_tile(ex, a));
-DF_KERNEL_TAG(PfLoglikK, PfArgs, kSweepThreads, pf_loglik_tile(ex, a));
-DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, reduce_body(ex, a.out, a.part, a.stride, a.nparts, a.n, a.f, a.mma));
-DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, embed_backward_body(ex, a));
-DF_KERNEL_TAG(AdamK, AdamArgs, 1024, adam_body(ex, a));
-DF_KERNEL_TAG(EmaK, EmaArgs, 1024, ema_body(ex, a.e, a.p, a.n, a.decay));
-DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, sq_norm_body(ex, a.part, a.g, a.n));
+DF_KERNEL_TAG(EmbedK, EmbedArgs, 1024, 1, embed_body(ex, a));
+DF_KERNEL_TAG(DiffuseK, DiffuseArgs, kSweepThreads, 1, diffuse_tile(ex, a));
+DF_KERNEL_TAG(ReverseK, ReverseArgs, kSweepThreads, 1, reverse_tile(ex, a));
+DF_KERNEL_TAG(AdjointK, AdjointArgs, kSweepThreads, 1, adjoint_tile(ex, a));
+DF_KERNEL_TAG(PfLoglikK, PfArgs, kSweepThreads, 4, pf_loglik_tile(ex, a));
+DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, 1, reduce_body(ex, a.out, a.part, a.stride, a.nparts, a.n, a.f, a.mma));
+DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, 1, embed_backward_body(ex, a));
+DF_KERNEL_TAG(AdamK, AdamArgs, 1024, 1, adam_body(ex, a));
+DF_KERNEL_TAG(EmaK, EmaArgs, 1024, 1, ema_body(ex, a.e, a.p, a.n, a.decay));
+DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, 1, sq_norm_body(ex, a.part, a.g, a.n));
 
 #undef DF_KERNEL_TAG
 

@@ -35,14 +35,14 @@
 //     paired along the features, dz and h_{l-1} along the samples for the weight gradient; the
 //     same rounded values, so the same numbers; no ldmatrix); the weight gradient is kept in accumulator order
 //     (mlp_grad_slot), so a lane adds its four outputs of a 16×8 tile as one 16-byte
-//     read-modify-write. This path has never run on a GPU.
+//     reduction (ex.red). This path has never run on a GPU.
 //   Everything else at TF32 / BF16 takes the FP32 loops with the operands rounded to prec (fp32
 //     sums): the input layer (K = d), the output layer and dx (M = d), the input- and output-layer
 //     weight gradients, and the hidden layers (blocked) when W % 16 != 0 or the block has fewer
 //     than 32 threads. Same operand rounding as the MMA path.
 // Bias sums, GELU, the stored z/h caches and the time embedding (embed_point, per t, not per
 // sample) stay fp32 whatever prec says.
-// Every shared- and global-memory access goes through ex.ld / ex.st / ex.add and every product of
+// Every shared- and global-memory access goes through ex.ld / ex.st / ex.add / ex.red and every product of
 // a dot loop through ex.fma (in operand_dot and the embedding's loops): plain accesses and
 // products on both sides, counted by the emulator's cost model (kernels/emu/emu_counts.h).
 // Tile arrays hold nb samples in rows of ts ≥ nb floats (element [row·ts + b]; the sweeps pass
@@ -62,8 +62,12 @@
 //                      up to embed_group(W) grid points at once                        (+=)
 //   mlp_use_mma(prec, W, nthreads)  whether the hidden layers take the MMA path
 // The parameter gradients g, de live in a slice owned by this block (global memory), addressed
-// g[n.<offset> + index] (the caller may pass a rebased g): each index is written by exactly one
-// thread per phase, so no atomics.
+// g[n.<offset> + index] (the caller may pass a rebased g): each index is added to by exactly one
+// thread per phase, as a reduction in memory (ex.red: red.global.add, no load comes back to the
+// SM). A thread's adds to one address follow its program order and a phase's are performed before
+// the barrier that ends it lets the next phase's threads go on, so each element receives the adds
+// in the order the read-modify-writes had: the same sums, the same bits (the device side of this
+// argument is unverified: no GPU has run it).
 #pragma once
 #include "kernels/cuda/mma.h"
 #include "kernels/cuda/precision.h"
@@ -359,7 +363,7 @@ DF_HD void blocked_weight_grad(Exec& ex, float* g, size_t off, const float* dz, 
     }
     for (int r = 0; r < RO; ++r)
       for (int c = 0; c < RI; ++c)
-        if (o0 + r < W && ig + G * c < W) ex.add(g, off + size_t(o0 + r) * W + ig + G * c, acc[r][c]);
+        if (o0 + r < W && ig + G * c < W) ex.red(g, off + size_t(o0 + r) * W + ig + G * c, acc[r][c]);
   }
 }
 
@@ -524,10 +528,10 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   const bool dy4 = mlp_vec4_ok(dy, ts);
   for (int idx = tid; idx < d * W; idx += nt) {
     const int k = idx / W, i = idx % W;
-    ex.add(g, n.outw + idx, operand_dot_a4(ex, dy + k * ts, hL + i * tso, 1, nb, prec, dy4));
+    ex.red(g, n.outw + idx, operand_dot_a4(ex, dy + k * ts, hL + i * tso, 1, nb, prec, dy4));
   }
   for (int k = tid; k < d; k += nt) {
-    ex.add(g, n.outb + k, row_sum_a4(ex, dy + k * ts, nb, dy4));
+    ex.red(g, n.outb + k, row_sum_a4(ex, dy + k * ts, nb, dy4));
   }
   // dh = W_outᵀ dy: a thread per input pair i, i + 1 (the last alone when W is odd) and sample,
   // dy read once for both and W_out's two columns as one 8-byte access where aligned; each sum is
@@ -602,7 +606,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       // g_W (W×W) += dz hᵀ in accumulator order (mlp_grad_slot): K = the tile's samples, zero
       // past nb. A warp's 32×32 output shares each A fragment among a strip's four 16×8 tiles and
       // each B fragment between its two strips, and a lane adds its four outputs of a tile as one
-      // 16-byte read-modify-write (the warp's 512 consecutive bytes) when the slice is 16-byte
+      // 16-byte reduction (ex.red; the warp's 512 consecutive bytes) when the slice is 16-byte
       // aligned, one by one otherwise.
       float* gw = g + n.hw(l - 1);
       const bool quads = (reinterpret_cast<uintptr_t>(gw) & 15u) == 0;
@@ -631,14 +635,10 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
           for (int j = 0; j < kMmaGradCols / 8; ++j) {
             if (j >= ntl) break;
             float* q = gw + mma_c_offset(W, m0 + 16 * s, n0 + 8 * j) + size_t(lane) * 4;  // the tile's lane block
-            if (quads) {
-              Float4* q4 = reinterpret_cast<Float4*>(q);
-              Float4 v = ex.ld(q4, 0);
-              for (int i = 0; i < 4; ++i) v.v[i] += acc[s][j][i];
-              ex.st(q4, 0, v);
-            } else {
-              for (int i = 0; i < 4; ++i) ex.add(q, i, acc[s][j][i]);
-            }
+            if (quads)
+              ex.red(reinterpret_cast<Float4*>(q), 0, Float4{{acc[s][j][0], acc[s][j][1], acc[s][j][2], acc[s][j][3]}});
+            else
+              for (int i = 0; i < 4; ++i) ex.red(q, i, acc[s][j][i]);
           }
         }
       });
@@ -652,7 +652,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     // MMA paths' ts ≡ 8 mod 16: a quarter-warp's 8 rows fall on 4 groups of 4 banks, 2-way, where
     // one float per lane was a 4-way conflict at ts = 44)
     const bool dz4 = mlp_vec4_ok(dz, ts);
-    for (int o = tid; o < W; o += nt) ex.add(g, n.hb(l - 1) + o, row_sum_a4(ex, dz + o * ts, nb, dz4));
+    for (int o = tid; o < W; o += nt) ex.red(g, n.hb(l - 1) + o, row_sum_a4(ex, dz + o * ts, nb, dz4));
     if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
       const int lane = tid & 31;
       const bool dhv2 = mlp_vec2_ok(dh, ts);
@@ -692,12 +692,12 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   for (int idx = tid; idx < W * d; idx += nt) {
     const int o = idx / d, k = idx % d;
     // (x's row first: it is the one a 16-byte access can read; the products are the same)
-    ex.add(g, n.inw + idx, operand_dot_a4(ex, x + k * ts, dz + o * tso, 1, nb, prec, x4));
+    ex.red(g, n.inw + idx, operand_dot_a4(ex, x + k * ts, dz + o * tso, 1, nb, prec, x4));
   }
   for (int o = tid; o < W; o += nt) {
     const float s = row_sum_a4(ex, dz + o * tso, nb, false);  // odd tso: element reads
-    ex.add(g, n.inb + o, s);
-    ex.add(de, o, s);
+    ex.red(g, n.inb + o, s);
+    ex.red(de, o, s);
   }
   if (dx) {
     const float* Win = n.p + n.inw;

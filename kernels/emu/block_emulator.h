@@ -24,9 +24,13 @@
 //                                           an access of 8 or 16 bytes (the vector types) at an
 //                                           address that is not a multiple of its size throws,
 //                                           as the device faults on one
+//   red(p, i, v)                            p[i] += v as a reduction in global memory (the device's
+//                                           red.global.add, a float, or a Float2/Float4 of floats
+//                                           added element by element): no value comes back, so it
+//                                           is counted as one store, no load
 //   fma(c, a, b)                            c + a·b (two roundings: emulator code is built with
 //                                           -ffp-contract=off, CMakeLists.txt)
-// The last four are the counted forms of plain accesses and products: with counting on
+// The last five are the counted forms of plain accesses and products: with counting on
 // (launch_emulated_counted, the cost model) each records what it does (kernels/emu/emu_counts.h:
 // the call's site (file and line), its address and size; one FMA), and every barrier and warp operation is
 // counted; with counting off (launch_emulated) they are the plain operations and nothing is kept.
@@ -133,6 +137,17 @@ class EmuExec {
       record(&p[i], sizeof(T), true, file, line);
     }
     p[i] += v;
+  }
+  template <class T, class I>
+  void red(T* p, I i, const T& v, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+    static_assert(sizeof(T) == 4 || sizeof(T) == 8 || sizeof(T) == 16, "red: a float or a vector of 2 or 4 floats");
+    check_aligned(&p[i], sizeof(T), file, line);
+    if (counting_) record(&p[i], sizeof(T), true, file, line);
+    float d[sizeof(T) / 4], s[sizeof(T) / 4];
+    std::memcpy(d, &p[i], sizeof(T));
+    std::memcpy(s, &v, sizeof(T));
+    for (std::size_t k = 0; k < sizeof(T) / 4; ++k) d[k] += s[k];
+    std::memcpy(&p[i], d, sizeof(T));
   }
   float fma(float c, float a, float b) {
     fma_ += counting_;
