@@ -31,6 +31,7 @@
 #include <cmath>
 
 #include "bench/bench.h"
+#include "host/run_state.h"
 #include "engine/cpu_parallel.h"
 #include "kernels/cpu/simd.h"
 #include "host/backend_flags.h"
@@ -157,7 +158,7 @@ int cmd_speed(int argc, char** argv) {
   c.warmup = warmup.value_or(gpu ? 10 : 1);
   c.sample_B = sample_B.value_or(gpu ? 100000 : c.B);
   if (c.batches.empty()) c.batches = gpu ? std::vector<int>{1000, 3000, 10000} : std::vector<int>{250, 500, 1000};
-  c.K = std::max(1, int(std::ceil(std::sqrt(double(c.N)))));  // the trainer's default (RunConfig::k_for)
+  c.K = df::auto_adjoint_k(c.N, c.B, 2);  // the trainer's default at d = 2 (RunConfig::k_for, --adjoint-k 0)
   std::error_code ec;
   std::filesystem::create_directories(c.out, ec);
   if (!std::filesystem::is_directory(c.out)) throw df::InputError("speed: --out: cannot create directory '" + c.out + "'");
@@ -225,7 +226,7 @@ int cmd_speed(int argc, char** argv) {
     for (std::size_t i = 0; i < xd.size(); ++i) xd[i] = float(std::sin(0.37 * double(i)) + 0.3 * std::cos(1.3 * double(i)));
     df::ModelDesc md;
     md.shape = cd.shape;
-    dr.train_bytes = double(be->train_bytes(md, dr.B, c.N, c.K));
+    dr.train_bytes = double(be->train_bytes(md, dr.B, c.N, df::auto_adjoint_k(c.N, dr.B, d)));
     std::fprintf(stderr, "[bench] training iteration at d=%d: B=%d N=%d W=%d L=%d, %d thread(s)\n", d, dr.B, c.N,
                  c.shape.W, c.shape.L, c.threads);
     dr.train = dfb::time_training(*be, cd, xd, dr.B, c.iters, c.warmup);

@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "bench/bench.h"
+#include "host/run_state.h"
 #include "engine/noise.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cuda/sweep_args.h"
@@ -85,6 +86,7 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
   df::Buf xb = be.alloc(std::size_t(s.d) * B);
   be.upload(xb, x0.data(), std::size_t(s.d) * B);
   const df::TimeGrid grid = bench_grid(cfg.N);
+  const int K = df::auto_adjoint_k(cfg.N, B, s.d);  // the trainer's default for this run (--adjoint-k 0)
   std::vector<double> ms;
   double peak = NAN;
   const bool tty = isatty(2);
@@ -93,7 +95,7 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
     const long launches0 = be.kernel_launches();
     const auto t0 = Clock::now();
     const df::NoiseKey key{cfg.seed, std::uint32_t(it)};
-    const double loss = be.diffflow_loss_grad(net[0].g, net[1].g, net[0].p, net[1].p, s, xb, B, grid, key, cfg.K);
+    const double loss = be.diffflow_loss_grad(net[0].g, net[1].g, net[0].p, net[1].p, s, xb, B, grid, key, K);
     for (int k = 0; k < 2; ++k) {
       const double gn = std::sqrt(be.grad_sq_norm(net[k].g));
       const double scale = gn > 1.0 ? 1.0 / gn : 1.0;

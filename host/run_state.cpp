@@ -6,11 +6,13 @@
 
 namespace df {
 
-int RunConfig::k_for(int N) const {
-  if (adjoint_k > 0) return adjoint_k;
-  int k = int(std::ceil(std::sqrt(double(N))));
+int auto_adjoint_k(int N, std::int64_t B, int d) {
+  if (double(N + 1) * double(B) * double(d) * sizeof(float) <= kAutoPathBytes) return 1;
+  const int k = int(std::ceil(std::sqrt(double(N))));
   return k < 1 ? 1 : k;
 }
+
+int RunConfig::k_for(int N) const { return adjoint_k > 0 ? adjoint_k : auto_adjoint_k(N, batch, shape.d); }
 
 double RunConfig::lr_factor(std::int64_t iteration) const {
   if (decay_every <= 0) return 1.0;

@@ -14,6 +14,13 @@
 
 namespace df {
 
+// The adjoint's checkpoint interval when --adjoint-k is 0 (auto): 1, every state of the path
+// kept, when a batch's whole path, (N + 1)·B·d floats, takes at most kAutoPathBytes; ⌈√N⌉
+// otherwise, the interval that keeps (N/K + K)·B·d smallest. Every K gives the same numbers
+// (docs/math.md); K = 1 runs N − ⌈N/K⌉ fewer drift passes (no segment is diffused again).
+constexpr double kAutoPathBytes = 64.0 * 1024 * 1024;
+int auto_adjoint_k(int N, std::int64_t B, int d);
+
 struct RunConfig {
   std::string model = "diffflow";  // diffflow | ddpm | ffjord
   double beta_min = 0.1, beta_max = 20.0;  // DDPM's linear β(t) on t ∈ [0, 1]
@@ -37,7 +44,7 @@ struct RunConfig {
   int save_every = 100;       // checkpoint interval in iterations
   double diverge = 100;       // divergence guard (host/divergence.h); 0 = only non-finite losses stop
 
-  int k_for(int N) const;     // adjoint checkpoint interval for N steps
+  int k_for(int N) const;     // adjoint checkpoint interval for N steps (adjoint_k, or auto_adjoint_k)
   ModelDesc desc() const;     // the model family with its fixed parts
   ModelKind kind() const { return parse_model_kind(model); }
   bool trains_drift() const { return family(kind()).trains_drift; }

@@ -38,7 +38,7 @@ void declare_train_flags(Args& a) {
   a.option("g", "G", "diffusion coefficient: a constant, or one value per grid point, comma separated", "0.2");
   a.flag("randomize-grid", "draw a fresh randomized grid every iteration");
   a.option("progressive", "N:IT,...", "progressive N schedule, e.g. 5:0,10:500,20:1000,30:1500");
-  a.option("adjoint-k", "K", "recompute checkpoint every K steps in the adjoint (0 = ceil(sqrt N))", "0");
+  a.option("adjoint-k", "K", "recompute checkpoint every K steps in the adjoint (0 = auto: 1 when the whole path takes at most 64 MB, else ceil(sqrt N))", "0");
   a.option("clip", "C", "gradient-norm clipping per network (0 = off)", "1.0");
   a.option("ema", "D", "EMA decay of the weights used for sampling and evaluation (default 0.999 on a GPU, 0.99 on a CPU)");
   a.option("decay-every", "K", "multiply the learning rates by --decay-rate every K iterations", "200");

@@ -71,3 +71,22 @@ TEST_CASE("the time projection after the first iteration", "[estimate]") {
   CHECK(time_projection(1.0, 1200) == "the first iteration took 1 s: the 1200 left will take about 20 min");
   CHECK(time_projection(12.5, 1499) == "the first iteration took 12.5 s: the 1499 left will take about 5 h 12 min");
 }
+
+TEST_CASE("the adjoint's checkpoint interval: K = 1 while the whole path is small, ⌈√N⌉ beyond", "[estimate]") {
+  // (N + 1)·B·d floats against kAutoPathBytes (64 MiB)
+  CHECK(auto_adjoint_k(30, 10000, 2) == 1);     // 2.5 MB: the PERF.md shape
+  CHECK(auto_adjoint_k(100, 1000, 784) == 10);  // 317 MB
+  CHECK(auto_adjoint_k(30, 10000, 784) == 6);   // 972 MB
+  const std::int64_t fits = std::int64_t(kAutoPathBytes / (31 * 2 * sizeof(float)));  // the most B at N = 30, d = 2
+  CHECK(auto_adjoint_k(30, fits, 2) == 1);
+  CHECK(auto_adjoint_k(30, fits + 1, 2) == 6);
+  CHECK(auto_adjoint_k(1, 1 << 30, 784) == 1);  // ⌈√1⌉
+  RunConfig c;
+  c.shape = NetShape{784, 128, 3};
+  c.batch = 1000;
+  CHECK(c.k_for(100) == 10);
+  c.shape.d = 2;
+  CHECK(c.k_for(100) == 1);
+  c.adjoint_k = 4;  // --adjoint-k wins
+  CHECK(c.k_for(100) == 4);
+}
