@@ -4,7 +4,9 @@
 // block), threads per block and dynamic shared memory of the tile kernels (diffuse, reverse,
 // adjoint, pf_loglik), and the embedding kernels' shapes as launch_embed issues them (recorded
 // by a device policy that only records). The operand precision is an argument of the same
-// kernels, so it does not change these figures.
+// kernels, but the tile's rows depend on it. The adjoint kernel's shared memory adds the score
+// path it keeps at K = 1 (adjoint_smem_bytes, at N = 30: the default K there is 1), and the
+// probability-flow kernel picks its own tile for its two cache sets (pf_tile, pf_smem_bytes).
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -35,6 +37,7 @@ int cmd_shapes(int argc, char** argv) {
       // the tile the backend picks at the PERF.md batch on the H200's 132 SMs (its rows depend on
       // the precision)
       const int tb = df::pick_tile(s, optin, 0, p, 10000, 132);
+      const int pf_tb = df::pick_tile(s, optin, 0, df::MatPrecision::FP32, 10000, 132, 2);
       Recorder rec;  // the embedding kernels as the backend launches them at N = 30
       float dummy = 0.f;    // a non-null wtf: the launch has its transposition blocks (never written)
       df::EmbedArgs ea;
@@ -47,9 +50,10 @@ int cmd_shapes(int argc, char** argv) {
       df::launch_embed(rec, ea);
       df::launch_embed_backward(rec, eb);
       std::printf("{\"W\": %d, \"prec\": \"%s\", \"d\": %d, \"L\": %d, \"tile\": %d, \"threads\": %d, "
-                  "\"smem_bytes\": %zu, %s}\n",
+                  "\"smem_bytes\": %zu, \"adjoint_smem_bytes\": %zu, \"pf_tile\": %d, \"pf_smem_bytes\": %zu, %s}\n",
                   W, df::mat_precision_name(p), s.d, s.L, tb, df::sweep_threads(0), df::tile_smem_bytes(s, tb, p),
-                  rec.last.c_str());
+                  df::adjoint_smem_bytes(s, tb, p, 30, 1, optin), pf_tb,
+                  df::tile_smem_bytes(s, pf_tb, df::MatPrecision::FP32, 2), rec.last.c_str());
     }
   return 0;
 }

@@ -103,6 +103,16 @@ inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested, M
   throw InputError("network " + s.str() + " does not fit in shared memory even with one sample per block");
 }
 inline int sweep_threads(int requested) { return requested > 0 ? requested : kSweepThreads; }
+// The adjoint kernel's dynamic shared memory: the tile's, plus the score path (AdjointArgs::keep_s)
+// when K = 1 and both fit smem_optin; *keep_s says which.
+inline std::size_t adjoint_smem_bytes(const NetShape& s, int TB, MatPrecision prec, int N, int K, std::size_t smem_optin,
+                                      int* keep_s = nullptr) {
+  const std::size_t base = tile_smem_bytes(s, TB, prec),
+                    path = adjoint_spath_floats(s.d, N, TB, s.W, prec) * sizeof(float);
+  const bool keep = K == 1 && base + path <= smem_optin;
+  if (keep_s) *keep_s = keep ? 1 : 0;
+  return keep ? base + path : base;
+}
 
 template <class Dev, template <class> class Ops> class DeviceBackend : public Backend {
  public:
@@ -174,7 +184,8 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     a.gacc = part;
     a.gstride = stride;
     a.inv_b = 1.0f / float(B);
-    dev_->template launch<AdjointK>(G, threads(), smem_bytes(shape, c.TB, c.prec), a);
+    const std::size_t smem = adjoint_smem_bytes(shape, c.TB, c.prec, N, plan.K, dev_->smem_optin(), &a.keep_s);
+    dev_->template launch<AdjointK>(G, threads(), smem, a);
     dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0,
                                    ReduceArgs{total, part, stride, stride, G, c.f, mlp_use_mma(c.prec, shape.W, threads())});
     // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j

@@ -114,13 +114,15 @@ def rows(kernels, shapes):
         for sh in (shapes if per_prec else fp32 if name in SWEEPS + PER_WIDTH else [None]):
             if name in PER_WIDTH:
                 threads, dyn = sh[name]["threads"], sh[name]["smem_bytes"]
-            elif sh:
-                threads, dyn = sh["threads"], sh["smem_bytes"]
+            elif sh:  # the adjoint adds its score path, the probability-flow kernel has its own tile
+                threads, dyn = sh["threads"], sh.get({"AdjointK": "adjoint_smem_bytes", "PfLoglikK": "pf_smem_bytes"}
+                                                     .get(name, "smem_bytes"), sh["smem_bytes"])
             else:  # the flat and map kernels: 256 threads (SqNormK: 256 doubles of shared memory)
                 threads, dyn = 256, 2048 if name == "SqNormK" else 0
             blocks, occ, limit = occupancy(k["regs"], threads, k["smem"] + dyn)
             out.append({"kernel": name, "W": sh["W"] if sh else None,
-                        "tile": sh["tile"] if sh and name in SWEEPS else None,
+                        "tile": (sh.get("pf_tile", sh["tile"]) if name == "PfLoglikK" else sh["tile"])
+                                if sh and name in SWEEPS else None,
                         "prec": sh.get("prec", "fp32") if sh and per_prec else None,
                         "threads": threads, "regs": k["regs"], "stack": k["stack"], "spill_st": k["spill_st"],
                         "spill_ld": k["spill_ld"], "static_smem": k["smem"], "dyn_smem": dyn, "blocks": blocks,

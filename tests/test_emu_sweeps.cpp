@@ -14,6 +14,7 @@
 #include <random>
 
 #include "engine/backend.h"
+#include "engine/device_backend.h"
 #include "engine/diffflow.h"
 #include "kernels/cuda/kernel_bodies.h"
 #include "kernels/cuda/sweep_args.h"
@@ -312,6 +313,23 @@ TEST_CASE("emulated adjoint with checkpoints: any K gives the bits of K = 1", "[
         test::expect_close(dvec(gs.data(), gs.size()), dvec(rs.data(), rs.size()), 1e-5, "score gradient");
       }
     }
+  }
+}
+
+TEST_CASE("the adjoint keeps the score path in shared memory at K = 1 where it fits", "[emu][ckpt]") {
+  // the cases above (every one fits at any tile up to kMaxTile, so their K = 1 runs read the kept
+  // path, and their bits equal K > 1's, which run the score's forward instead)
+  for (const NetShape s : {NetShape{2, 8, 1}, NetShape{3, 12, 2}, NetShape{2, 128, 3}}) {
+    int keep = -1;
+    const std::size_t base = tile_smem_bytes(s, kMaxTile, MatPrecision::BF16),
+                      path = adjoint_spath_floats(s.d, 30, kMaxTile, s.W, MatPrecision::BF16) * sizeof(float);
+    CHECK(path == 30u * std::size_t(s.d) * std::size_t(tile_stride(kMaxTile, s.W, MatPrecision::BF16)) * sizeof(float));
+    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, 1, 227 * 1024, &keep) == base + path);
+    CHECK(keep == 1);
+    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, 2, 227 * 1024, &keep) == base);
+    CHECK(keep == 0);
+    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, 1, base + path - 1, &keep) == base);
+    CHECK(keep == 0);
   }
 }
 

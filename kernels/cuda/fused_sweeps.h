@@ -132,9 +132,11 @@ template <class Exec> DF_HD void embed_body(Exec& ex, const EmbedArgs& a) {
   embed_point(ex, n, ex.ld(a.st.t, j), sm, sm + 2 * W, sm + 3 * W, out, sm + 5 * W);
 }
 
-// Diffuses samples b0 .. b0+nb-1; leaves x_N in sm + *x_at. Writes loss (and xs when set).
+// Diffuses samples b0 .. b0+nb-1; leaves x_N in sm + *x_at. Writes loss (and xs when set; with
+// spath, the score's output at x_{i+1} to spath + i·d·ts, AdjointArgs::keep_s).
 template <class Exec>
-DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T, float* sm, int b0, int nb) {
+DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T, float* sm, int b0, int nb,
+                            float* spath = nullptr) {
   const SweepCommon& c = a.c;
   const int d = c.f.d, ts = T.ts, N = c.st.N, B = c.B, W = c.f.W, tid = ex.tid(), nt = ex.nthreads();
   float *x = sm + T.x, *xn = sm + T.xn, *F = sm + T.F, *Fn = sm + T.Fn;
@@ -165,7 +167,9 @@ DF_HD void diffuse_one_tile(Exec& ex, const DiffuseArgs& a, const TileLayout& T,
     for (int b = tid; b < nb; b += nt)
       for (int k = 0; k < d; ++k) {
         const int e = k * ts + b;
-        ex.add(loss, b, kl_term(eta_of(ex.ld(x, e), ex.ld(xn, e), ex.ld(Fn, e), ex.ld(Sn, e), g2, dt, sb), ex.ld(eps, e)));
+        const float s = ex.ld(Sn, e);
+        ex.add(loss, b, kl_term(eta_of(ex.ld(x, e), ex.ld(xn, e), ex.ld(Fn, e), s, g2, dt, sb), ex.ld(eps, e)));
+        if (spath) ex.st(spath, size_t(i) * d * ts + e, s);
       }
     ex.sync();
     float* t = x; x = xn; xn = t;
@@ -279,9 +283,10 @@ DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T
 // The adjoint walk of engine/diffflow.h diffflow_loss_grad over the tile, segment by segment
 // from the last, each segment's states recomputed from its checkpoints (recompute_segment).
 // gf, gs: the networks' gradients in the flat layout (only offsets ≥ inw are written here).
+// spath: the score's outputs of the diffuse sweep (AdjointArgs::keep_s; K = 1), or null.
 template <class Exec>
 DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb,
-                            float* gf, float* gs, float* def, float* des, float* seg) {
+                            float* gf, float* gs, float* def, float* des, float* seg, const float* spath) {
   const SweepCommon& c = a.dif.c;
   const int d = c.f.d, ts = T.ts, N = c.st.N, W = c.f.W, K = a.dif.ckpt_k, tid = ex.tid(), nt = ex.nthreads();
   const float invB = a.inv_b;
@@ -302,15 +307,21 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
       ex.sync();
       // The score first, then the drift, whose pre-activations the drift's backward reads: the
       // sweeps keep one cache set (tile_layout's caches = 1), so the score's forward runs again
-      // before its own backward (the same pass on the same state: the same bits).
-      mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, ts, cache_s(sm, T), S, c.prec);
+      // before its own backward (the same pass on the same state: the same bits). With spath the
+      // diffuse sweep's output at this state stands in for the first (the same bits again: x_j
+      // is the state it was computed at).
+      const float* Sj = S;
+      if (spath)
+        Sj = spath + size_t(j - 1) * d * ts;
+      else
+        mlp_forward_tile(ex, c.s, c.es + size_t(j) * W, xj, nb, ts, cache_s(sm, T), S, c.prec);
       mlp_forward_tile(ex, c.f, c.ef + size_t(j) * W, xj, nb, ts, cache_f(sm, T), F, c.prec);
       const float dtp = ex.ld(c.st.dt, j - 1), sb = ex.ld(c.st.sb, j - 1), g2 = ex.ld(c.st.g2, j - 1);
       const float dtj = j < N ? ex.ld(c.st.dt, j) : 0.f;
       for (int idx = tid; idx < d * nb; idx += nt) {
         const int e = (idx / nb) * ts + idx % nb;
         float r, ve, we;
-        adjoint_cotangents(ex.ld(xp, e), ex.ld(xj, e), ex.ld(F, e), ex.ld(S, e), g2, dtp, sb, dtj, ex.ld(lam, e), j == N,
+        adjoint_cotangents(ex.ld(xp, e), ex.ld(xj, e), ex.ld(F, e), ex.ld(Sj, e), g2, dtp, sb, dtj, ex.ld(lam, e), j == N,
                            invB, &r, &ve, &we);
         ex.st(rprev, e, r);
         ex.st(v, e, ve);
@@ -356,11 +367,12 @@ template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
   float* gs = gacc + gacc_s(c.f) - c.f.inw;
   float *def = gacc + gacc_def(c.f), *des = gacc + gacc_des(c.f, c.st.N);
   float* seg = a.seg + size_t(ex.bid()) * a.seg_stride;
+  float* spath = a.keep_s && a.dif.ckpt_k == 1 ? sm + T.total : nullptr;  // past the layout (keep_s)
   const int ntiles = (c.B + c.TB - 1) / c.TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * c.TB, nb = c.B - b0 < c.TB ? c.B - b0 : c.TB;
-    diffuse_one_tile(ex, a.dif, T, sm, b0, nb);
-    adjoint_one_tile(ex, a, T, sm, b0, nb, gf, gs, def, des, seg);
+    diffuse_one_tile(ex, a.dif, T, sm, b0, nb, spath);
+    adjoint_one_tile(ex, a, T, sm, b0, nb, gf, gs, def, des, seg, spath);
     ex.tile_done();
   }
 }

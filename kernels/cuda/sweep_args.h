@@ -100,6 +100,11 @@ struct AdjointArgs {
   float* gacc = nullptr;
   size_t gstride = 0;
   float inv_b = 1.f;
+  // With K = 1 (every state in xs) and room for it: the score's outputs S(x_j), j = 1 .. N, kept
+  // in shared memory past the tile layout (adjoint_spath_floats) by the diffuse sweep, so the
+  // adjoint's step j reads them instead of running the score's forward a second time (its other
+  // forward, right before its backward, refills the shared cache set).
+  int keep_s = 0;
 };
 
 // reverse_tile: x (d×B, sample-major) holds x_N on entry and x_0 on exit (=). The sampler
@@ -152,6 +157,11 @@ DF_HD int tile_stride(int TB, int W = 0, MatPrecision prec = MatPrecision::FP32)
 }
 DF_HD size_t seg_size(int d, int K, int TB, int W = 0, MatPrecision prec = MatPrecision::FP32) {
   return size_t(K + 1) * size_t(d) * size_t(tile_stride(TB, W, prec));
+}
+
+// Floats of the adjoint's score path (AdjointArgs::keep_s) for a tile: N·d·ts (ts = tile_stride(TB, W, prec)).
+DF_HD size_t adjoint_spath_floats(int d, int N, int TB, int W, MatPrecision prec) {
+  return size_t(N) * size_t(d) * size_t(tile_stride(TB, W, prec));
 }
 
 // A network's pass over a tile keeps only the pre-activations z_l; the activations h_l =
