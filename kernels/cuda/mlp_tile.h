@@ -341,8 +341,8 @@ DF_HD void blocked_backward_dh(Exec& ex, const float* Wl, const float* dz, float
 // conflicts at the odd row stride), share the rows of dz (broadcasts) and add to consecutive
 // gradient elements; RO + 4 loads per 4·RO FMAs. Any W; RO = 8 where that still gives every
 // thread an item ((W/8)·(W/4) ≥ threads: W ≥ 128 at 256 threads), 4 otherwise (mlp_grad_rb).
-// (8 × 8 per thread, 16 loads per 64 FMAs, took ptxas to 255 registers for the whole adjoint
-// kernel, halving the blocks per SM at W = 32 and 64.)
+// (8 × 8 per thread, 16 loads per 64 FMAs, spills: 88 B of spill stores in the adjoint kernel
+// even at its 255 registers, one block per SM.)
 DF_HD int mlp_grad_rb(int W, int nthreads) { return (W / 8) * (W / 4) >= nthreads ? 8 : 4; }
 template <int RO, class Exec>
 DF_HD void blocked_weight_grad(Exec& ex, float* g, size_t off, const float* dz, const float* hp, int W, int nb, int ts,
