@@ -226,15 +226,24 @@ DF_HD float operand_dot_a4(Exec& ex, const float* a, const float* b, int sb, int
 }
 
 // Σ_{b<n} row[b] in ascending b from 0.f (the bias gradients' sums over a tile's samples), the
-// row read 4 floats at a time as 16-byte accesses when vec (as operand_dot_a4): the same sum.
+// row read 4 floats at a time as 16-byte accesses when vec (as operand_dot_a4), and a remaining
+// pair as one 8-byte access (at ts = 40 the lanes' rows fall on 4 banks: the pair halves the
+// tail's 8-way conflicted instructions): the same sum.
 template <class Exec> DF_HD float row_sum_a4(Exec& ex, const float* row, int n, bool vec) {
   float s = 0.f;
   int b = 0;
-  if (vec)
+  if (vec) {
     for (; b + 4 <= n; b += 4) {
       const Float4 v = ex.ld(reinterpret_cast<const Float4*>(row + b), 0);
       for (int q = 0; q < 4; ++q) s += v.v[q];
     }
+    if (b + 2 <= n) {
+      const Float2 v = ex.ld(reinterpret_cast<const Float2*>(row + b), 0);
+      s += v.v[0];
+      s += v.v[1];
+      b += 2;
+    }
+  }
   for (; b < n; ++b) s += ex.ld(row, b);
   return s;
 }
