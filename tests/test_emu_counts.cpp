@@ -322,6 +322,12 @@ TEST_CASE("counts: global sectors, lines and bytes", "[emu][counts]") {
   CHECK(rf[64] == 65.f);    // element 0 of lane 0's Float4: + 1
   CHECK(rf[67] == 71.f);    // element 3: + 4
   CHECK(rf[191] == 195.f);  // element 3 of lane 31's
+  // the device's vector reductions take global memory only: on shared memory the emulator throws
+  CHECK_THROWS_WITH(launch_emulated(1, 32, 64 * sizeof(float),
+                                    [&](EmuExec& ex) {
+                                      ex.red(ex.shared<Float4>(), ex.tid() % 16, Float4{{1.f, 1.f, 1.f, 1.f}});
+                                    }),
+                    Catch::Contains("vector reduction on shared memory"));
 }
 
 TEST_CASE("counts: divergent lanes, FMAs, barriers, shuffles", "[emu][counts]") {

@@ -27,7 +27,8 @@
 //   red(p, i, v)                            p[i] += v as a reduction in global memory (the device's
 //                                           red.global.add, a float, or a Float2/Float4 of floats
 //                                           added element by element): no value comes back, so it
-//                                           is counted as one store, no load
+//                                           is counted as one store, no load; a vector one on
+//                                           shared memory throws (the device's is global only)
 //   fma(c, a, b)                            c + a·b (two roundings: emulator code is built with
 //                                           -ffp-contract=off, CMakeLists.txt)
 // The last five are the counted forms of plain accesses and products: with counting on
@@ -142,6 +143,10 @@ class EmuExec {
   void red(T* p, I i, const T& v, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
     static_assert(sizeof(T) == 4 || sizeof(T) == 8 || sizeof(T) == 16, "red: a float or a vector of 2 or 4 floats");
     check_aligned(&p[i], sizeof(T), file, line);
+    const auto* a = reinterpret_cast<const unsigned char*>(&p[i]);
+    if (sizeof(T) > 4 && a >= smem_ && a < smem_ + smem_bytes_)  // the device's vector atomicAdd: global only
+      throw std::runtime_error(std::string("emulated kernel: vector reduction on shared memory at ") + file + ":" +
+                               std::to_string(line));
     if (counting_) record(&p[i], sizeof(T), true, file, line);
     float d[sizeof(T) / 4], s[sizeof(T) / 4];
     std::memcpy(d, &p[i], sizeof(T));
@@ -167,6 +172,7 @@ class EmuExec {
   }
   int tid_ = 0, nthreads_ = 0, bid_ = 0, nblocks_ = 0;
   unsigned char* smem_ = nullptr;
+  std::size_t smem_bytes_ = 0;
   emu::Block* blk_ = nullptr;
   bool counting_ = false;
   long fma_ = 0;                   // ex.fma calls since this lane's warp last synchronized
@@ -206,6 +212,7 @@ class Block {
       ex.bid_ = bid;
       ex.nblocks_ = nblocks;
       ex.smem_ = aligned_smem();
+      ex.smem_bytes_ = shared_bytes_;
       ex.blk_ = this;
       ex.counting_ = count;
       ex.fma_ = 0;
