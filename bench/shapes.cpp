@@ -5,7 +5,7 @@
 // adjoint, pf_loglik), and the embedding kernels' shapes as launch_embed issues them (recorded
 // by a device policy that only records). The operand precision is an argument of the same
 // kernels, but the tile's rows depend on it. The adjoint kernel's shared memory adds the score
-// path it keeps at K = 1 (adjoint_smem_bytes, at N = 30: the default K there is 1), and the
+// path it keeps where it fits (adjoint_smem_bytes, at N = 30), and the
 // probability-flow kernel picks its own tile for its two cache sets (pf_tile, pf_smem_bytes).
 #include <cstdio>
 #include <cstring>
@@ -52,7 +52,7 @@ int cmd_shapes(int argc, char** argv) {
       std::printf("{\"W\": %d, \"prec\": \"%s\", \"d\": %d, \"L\": %d, \"tile\": %d, \"threads\": %d, "
                   "\"smem_bytes\": %zu, \"adjoint_smem_bytes\": %zu, \"pf_tile\": %d, \"pf_smem_bytes\": %zu, %s}\n",
                   W, df::mat_precision_name(p), s.d, s.L, tb, df::sweep_threads(0), df::tile_smem_bytes(s, tb, p),
-                  df::adjoint_smem_bytes(s, tb, p, 30, 1, optin), pf_tb,
+                  df::adjoint_smem_bytes(s, tb, p, 30, optin), pf_tb,
                   df::tile_smem_bytes(s, pf_tb, df::MatPrecision::FP32, 2), rec.last.c_str());
     }
   return 0;

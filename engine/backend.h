@@ -59,6 +59,7 @@ struct BackendOptions {
   int tile_samples = 0;                         // samples per tile of the fused kernels; 0: pick_tile (<= 40, balanced)
   int block_threads = 0;                        // threads per block of the tile kernels; 0: 256
   int emu_sms = 3;                              // the emulated device's SMs (persistent blocks of a sweep)
+  std::size_t emu_smem_optin = 0;               // the emulated device's shared memory per block; 0: 227 KB
   emu::CountLog* emu_log = nullptr;             // the emulated device's cost-model record (emu_device.h)
 };
 

@@ -104,12 +104,12 @@ inline int pick_tile(const NetShape& s, std::size_t smem_optin, int requested, M
 }
 inline int sweep_threads(int requested) { return requested > 0 ? requested : kSweepThreads; }
 // The adjoint kernel's dynamic shared memory: the tile's, plus the score path (AdjointArgs::keep_s)
-// when K = 1 and both fit smem_optin; *keep_s says which.
-inline std::size_t adjoint_smem_bytes(const NetShape& s, int TB, MatPrecision prec, int N, int K, std::size_t smem_optin,
+// when both fit smem_optin (whatever K: the path is per tile, not per batch); *keep_s says which.
+inline std::size_t adjoint_smem_bytes(const NetShape& s, int TB, MatPrecision prec, int N, std::size_t smem_optin,
                                       int* keep_s = nullptr) {
   const std::size_t base = tile_smem_bytes(s, TB, prec),
                     path = adjoint_spath_floats(s.d, N, TB, s.W, prec) * sizeof(float);
-  const bool keep = K == 1 && base + path <= smem_optin;
+  const bool keep = base + path <= smem_optin;
   if (keep_s) *keep_s = keep ? 1 : 0;
   return keep ? base + path : base;
 }
@@ -184,7 +184,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     a.gacc = part;
     a.gstride = stride;
     a.inv_b = 1.0f / float(B);
-    const std::size_t smem = adjoint_smem_bytes(shape, c.TB, c.prec, N, plan.K, dev_->smem_optin(), &a.keep_s);
+    const std::size_t smem = adjoint_smem_bytes(shape, c.TB, c.prec, N, dev_->smem_optin(), &a.keep_s);
     dev_->template launch<AdjointK>(G, threads(), smem, a);
     dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0,
                                    ReduceArgs{total, part, stride, stride, G, c.f, mlp_use_mma(c.prec, shape.W, threads())});

@@ -12,6 +12,7 @@ template <class Dev> using EmuOps = CpuOps;
 std::unique_ptr<Backend> make_emu_backend(const BackendOptions& o) {
   EmuDevice::Props p;
   p.sm_count = o.emu_sms > 0 ? o.emu_sms : 1;
+  if (o.emu_smem_optin > 0) p.smem_optin = o.emu_smem_optin;
   p.log = o.emu_log;
   return std::make_unique<DeviceBackend<EmuDevice, EmuOps>>(std::make_unique<EmuDevice>(p), "emu", o);
 }

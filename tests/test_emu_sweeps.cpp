@@ -316,20 +316,48 @@ TEST_CASE("emulated adjoint with checkpoints: any K gives the bits of K = 1", "[
   }
 }
 
-TEST_CASE("the adjoint keeps the score path in shared memory at K = 1 where it fits", "[emu][ckpt]") {
-  // the cases above (every one fits at any tile up to kMaxTile, so their K = 1 runs read the kept
-  // path, and their bits equal K > 1's, which run the score's forward instead)
+TEST_CASE("the adjoint keeps the score path in shared memory where it fits", "[emu][ckpt]") {
   for (const NetShape s : {NetShape{2, 8, 1}, NetShape{3, 12, 2}, NetShape{2, 128, 3}}) {
     int keep = -1;
     const std::size_t base = tile_smem_bytes(s, kMaxTile, MatPrecision::BF16),
                       path = adjoint_spath_floats(s.d, 30, kMaxTile, s.W, MatPrecision::BF16) * sizeof(float);
     CHECK(path == 30u * std::size_t(s.d) * std::size_t(tile_stride(kMaxTile, s.W, MatPrecision::BF16)) * sizeof(float));
-    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, 1, 227 * 1024, &keep) == base + path);
+    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, 227 * 1024, &keep) == base + path);
     CHECK(keep == 1);
-    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, 2, 227 * 1024, &keep) == base);
+    const int Nbig = int((227 * 1024 - base) / (path / 30)) + 1;  // the first N whose path does not fit
+    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, Nbig, 227 * 1024, &keep) == base);
     CHECK(keep == 0);
-    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, 1, base + path - 1, &keep) == base);
+    CHECK(adjoint_smem_bytes(s, kMaxTile, MatPrecision::BF16, 30, base + path - 1, &keep) == base);
     CHECK(keep == 0);
+  }
+  // the kept path against the score's forward run again, at K = 1 and 3: the same bits (a shared
+  // memory limit that the tile and the embedding kernels fit but the path does not)
+  const Case c{2, 8, 1, 45, 30, test::EmuShape{40, 64, 2}};
+  Setup su(c);
+  const std::size_t P = su.s.n_params(), tile = tile_smem_bytes(su.s, 40, MatPrecision::FP32),
+                    tight_bytes = std::max({tile, embed_backward_floats(8) * sizeof(float),
+                                      (5 * 8 + std::size_t(kStageFloats)) * sizeof(float)});
+  int keep = -1;
+  adjoint_smem_bytes(su.s, 40, MatPrecision::FP32, 30, tight_bytes, &keep);
+  REQUIRE(keep == 0);
+  adjoint_smem_bytes(su.s, 40, MatPrecision::FP32, 30, 227 * 1024, &keep);
+  REQUIRE(keep == 1);
+  for (int K : {1, 3}) {
+    std::vector<float> g[2][2];
+    double m[2];
+    for (int tight = 0; tight < 2; ++tight) {
+      BackendOptions o = test::emu_options(c.launch);
+      if (tight) o.emu_smem_optin = tight_bytes;
+      test::BackendRun r(make_emu_backend(o));
+      Buf &bgf = r.zeros(P), &bgs = r.zeros(P);
+      m[tight] = r.be->diffflow_loss_grad(bgf, bgs, r.up(su.pf), r.up(su.ps), su.s, r.up(su.x0), c.B, su.grid, su.key, K);
+      g[tight][0] = r.down(bgf);
+      g[tight][1] = r.down(bgs);
+    }
+    INFO("K = " << K);
+    CHECK(m[0] == m[1]);
+    CHECK(g[0][0] == g[1][0]);
+    CHECK(g[0][1] == g[1][1]);
   }
 }
 

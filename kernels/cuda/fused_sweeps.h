@@ -283,7 +283,7 @@ DF_HD void recompute_segment(Exec& ex, const AdjointArgs& a, const TileLayout& T
 // The adjoint walk of engine/diffflow.h diffflow_loss_grad over the tile, segment by segment
 // from the last, each segment's states recomputed from its checkpoints (recompute_segment).
 // gf, gs: the networks' gradients in the flat layout (only offsets ≥ inw are written here).
-// spath: the score's outputs of the diffuse sweep (AdjointArgs::keep_s; K = 1), or null.
+// spath: the score's outputs of the diffuse sweep (AdjointArgs::keep_s), or null.
 template <class Exec>
 DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T, float* sm, int b0, int nb,
                             float* gf, float* gs, float* def, float* des, float* seg, const float* spath) {
@@ -308,8 +308,8 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
       // The score first, then the drift, whose pre-activations the drift's backward reads: the
       // sweeps keep one cache set (tile_layout's caches = 1), so the score's forward runs again
       // before its own backward (the same pass on the same state: the same bits). With spath the
-      // diffuse sweep's output at this state stands in for the first (the same bits again: x_j
-      // is the state it was computed at).
+      // diffuse sweep's output at this state stands in for the first (the same bits again: x_j,
+      // stored or recomputed, is the state it was computed at).
       const float* Sj = S;
       if (spath)
         Sj = spath + size_t(j - 1) * d * ts;
@@ -367,7 +367,7 @@ template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
   float* gs = gacc + gacc_s(c.f) - c.f.inw;
   float *def = gacc + gacc_def(c.f), *des = gacc + gacc_des(c.f, c.st.N);
   float* seg = a.seg + size_t(ex.bid()) * a.seg_stride;
-  float* spath = a.keep_s && a.dif.ckpt_k == 1 ? sm + T.total : nullptr;  // past the layout (keep_s)
+  float* spath = a.keep_s ? sm + T.total : nullptr;  // past the layout (keep_s)
   const int ntiles = (c.B + c.TB - 1) / c.TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * c.TB, nb = c.B - b0 < c.TB ? c.B - b0 : c.TB;

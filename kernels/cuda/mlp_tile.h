@@ -789,6 +789,27 @@ DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* 
   ex.sync();
 }
 
+// For i < M and j < J ≤ kStageVecs: out(i, j, Σ_{o<K} A[o·lda + i]·v[j·vs + o]), each sum from 0.f
+// in ascending o (ex.fma): Aᵀ v_j for J vectors, a thread per column i of A, each weight it loads
+// serving all J (the embedding backward's two transposed products).
+template <class Exec, class Out>
+DF_HD void cols_dot(Exec& ex, const float* A, int lda, int M, int K, const float* v, int vs, int J, const Out& out) {
+  for (int i = ex.tid(); i < M; i += ex.nthreads()) {
+    float s[kStageVecs] = {};
+    for (int o = 0; o < K; ++o) {
+      const float w = ex.ld(A, size_t(o) * lda + i);
+      for (int j = 0; j < kStageVecs; ++j) {
+        if (j >= J) break;
+        s[j] = ex.fma(s[j], w, ex.ld(v, j * vs + o));
+      }
+    }
+    for (int j = 0; j < kStageVecs; ++j) {
+      if (j >= J) break;
+      out(i, j, s[j]);
+    }
+  }
+}
+
 // The grid points embed_backward_group takes at once for width W (at most kStageVecs, fewer where
 // their 8W floats each and the stage would pass kEmbedBackwardBudget floats of shared memory; at
 // least 1, 8W floats and the stage, the kernel's footprint when it took one point at a time).
@@ -859,35 +880,12 @@ DF_HD void embed_backward_group(Exec& ex, const NetView& n, const float* t, cons
     ex.st(g1, j * W + o, gelu_forward(z));
   });
   ex.sync();
-  for (int i = tid; i < W; i += nt) {  // dz1_j = (W2ᵀ de_j) ⊙ GELU'(z1_j)
-    float s[kStageVecs] = {};
-    for (int o = 0; o < W; ++o) {
-      const float w = ex.ld(W2, size_t(o) * W + i);
-      for (int j = 0; j < kStageVecs; ++j) {
-        if (j >= J) break;
-        s[j] = ex.fma(s[j], w, ex.ld(des, j * W + o));
-      }
-    }
-    for (int j = 0; j < kStageVecs; ++j) {
-      if (j >= J) break;
-      ex.st(dz1, j * W + i, s[j] * gelu_backward(ex.ld(z1, j * W + i)));
-    }
-  }
+  // dz1_j = (W2ᵀ de_j) ⊙ GELU'(z1_j)
+  cols_dot(ex, W2, W, W, W, des, W, J,
+           [&](int i, int j, float s) { ex.st(dz1, j * W + i, s * gelu_backward(ex.ld(z1, j * W + i))); });
   ex.sync();
-  for (int i = tid; i < 2 * W; i += nt) {  // dfeat_j = W1ᵀ dz1_j
-    float s[kStageVecs] = {};
-    for (int o = 0; o < W; ++o) {
-      const float w = ex.ld(W1, size_t(o) * 2 * W + i);
-      for (int j = 0; j < kStageVecs; ++j) {
-        if (j >= J) break;
-        s[j] = ex.fma(s[j], w, ex.ld(dz1, j * W + o));
-      }
-    }
-    for (int j = 0; j < kStageVecs; ++j) {
-      if (j >= J) break;
-      ex.st(dfeat, j * 2 * W + i, s[j]);
-    }
-  }
+  // dfeat_j = W1ᵀ dz1_j
+  cols_dot(ex, W1, 2 * W, 2 * W, W, dz1, W, J, [&](int i, int j, float s) { ex.st(dfeat, j * 2 * W + i, s); });
   ex.sync();
   for (int o = tid; o < W; o += nt) {
     float b2 = ex.ld(g, n.t2b + o), b1 = ex.ld(g, n.t1b + o), ph = ex.ld(g, n.phi + o);

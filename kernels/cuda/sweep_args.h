@@ -100,10 +100,11 @@ struct AdjointArgs {
   float* gacc = nullptr;
   size_t gstride = 0;
   float inv_b = 1.f;
-  // With K = 1 (every state in xs) and room for it: the score's outputs S(x_j), j = 1 .. N, kept
-  // in shared memory past the tile layout (adjoint_spath_floats) by the diffuse sweep, so the
-  // adjoint's step j reads them instead of running the score's forward a second time (its other
-  // forward, right before its backward, refills the shared cache set).
+  // Where there is room for it: the score's outputs S(x_j), j = 1 .. N, kept in shared memory
+  // past the tile layout (adjoint_spath_floats) by the diffuse sweep, so the adjoint's step j
+  // reads them instead of running the score's forward a second time (its other forward, right
+  // before its backward, refills the shared cache set). Any K: the walk's states, recomputed or
+  // stored, are the ones the diffuse sweep evaluated the score at.
   int keep_s = 0;
 };
 
