@@ -47,6 +47,7 @@ int cmd_shapes(int argc, char** argv) {
       ea.wtf = ea.wts = &dummy;
       df::EmbedBackwardArgs eb;
       eb.f.W = eb.s.W = W;
+      eb.st.N = 30;  // 2(N+1) point blocks; the element kernel's grid (the fallback items: null pointers)
       df::launch_embed(rec, ea);
       df::launch_embed_backward(rec, eb);
       std::printf("{\"W\": %d, \"prec\": \"%s\", \"d\": %d, \"L\": %d, \"tile\": %d, \"threads\": %d, "

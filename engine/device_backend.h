@@ -9,7 +9,9 @@
 //   diffflow_loss_grad  embed → adjoint (diffuse + adjoint per tile; states kept every K steps
 //                       and at N, the segments between recomputed into a per-block buffer; any K
 //                       gives the same bits) → reduce of the per-block gradient slices (fixed
-//                       order) → embed_backward; gf, gs (=). Buffers: adjoint_plan, exactly.
+//                       order) → embed_backward (a block per grid point, then a thread per
+//                       element; its scratch is the reduced slices); gf, gs (=). Buffers:
+//                       adjoint_plan, exactly.
 //   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
 //   reverse_sweep       embed → reverse, x in place (=)
 //   pf_loglik           embed (every RK4 evaluation time) → pf_loglik (fp32, exact or Hutchinson
@@ -169,7 +171,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, dev_->sm_count(), c.prec);
     const int G = plan.G;
     const std::size_t stride = gacc_size(c.f, N);
-    float* part = part_.get(plan.slices + plan.total);  // G slices, then their sum
+    float* part = part_.get(plan.slices + plan.total);  // G slices (later the embedding's scratch), their sum
     float* total = part + plan.slices;
     dev_->zero(part, plan.slices * sizeof(float));
     AdjointArgs a;
@@ -195,7 +197,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     dev_->copy(gf.ptr + off, total, Pm * sizeof(float));
     dev_->copy(gs.ptr + off, total + gacc_s(c.f), Pm * sizeof(float));
     launch_embed_backward(*dev_, EmbedBackwardArgs{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f),
-                                                   total + gacc_des(c.f, N)});
+                                                   total + gacc_des(c.f, N), part});
     std::vector<double> loss;
     to_host(loss, a.dif.loss, B);
     double mean = 0;

@@ -35,7 +35,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SWEEPS = ["DiffuseK", "ReverseK", "AdjointK", "PfLoglikK"]
-PER_WIDTH = ["EmbedK", "EmbedBackwardK"]  # shapes as launch_embed issues them (diffflow-bench shapes)
+PER_WIDTH = ["EmbedK", "EmbedPointsK", "EmbedBackwardK"]  # shapes as launch_embed(_backward) issue them (diffflow-bench shapes)
 BEGIN, END = "<!-- kernel-report: begin -->", "<!-- kernel-report: end -->"
 
 

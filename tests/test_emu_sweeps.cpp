@@ -139,20 +139,23 @@ void embed_grad_points(const NetShape& s, const float* p, const float* t, const 
   }
 }
 
-TEST_CASE("the embedding backward kernel: groups of grid points give the numbers of one point after another",
+TEST_CASE("the embedding backward kernels: a block per grid point, then a thread per gradient element, give "
+          "the numbers of one point after another",
           "[emu][sweeps]") {
-  // embed_group points share each staged weight and each gradient element's read and write;
-  // W = 40 (16-byte gradient rows, N = 10: groups of 8 and a partial one) and W = 13 (one element
-  // per thread); the score's points start at j = 1; the embedding part only is touched
-  CHECK(embed_group(128) == kStageVecs);
-  CHECK(embed_group(320) == 7);
-  CHECK(embed_group(4096) == 1);
-  CHECK(embed_backward_floats(128) == size_t(8 * 128 * 8 + kStageFloats));
-  for (int W : {40, 13}) {
+  // W = 40: 16-byte accesses of T1's and T2's rows (and of the scratch); W = 13 and a scratch
+  // 4 bytes off 16-byte alignment at W = 40: one element per thread; the score's points start at
+  // j = 1; the embedding part only is touched
+  CHECK(embed_point_grad_floats(128) == size_t(6 * 128 + kStageFloats));
+  CHECK(embed_work_floats(128, 30) == size_t(2 * 31 * 6 * 128));
+  struct Run {
+    int W;
+    int work_off;
+  };
+  for (const Run run : {Run{40, 0}, Run{13, 0}, Run{40, 1}}) {
+    const int W = run.W;
     Setup su(Case{2, W, 2, 1, 10});
     const NetShape& s = su.s;
     const int N = su.grid.N();
-    REQUIRE(N + 1 > embed_group(W));
     const std::vector<float> consts = make_step_consts(su.grid);
     std::mt19937 rng{uint32_t(W)};
     std::normal_distribution<float> nd(0.f, 1.f);
@@ -164,12 +167,27 @@ TEST_CASE("the embedding backward kernel: groups of grid points give the numbers
     const std::vector<float> g0f = gf;
     std::vector<float> rf = gf, rs = gs;
     const StepConsts st = step_consts_view(consts.data(), N);
+    std::vector<float> work(embed_work_floats(W, N) + 4, -7.f);  // poisoned: every read slot is written
+    float* wp = work.data() + run.work_off;
     EmuDevice dev;
-    launch_embed_backward(dev, EmbedBackwardArgs{make_net_view(s, su.pf.data()), make_net_view(s, su.ps.data()), st,
-                                                 gf.data(), gs.data(), def.data(), des.data()});
+    const EmbedBackwardArgs a{make_net_view(s, su.pf.data()), make_net_view(s, su.ps.data()), st,
+                              gf.data(),
+                              gs.data(),
+                              def.data(),
+                              des.data(),
+                              wp};
+    INFO("W=" << W << " scratch offset " << run.work_off);
+    const bool vec = W % 4 == 0 && (reinterpret_cast<uintptr_t>(wp) & 15u) == 0 &&
+                     (reinterpret_cast<uintptr_t>(gf.data()) & 15u) == 0 && s.off_t1w() % 4 == 0 &&
+                     s.off_t2w() % 4 == 0;
+    CHECK(vec == (run.work_off == 0 && W == 40));  // both access paths are taken
+    CHECK(embed_add_vec(a, 0) == vec);
+    CHECK(embed_backward_items(a) == size_t(2 * ((vec ? 3 * W * W / 4 : 3 * W * W) + W)));
+    const long l0 = dev.launches();
+    launch_embed_backward(dev, a);
+    CHECK(dev.launches() - l0 == 2);
     embed_grad_points(s, su.pf.data(), st.t, def.data(), 0, N, rf.data());
     embed_grad_points(s, su.ps.data(), st.t, des.data(), 1, N, rs.data());
-    INFO("W=" << W);
     CHECK(gf == rf);
     CHECK(gs == rs);
     const long inw = long(s.off_inw());  // the rest of the gradient as it was
@@ -335,7 +353,7 @@ TEST_CASE("the adjoint keeps the score path in shared memory where it fits", "[e
   const Case c{2, 8, 1, 45, 30, test::EmuShape{40, 64, 2}};
   Setup su(c);
   const std::size_t P = su.s.n_params(), tile = tile_smem_bytes(su.s, 40, MatPrecision::FP32),
-                    tight_bytes = std::max({tile, embed_backward_floats(8) * sizeof(float),
+                    tight_bytes = std::max({tile, embed_point_grad_floats(8) * sizeof(float),
                                       (5 * 8 + std::size_t(kStageFloats)) * sizeof(float)});
   int keep = -1;
   adjoint_smem_bytes(su.s, 40, MatPrecision::FP32, 30, tight_bytes, &keep);
@@ -386,10 +404,19 @@ TEST_CASE("adjoint plan: checkpoint slots, balanced blocks, memory per sample", 
             << ")\n";
   CHECK(per_sample == Approx(11.0 * 784 * 4 + 4));
   // balanced blocks: 625 tiles on ≤ 132 blocks take 5 rounds either way; 125 blocks suffice
-  const AdjointPlan pb = adjoint_plan(NetShape{2, 128, 3}, 10000, 30, 6, 16, 132);
+  const NetShape perf{2, 128, 3};
+  const auto pb_shape_pm = [&] { return perf.n_params() - perf.off_inw(); };
+  const AdjointPlan pb = adjoint_plan(perf, 10000, 30, 6, 16, 132);
   CHECK(pb.tiles == 625);
   CHECK(pb.G == 125);
   CHECK(adjoint_plan(NetShape{2, 8, 1}, 5, 3, 1, 8, 132).G == 1);
+  // the slices lend the embedding backward its scratch once reduced: where they are the smaller
+  // (one slice of a W = 8 network at N = 3), the plan takes the scratch's size
+  const NetShape tiny{2, 8, 1};
+  const std::size_t gtiny = gacc_size_for(tiny.n_params() - tiny.off_inw(), 3, 8);
+  REQUIRE(gtiny < embed_work_floats(8, 3));
+  CHECK(adjoint_plan(tiny, 5, 3, 1, 8, 132).slices == embed_work_floats(8, 3));
+  CHECK(pb.slices == std::size_t(pb.G) * gacc_size_for(pb_shape_pm(), 30, 128));
   std::cout << "[plan] PERF.md shape B=10000 N=30 K=6: " << pb.bytes() / 1e6 << " MB (slices " << pb.slices * 4 / 1e6
             << " MB)\n";
 }

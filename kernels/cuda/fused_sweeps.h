@@ -24,9 +24,10 @@
 //                       AdjointArgs (the slice has no embedding part: embed_backward_body)
 //   reduce_body         out[p] = Σ_blocks part[blk·stride + gacc_src(p)], fixed order
 //                       (deterministic), the flat order                                      (=)
-//   embed_backward_body gf/gs (flat) += embedding gradients from the summed de_j, embed_group(W)
-//                       grid points at a time; grid 2 blocks, embed_backward_floats(W) floats
-//                       shared                                                               (+=)
+//   embed_points_body   per (network, grid point) block: the point's scratch for the embedding
+//                       gradient (embed_point_grad) into work; grid 2(N+1) blocks            (=)
+//   embed_backward_body gf/gs (flat) += embedding gradients from work and the summed de_j, a
+//                       thread per element (or 4: embed_grad_add), grid-stride               (+=)
 #pragma once
 #include "kernels/cuda/mlp_tile.h"
 
@@ -410,18 +411,40 @@ struct EmbedBackwardArgs {
   float* gs = nullptr;          // the score's
   const float* def = nullptr;   // summed de_j of the drift, [N+1][W]
   const float* des = nullptr;   // of the score
+  float* work = nullptr;        // scratch, embed_work_floats(W, N): [network][j][6W]
 };
 
-template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwardArgs& a) {
-  const int N = a.st.N, W = a.f.W, net = ex.bid();
+// Block (net, j) = (bid / (N+1), bid % (N+1)); the score's j = 0 is skipped (never evaluated at
+// t_0; embed_backward_body does not read it).
+template <class Exec> DF_HD void embed_points_body(Exec& ex, const EmbedBackwardArgs& a) {
+  const int N = a.st.N, W = a.f.W, net = ex.bid() / (N + 1), j = ex.bid() % (N + 1);
+  if (net == 1 && j == 0) return;
   const NetView& n = net == 0 ? a.f : a.s;
-  float* g = net == 0 ? a.gf : a.gs;
-  const float* de = net == 0 ? a.def : a.des;
-  float* sm = ex.template shared<float>();
-  const int G = embed_group(W);
-  for (int j = net == 0 ? 0 : 1; j <= N; j += G) {  // the score is never evaluated at t_0
-    const int J = N + 1 - j < G ? N + 1 - j : G;
-    embed_backward_group(ex, n, a.st.t + j, de + size_t(j) * W, J, g, sm);
+  const float* de = (net == 0 ? a.def : a.des) + size_t(j) * W;
+  float* w = a.work + (size_t(net) * (N + 1) + j) * kEmbedWork * size_t(W);
+  embed_point_grad(ex, n, ex.ld(a.st.t, j), de, w, ex.template shared<float>());
+}
+
+// Whether embed_grad_add takes 16-byte accesses for network net's gradient g.
+DF_HD bool embed_add_vec(const EmbedBackwardArgs& a, int net) {
+  const NetView& n = net == 0 ? a.f : a.s;
+  const float* g = net == 0 ? a.gf : a.gs;
+  return mlp_vec4_ok(g + n.t1w, n.W) && mlp_vec4_ok(g + n.t2w, n.W) && mlp_vec4_ok(a.work, n.W);
+}
+DF_HD size_t embed_backward_items(const EmbedBackwardArgs& a) {
+  return embed_add_items(a.f.W, embed_add_vec(a, 0)) + embed_add_items(a.s.W, embed_add_vec(a, 1));
+}
+
+template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwardArgs& a) {
+  const int N = a.st.N, W = a.f.W;
+  const bool vf = embed_add_vec(a, 0), vs = embed_add_vec(a, 1);
+  const size_t nf = embed_add_items(W, vf), n = nf + embed_add_items(W, vs);
+  const size_t step = size_t(ex.nthreads()) * ex.nblocks();
+  for (size_t q = size_t(ex.bid()) * ex.nthreads() + ex.tid(); q < n; q += step) {
+    if (q < nf)
+      embed_grad_add(ex, a.f, a.gf, a.work, a.def, 0, N, q, vf);
+    else  // the score from j = 1
+      embed_grad_add(ex, a.s, a.gs, a.work + size_t(N + 1) * kEmbedWork * size_t(W), a.des, 1, N, q - nf, vs);
   }
 }
 

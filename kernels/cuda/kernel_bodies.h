@@ -13,7 +13,8 @@
 //   AdjointK        diffuse + adjoint per tile, gradient slices   adjoint_tile
 //   PfLoglikK       probability-flow likelihood                   pf_loglik_tile (pf_loglik_tile.h)
 //   ReduceK         sum of the gradient slices, fixed order       reduce_body
-//   EmbedBackwardK  embedding gradients from the summed de_j      embed_backward_body
+//   EmbedPointsK    per grid point: the embedding gradient's terms  embed_points_body
+//   EmbedBackwardK  embedding gradients from them, per element    embed_backward_body
 //   AdamK, EmaK, SqNormK   optimizer and norm (optim_bodies.h)
 #pragma once
 #include <stddef.h>
@@ -62,6 +63,7 @@ DF_KERNEL_TAG(ReverseK, ReverseArgs, kSweepThreads, 1, reverse_tile(ex, a));
 DF_KERNEL_TAG(AdjointK, AdjointArgs, kSweepThreads, 1, adjoint_tile(ex, a));
 DF_KERNEL_TAG(PfLoglikK, PfArgs, kSweepThreads, 4, pf_loglik_tile(ex, a));
 DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, 1, reduce_body(ex, a.out, a.part, a.stride, a.nparts, a.n, a.f, a.mma));
+DF_KERNEL_TAG(EmbedPointsK, EmbedBackwardArgs, 1024, 1, embed_points_body(ex, a));
 DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, 1, embed_backward_body(ex, a));
 DF_KERNEL_TAG(AdamK, AdamArgs, 1024, 1, adam_body(ex, a));
 DF_KERNEL_TAG(EmaK, EmaArgs, 1024, 1, ema_body(ex, a.e, a.p, a.n, a.decay));
@@ -74,8 +76,11 @@ DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, 1, sq_norm_body(ex, a.part, a.g, a.n));
 template <class Dev> void launch_embed(Dev& dev, const EmbedArgs& a) {
   dev.template launch<EmbedK>(embed_blocks(a), 128, (5 * size_t(a.f.W) + kStageFloats) * sizeof(float), a);
 }
+// The embedding backward: a.work holds embed_work_floats(W, N) floats.
 template <class Dev> void launch_embed_backward(Dev& dev, const EmbedBackwardArgs& a) {
-  dev.template launch<EmbedBackwardK>(2, 256, embed_backward_floats(a.f.W) * sizeof(float), a);
+  dev.template launch<EmbedPointsK>(2 * (a.st.N + 1), 128, embed_point_grad_floats(a.f.W) * sizeof(float), a);
+  const size_t items = embed_backward_items(a), blocks = (items + kFlatThreads - 1) / kFlatThreads;
+  dev.template launch<EmbedBackwardK>(int(blocks), kFlatThreads, 0, a);
 }
 
 }  // namespace df

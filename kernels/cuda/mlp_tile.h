@@ -56,10 +56,11 @@
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
 //                      dx (d×TB, optional) = (∂y/∂x)ᵀ dy                         (+= g, de; = dx)
 //   embed_point        e(t) = Linear(GELU(Linear([sin a, cos a]))), also feat, z1, g1 (=); its
-//                      two products stage the weights in shared memory (staged_rows_dot, which
-//                      also serves several vectors at once: embed_backward_group)
-//   embed_backward_group  g[φ, t1, t2] += gradient of the embedding for the cotangents de_j of
-//                      up to embed_group(W) grid points at once                        (+=)
+//                      two products stage the weights in shared memory (staged_rows_dot)
+//   embed_point_grad   one grid point's recomputed features and first layer, and its cotangent
+//                      de_j taken back to them, into a scratch of 6W floats            (=)
+//   embed_grad_add     g[φ, b1, T1, b2, T2] += the grid points' terms from that scratch, one
+//                      thread per element (or 4), in ascending j                       (+=)
 //   mlp_use_mma(prec, W, nthreads)  whether the hidden layers take the MMA path
 // The parameter gradients g, de live in a slice owned by this block (global memory), addressed
 // g[n.<offset> + index] (the caller may pass a rebased g): each index is added to by exactly one
@@ -725,21 +726,19 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
   ex.sync();
 }
 
-// For o < M and j < J: out(o, j, Σ_{i<K} A[o·K + i]·v[j·vs + i]), each sum from 0.f in ascending i
-// (ex.fma), the numbers of one thread per output reading its row; J ≤ kStageVecs vectors share
-// each staged weight. The block stages up to 128 rows × 32 columns of A at a time in shared memory
-// (stage: kStageFloats floats, rows of 33, so that 32 lanes reading 32 rows hit 32 banks): a warp's
-// global loads are 128 consecutive bytes of one row instead of one word from each of 32 rows.
-// Every thread of the block calls it (barriers inside); out(o, j, sum) runs on the thread that
-// summed o.
-constexpr int kStageRows = 128, kStageCols = 32, kStageFloats = kStageRows * (kStageCols + 1), kStageVecs = 8;
+// For o < M: out(o, Σ_{i<K} A[o·K + i]·v[i]), each sum from 0.f in ascending i (ex.fma), the
+// numbers of one thread per output reading its row. The block stages up to 128 rows × 32 columns
+// of A at a time in shared memory (stage: kStageFloats floats, rows of 33, so that 32 lanes reading
+// 32 rows hit 32 banks): a warp's global loads are 128 consecutive bytes of one row instead of one
+// word from each of 32 rows. Every thread of the block calls it (barriers inside); out(o, sum)
+// runs on the thread that summed o.
+constexpr int kStageRows = 128, kStageCols = 32, kStageFloats = kStageRows * (kStageCols + 1);
 template <class Exec, class Out>
-DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* v, int vs, int J, float* stage,
-                           const Out& out) {
+DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* v, float* stage, const Out& out) {
   const int tid = ex.tid(), nt = ex.nthreads(), rows = nt < kStageRows ? nt : kStageRows;
   for (int r0 = 0; r0 < M; r0 += rows) {
     const int R = M - r0 < rows ? M - r0 : rows;
-    float acc[kStageVecs] = {};
+    float acc = 0.f;
     for (int i0 = 0; i0 < K; i0 += kStageCols) {
       const int C = K - i0 < kStageCols ? K - i0 : kStageCols;
       for (int idx = tid; idx < R * kStageCols; idx += nt) {
@@ -748,20 +747,10 @@ DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* 
       }
       ex.sync();
       if (tid < R)
-        for (int c = 0; c < C; ++c) {
-          const float a = ex.ld(stage, tid * (kStageCols + 1) + c);
-          for (int q = 0; q < kStageVecs; ++q) {
-            if (q >= J) break;
-            acc[q] = ex.fma(acc[q], a, ex.ld(v, q * vs + i0 + c));
-          }
-        }
+        for (int c = 0; c < C; ++c) acc = ex.fma(acc, ex.ld(stage, tid * (kStageCols + 1) + c), ex.ld(v, i0 + c));
       ex.sync();
     }
-    if (tid < R)
-      for (int q = 0; q < kStageVecs; ++q) {
-        if (q >= J) break;
-        out(r0 + tid, q, acc[q]);
-      }
+    if (tid < R) out(r0 + tid, acc);
   }
 }
 
@@ -778,131 +767,126 @@ DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* 
     ex.st(feat, W + k, fc);
   }
   ex.sync();
-  staged_rows_dot(ex, n.p + n.t1w, W, 2 * W, feat, 0, 1, stage, [&](int o, int, float acc) {
+  staged_rows_dot(ex, n.p + n.t1w, W, 2 * W, feat, stage, [&](int o, float acc) {
     const float z = acc + ex.ld(n.p, n.t1b + o);
     ex.st(z1, o, z);
     ex.st(g1, o, gelu_forward(z));
   });
   ex.sync();
-  staged_rows_dot(ex, n.p + n.t2w, W, W, g1, 0, 1, stage,
-                  [&](int o, int, float acc) { ex.st(e, o, acc + ex.ld(n.p, n.t2b + o)); });
+  staged_rows_dot(ex, n.p + n.t2w, W, W, g1, stage, [&](int o, float acc) { ex.st(e, o, acc + ex.ld(n.p, n.t2b + o)); });
   ex.sync();
 }
 
-// For i < M and j < J ≤ kStageVecs: out(i, j, Σ_{o<K} A[o·lda + i]·v[j·vs + o]), each sum from 0.f
-// in ascending o (ex.fma): Aᵀ v_j for J vectors, a thread per column i of A, each weight it loads
-// serving all J (the embedding backward's two transposed products).
+// For i < M: out(i, Σ_{o<K} A[o·lda + i]·v[o]), each sum from 0.f in ascending o (ex.fma): Aᵀ v,
+// a thread per column i of A (the embedding backward's two transposed products).
 template <class Exec, class Out>
-DF_HD void cols_dot(Exec& ex, const float* A, int lda, int M, int K, const float* v, int vs, int J, const Out& out) {
+DF_HD void cols_dot(Exec& ex, const float* A, int lda, int M, int K, const float* v, const Out& out) {
   for (int i = ex.tid(); i < M; i += ex.nthreads()) {
-    float s[kStageVecs] = {};
-    for (int o = 0; o < K; ++o) {
-      const float w = ex.ld(A, size_t(o) * lda + i);
-      for (int j = 0; j < kStageVecs; ++j) {
-        if (j >= J) break;
-        s[j] = ex.fma(s[j], w, ex.ld(v, j * vs + o));
-      }
-    }
-    for (int j = 0; j < kStageVecs; ++j) {
-      if (j >= J) break;
-      out(i, j, s[j]);
-    }
+    float s = 0.f;
+    for (int o = 0; o < K; ++o) s = ex.fma(s, ex.ld(A, size_t(o) * lda + i), ex.ld(v, o));
+    out(i, s);
   }
 }
 
-// The grid points embed_backward_group takes at once for width W (at most kStageVecs, fewer where
-// their 8W floats each and the stage would pass kEmbedBackwardBudget floats of shared memory; at
-// least 1, 8W floats and the stage, the kernel's footprint when it took one point at a time).
-constexpr int kEmbedBackwardBudget = 24576;  // 96 KB
-DF_HD int embed_group(int W) {
-  const int j = (kEmbedBackwardBudget - kStageFloats) / (8 * (W > 0 ? W : 1));
-  return j < 1 ? 1 : (j > kStageVecs ? kStageVecs : j);
-}
-// Shared floats of embed_backward_group at width W (embed_group(W) points and the stage).
-DF_HD size_t embed_backward_floats(int W) { return size_t(8) * size_t(W) * size_t(embed_group(W)) + kStageFloats; }
+// The embedding backward runs in two launches (kernel_bodies.h launch_embed_backward): one block
+// per (network, grid point) recomputes the point's features and first layer and backpropagates
+// its de_j to the features (embed_point_grad), writing what the gradient's terms need to a
+// scratch buffer; then one thread per gradient element (4 consecutive ones where 16-byte accesses
+// reach them) adds the points' terms in ascending j (embed_grad_add). Each element is read and
+// written once, and its sum is the one of adding one point after another.
+// The scratch: embed_work_floats (sweep_args.h).
+// Shared floats of embed_point_grad at width W: feat, z1, g1, de, dz1 and the stage.
+DF_HD size_t embed_point_grad_floats(int W) { return size_t(6) * size_t(W) + kStageFloats; }
 
-// g += Σ_{j<J} a[j·as + r]·b[j·bs + c] at g[off + r·C + c] for r < R, c < C: each element read
-// once, the J products added in ascending j (the numbers of one add per j), a thread per 4
-// consecutive c (16-byte accesses of g and b when vec: C % 4 == 0, g + off and b 16-byte aligned,
-// bs % 4 == 0), one element per thread otherwise.
+// The scratch of point j for e(t_j) with cotangent de (W floats): w[0, 2W) the features,
+// w[2W, 3W) GELU(z1), w[3W, 4W) dz1 = (W2ᵀ de) ⊙ GELU'(z1), w[4W, 6W) dfeat = W1ᵀ dz1, each sum
+// in ascending order (staged_rows_dot, cols_dot). Every thread of the block calls it; sm:
+// embed_point_grad_floats(W) floats of shared memory.
 template <class Exec>
-DF_HD void outer_add(Exec& ex, float* g, size_t off, int R, int C, const float* a, int as, const float* b, int bs,
-                     int J, bool vec) {
-  const int tid = ex.tid(), nt = ex.nthreads();
-  if (vec) {
-    const int C4 = C / 4;
-    for (int idx = tid; idx < R * C4; idx += nt) {
-      const int r = idx / C4, c = 4 * (idx % C4);
-      Float4* q = reinterpret_cast<Float4*>(g + off + size_t(r) * C + c);
-      Float4 v = ex.ld(q, 0);
-      for (int j = 0; j < J; ++j) {
-        const float x = ex.ld(a, j * as + r);
-        const Float4 y = ex.ld(reinterpret_cast<const Float4*>(b + j * bs + c), 0);
-        for (int k = 0; k < 4; ++k) v.v[k] += x * y.v[k];
-      }
-      ex.st(q, 0, v);
-    }
-  } else {
-    for (int idx = tid; idx < R * C; idx += nt) {
-      const int r = idx / C, c = idx % C;
-      float v = ex.ld(g, off + idx);
-      for (int j = 0; j < J; ++j) v += ex.ld(a, j * as + r) * ex.ld(b, j * bs + c);
-      ex.st(g, off + idx, v);
-    }
-  }
-}
-
-// g += the embedding part of the gradient for the cotangents de[j·W ..] of e(t[j]), j < J ≤
-// embed_group(W): the features and the first layer recomputed for all J points at once (each
-// staged weight serving J points), each gradient element read and written once per group with the
-// points' terms added in ascending j, so the numbers are those of one point after another.
-// sm: embed_backward_floats(W) floats of shared memory.
-template <class Exec>
-DF_HD void embed_backward_group(Exec& ex, const NetView& n, const float* t, const float* de, int J, float* g,
-                                float* sm) {
-  const int W = n.W, tid = ex.tid(), nt = ex.nthreads(), G = embed_group(W);
-  float *feat = sm, *z1 = feat + 2 * W * G, *g1 = z1 + W * G, *des = g1 + W * G, *dz1 = des + W * G,
-        *dfeat = dz1 + W * G, *stage = dfeat + 2 * W * G;
-  const float* W2 = n.p + n.t2w;
-  const float* W1 = n.p + n.t1w;
-  for (int idx = tid; idx < J * W; idx += nt) {
-    const int j = idx / W, k = idx % W;
+DF_HD void embed_point_grad(Exec& ex, const NetView& n, float t, const float* de, float* w, float* sm) {
+  const int W = n.W, tid = ex.tid(), nt = ex.nthreads();
+  float *feat = sm, *z1 = feat + 2 * W, *g1 = z1 + W, *des = g1 + W, *dz1 = des + W, *stage = dz1 + W;
+  for (int k = tid; k < W; k += nt) {
     float fs, fc;
-    fourier_feature<float>(ex.ld(t, j), ex.ld(n.p, n.phi + k), k, W, &fs, &fc);
-    ex.st(feat, j * 2 * W + k, fs);
-    ex.st(feat, j * 2 * W + W + k, fc);
-    ex.st(des, idx, ex.ld(de, idx));
+    fourier_feature<float>(t, ex.ld(n.p, n.phi + k), k, W, &fs, &fc);
+    ex.st(feat, k, fs);
+    ex.st(feat, W + k, fc);
+    ex.st(w, k, fs);
+    ex.st(w, W + k, fc);
+    ex.st(des, k, ex.ld(de, k));
   }
   ex.sync();
-  staged_rows_dot(ex, W1, W, 2 * W, feat, 2 * W, J, stage, [&](int o, int j, float acc) {
+  staged_rows_dot(ex, n.p + n.t1w, W, 2 * W, feat, stage, [&](int o, float acc) {
     const float z = acc + ex.ld(n.p, n.t1b + o);
-    ex.st(z1, j * W + o, z);
-    ex.st(g1, j * W + o, gelu_forward(z));
+    const float g = gelu_forward(z);
+    ex.st(z1, o, z);
+    ex.st(g1, o, g);
+    ex.st(w, 2 * W + o, g);
   });
   ex.sync();
-  // dz1_j = (W2ᵀ de_j) ⊙ GELU'(z1_j)
-  cols_dot(ex, W2, W, W, W, des, W, J,
-           [&](int i, int j, float s) { ex.st(dz1, j * W + i, s * gelu_backward(ex.ld(z1, j * W + i))); });
+  cols_dot(ex, n.p + n.t2w, W, W, W, des, [&](int i, float s) {
+    const float v = s * gelu_backward(ex.ld(z1, i));
+    ex.st(dz1, i, v);
+    ex.st(w, 3 * W + i, v);
+  });
   ex.sync();
-  // dfeat_j = W1ᵀ dz1_j
-  cols_dot(ex, W1, 2 * W, 2 * W, W, dz1, W, J, [&](int i, int j, float s) { ex.st(dfeat, j * 2 * W + i, s); });
-  ex.sync();
-  for (int o = tid; o < W; o += nt) {
-    float b2 = ex.ld(g, n.t2b + o), b1 = ex.ld(g, n.t1b + o), ph = ex.ld(g, n.phi + o);
-    for (int j = 0; j < J; ++j) {
-      b2 += ex.ld(des, j * W + o);
-      b1 += ex.ld(dz1, j * W + o);
-      // d sin a = cos a, d cos a = −sin a
-      ph += ex.ld(dfeat, j * 2 * W + o) * ex.ld(feat, j * 2 * W + W + o) -
-            ex.ld(dfeat, j * 2 * W + W + o) * ex.ld(feat, j * 2 * W + o);
+  cols_dot(ex, n.p + n.t1w, 2 * W, 2 * W, W, dz1, [&](int i, float s) { ex.st(w, 4 * W + i, s); });
+}
+
+// The number of work items of embed_grad_add for one network: one per 4 consecutive elements of
+// T2 and T1 where vec (16-byte accesses), one per element otherwise, and one per row o (b2, b1,
+// φ).
+DF_HD size_t embed_add_items(int W, bool vec) {
+  const size_t w2 = size_t(W) * size_t(W), hidden = 3 * w2;
+  return (vec ? hidden / 4 : hidden) + size_t(W);
+}
+
+// Item q < embed_add_items(W, vec) of one network: g += Σ_{j=j0..N} its terms, in ascending j, the
+// point's scratch at work + j·6W (embed_point_grad) and its cotangent at de + j·W. vec: T1's and
+// T2's rows of g and the scratch 16-byte aligned with W % 4 == 0.
+template <class Exec>
+DF_HD void embed_grad_add(Exec& ex, const NetView& n, float* g, const float* work, const float* de, int j0, int N,
+                          size_t q, bool vec) {
+  const int W = n.W;
+  const size_t ws = size_t(kEmbedWork) * size_t(W), w2 = size_t(W) * size_t(W);
+  const size_t per = vec ? 4 : 1, n2 = w2 / per, n1 = 2 * w2 / per;
+  if (q < n2 + n1) {
+    // T2 += de_j ⊗ g1_j (rows of W), T1 += dz1_j ⊗ feat_j (rows of 2W)
+    const bool t2 = q < n2;
+    const size_t e = (t2 ? q : q - n2) * per;
+    const int C = t2 ? W : 2 * W, r = int(e / size_t(C)), c = int(e % size_t(C));
+    float* gp = g + (t2 ? n.t2w : n.t1w) + e;
+    const float* av = t2 ? de : work + 3 * W;
+    const int as = t2 ? W : int(ws);
+    const float* bv = work + (t2 ? 2 * W : 0);
+    if (vec) {
+      Float4* p4 = reinterpret_cast<Float4*>(gp);
+      Float4 v = ex.ld(p4, 0);
+      for (int j = j0; j <= N; ++j) {
+        const float x = ex.ld(av, size_t(j) * as + r);
+        const Float4 y = ex.ld(reinterpret_cast<const Float4*>(bv + size_t(j) * ws + c), 0);
+        for (int k = 0; k < 4; ++k) v.v[k] += x * y.v[k];
+      }
+      ex.st(p4, 0, v);
+    } else {
+      float v = ex.ld(gp, 0);
+      for (int j = j0; j <= N; ++j) v += ex.ld(av, size_t(j) * as + r) * ex.ld(bv, size_t(j) * ws + c);
+      ex.st(gp, 0, v);
     }
-    ex.st(g, n.t2b + o, b2);
-    ex.st(g, n.t1b + o, b1);
-    ex.st(g, n.phi + o, ph);
+    return;
   }
-  outer_add(ex, g, n.t2w, W, W, des, W, g1, W, J, mlp_vec4_ok(g + n.t2w, W) && mlp_vec4_ok(g1, W));
-  outer_add(ex, g, n.t1w, W, 2 * W, dz1, W, feat, 2 * W, J, mlp_vec4_ok(g + n.t1w, W) && mlp_vec4_ok(feat, W));
-  ex.sync();
+  const int o = int(q - n2 - n1);
+  float b2 = ex.ld(g, n.t2b + o), b1 = ex.ld(g, n.t1b + o), ph = ex.ld(g, n.phi + o);
+  for (int j = j0; j <= N; ++j) {
+    const float* wj = work + size_t(j) * ws;
+    b2 += ex.ld(de, size_t(j) * W + o);
+    b1 += ex.ld(wj, 3 * W + o);
+    // d sin a = cos a, d cos a = −sin a
+    ph += ex.ld(wj, 4 * W + o) * ex.ld(wj, W + o) - ex.ld(wj, 5 * W + o) * ex.ld(wj, o);
+  }
+  ex.st(g, n.t2b + o, b2);
+  ex.st(g, n.t1b + o, b1);
+  ex.st(g, n.phi + o, ph);
 }
 
 }  // namespace df

@@ -131,6 +131,11 @@ DF_HD size_t gacc_des(const NetView& f, int N) { return gacc_def(f) + size_t(N +
 // The slice's size for Pm = n_params − inw, N steps and width W (the stride between slices).
 DF_HD size_t gacc_size_for(size_t Pm, int N, int W) { return gacc_align(2 * gacc_align(Pm) + 2 * size_t(N + 1) * W); }
 DF_HD size_t gacc_size(const NetView& f, int N) { return gacc_size_for(gacc_mlp(f), N, f.W); }
+// The embedding backward's scratch (kernel_bodies.h launch_embed_backward), per network and grid
+// point j = 0..N: the features (2W), GELU(z1) (W), dz1 (W) and dfeat (2W) (mlp_tile.h
+// embed_point_grad).
+constexpr int kEmbedWork = 6;
+DF_HD size_t embed_work_floats(int W, int N) { return size_t(2) * size_t(N + 1) * size_t(kEmbedWork) * size_t(W); }
 
 // The row stride of a tile's arrays (shared memory and the segment buffer), in floats, for the
 // hidden layers' path (W and the operand precision prec; W = 0: the fp32 stride):
@@ -318,7 +323,8 @@ struct AdjointPlan {
   int G = 1, TB = 1, K = 1, tiles = 1;
   size_t states = 0;  // ckpt_slots(N, K)·B·d
   size_t seg = 0;     // G·(K+1)·d·tile_stride(TB, W, prec)
-  size_t slices = 0;  // G·gacc_size
+  size_t slices = 0;  // G·gacc_size, or embed_work_floats if more: the embedding backward's
+                      // scratch reuses the slices once they are reduced
   size_t total = 0;   // gacc_size (the reduced gradient)
   size_t loss = 0;    // B
   size_t consts = 0;  // step constants, both embeddings, both transposed hidden weights and
@@ -340,6 +346,7 @@ inline AdjointPlan adjoint_plan(const NetShape& s, int B, int N, int K, int TB, 
   p.states = size_t(ckpt_slots(N, p.K)) * size_t(B) * size_t(s.d);
   p.seg = size_t(p.G) * seg_size(s.d, p.K, TB, s.W, prec);
   p.slices = size_t(p.G) * gsz;
+  if (p.slices < embed_work_floats(s.W, N)) p.slices = embed_work_floats(s.W, N);
   p.total = gsz;
   p.loss = size_t(B);
   p.consts = size_t(5 * N + 1) + 2 * size_t(N + 1) * size_t(s.W) + 6 * hidden_floats(s);

@@ -108,7 +108,7 @@ double lw_ddpm_loss_grad(Ops& ops, float* gs, float* loss, const NetShape& shape
   // the embedding's gradient: the score slot skips row 0 (a placeholder with de = 0); the drift
   // slot's output goes to scratch
   float *gdummy = ops.alloc(P), *dezero = ops.alloc((size_t(G) + 1) * W);
-  ops.embed_backward(EmbedBackwardArgs{v, v, st, gdummy, gs, dezero, de});
+  ops.embed_backward(EmbedBackwardArgs{v, v, st, gdummy, gs, dezero, de, ops.alloc(embed_work_floats(W, G))});
   return download_mean(ops, loss, B);
 }
 
@@ -119,7 +119,8 @@ inline size_t lw_ddpm_loss_grad_floats(const NetShape& s, int B, int Bc) {
   Bc = (Bc + kDdpmGroup - 1) / kDdpmGroup * kDdpmGroup;
   const size_t sz = size_t(s.d) * Bc, a = W * Bc;
   const size_t cache = 2 * size_t(s.L + 1) * a + size_t(Bc) + W;
-  return (G + 1) + 2 * G + 2 * (G + 1) * W + (G + 1) * W + cache + 4 * sz + 2 * a + s.n_params() + (G + 1) * W;
+  return (G + 1) + 2 * G + 2 * (G + 1) * W + (G + 1) * W + cache + 4 * sz + 2 * a + s.n_params() + (G + 1) * W +
+         embed_work_floats(s.W, int(G));
 }
 
 }  // namespace df

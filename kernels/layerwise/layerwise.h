@@ -399,7 +399,7 @@ double lw_loss_grad(Ops& ops, float* gf, float* gs, float* loss, const NetShape&
     ops.map(m, Scale{v, lam, hc.st.dt[0]});
     backward(ops, u.f, seg, cf, v, n, dh, dz, gf, def, static_cast<float*>(nullptr));
   }
-  ops.embed_backward(EmbedBackwardArgs{u.f, u.s, u.st, gf, gs, def, des});
+  ops.embed_backward(EmbedBackwardArgs{u.f, u.s, u.st, gf, gs, def, des, ops.alloc(embed_work_floats(W, N))});
   return download_mean(ops, loss, B);
 }
 
@@ -412,7 +412,8 @@ inline size_t lw_loss_grad_floats(const NetShape& s, int B, int N, int K, int Bc
   const size_t sz = size_t(s.d) * Bc, a = size_t(s.W) * Bc, NW = size_t(N + 1) * s.W;
   const size_t setup = size_t(5 * N + 1) + 2 * NW;                   // step constants, embeddings
   const size_t caches = 2 * (2 * size_t(s.L + 1) * a + size_t(Bc) + size_t(s.W));  // both networks
-  return setup + 2 * NW + caches + 13 * sz + 2 * a + size_t(ckpt_slots(N, K)) * sz + size_t(K + 1) * sz;
+  return setup + 2 * NW + caches + 13 * sz + 2 * a + size_t(ckpt_slots(N, K)) * sz + size_t(K + 1) * sz +
+         embed_work_floats(s.W, N);  // the embedding backward's scratch
 }
 
 // loss (B, =): the per-sample bound (D4).
