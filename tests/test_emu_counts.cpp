@@ -259,6 +259,38 @@ TEST_CASE("counts: shared-memory wavefronts and bank conflicts", "[emu][counts]"
   CHECK(d.sum.shared_wavefronts == 2 + 4);
 }
 
+TEST_CASE("counts: the bias sums' rows 4..7 of every 8 one chunk behind: conflict-free 16-byte reads, the same sums",
+          "[emu][counts]") {
+  // 32 lanes, lane o summing row o of n floats in rows of ts = 40 (≡ 8 mod 16, the MMA paths'
+  // stride): without the stagger a quarter-warp's rows o and o + 4 share a group of 4 banks (8
+  // wavefronts per 16-byte instruction); with it (lanes 4..7 of every 8 a chunk behind) 4, for
+  // one round more (n = 38: 9 chunks and an 8-byte tail, the sweeps' tile; n = 32: 8 chunks, the
+  // fewest that take it); under 8 chunks (n = 28) it is not taken. The same sums bit for bit.
+  for (int n : {38, 32, 28}) {
+    const int ts = 40, nc = n / 4;
+    const bool takes = nc >= 8;
+    std::vector<float> sum[2];
+    emu::Counts c[2];
+    for (int lagged = 0; lagged < 2; ++lagged) {
+      sum[lagged].assign(32, 0.f);
+      c[lagged] = launch_emulated_counted(1, 32, size_t(32 * ts) * sizeof(float), 1, [&](EmuExec& ex) {
+                    float* sm = ex.shared<float>();
+                    const int o = ex.tid();
+                    for (int b = 0; b < ts; ++b) ex.st(sm, o * ts + b, 0.37f * float(b + 1) - 0.11f * float(o) + 1e-3f * float(b * b));
+                    ex.sync();
+                    sum[lagged][size_t(o)] = row_sum_a4(ex, sm + o * ts, n, true, lagged == 1);
+                  }).sum;
+    }
+    INFO("n=" << n);
+    CHECK(sum[0] == sum[1]);
+    const int tail = n % 4 >= 2 ? 1 : 0;  // the 8-byte tail, the same in both
+    CHECK(c[0].shared_ld == nc + tail);
+    CHECK(c[1].shared_ld == nc + tail + (takes ? 1 : 0));
+    // the fill and the tail are the same in both: the difference is the chunks' wavefronts
+    CHECK(c[0].shared_wavefronts - c[1].shared_wavefronts == (takes ? 8 * nc - 4 * (nc + 1) : 0));
+  }
+}
+
 TEST_CASE("counts: global sectors, lines and bytes", "[emu][counts]") {
   alignas(128) static float g[32 * 64];
   const emu::LaunchCounts co = launch_emulated_counted(1, 32, 0, 1, [&](EmuExec& ex) {

@@ -3,6 +3,7 @@
 //   tid(), nthreads(), bid(), nblocks()   threadIdx.x, blockDim.x, blockIdx.x, gridDim.x
 //   sync()                                __syncthreads()
 //   syncwarp()                            __syncwarp over the lanes present in the warp
+//   lineup()                              nothing (the emulator's counts line the lanes up there)
 //   tile_done(keep_bytes)                 nothing (the emulator poisons shared memory there)
 //   shared<T>()                           the dynamic shared memory (extern __shared__)
 //   shfl_xor(v, mask)                     __shfl_xor_sync over the lanes present in the warp
@@ -47,6 +48,8 @@ struct GpuExec {
   __device__ __forceinline__ void tile_done(size_t = 0) const {}
   // reconverges this warp's lanes (before a warp MMA that follows a divergent loop)
   __device__ __forceinline__ void syncwarp() const { __syncwarp(warp_mask()); }
+  // the emulator lines the warp's lanes up here for its counts; nothing passes between them
+  __device__ __forceinline__ void lineup() const {}
   template <class T> __device__ __forceinline__ T shfl_xor(T v, int mask) const {
     // lanes present in this warp (a partial last warp must not name absent lanes)
     return __shfl_xor_sync(warp_mask(), v, mask);

@@ -230,13 +230,34 @@ DF_HD float operand_dot_a4(Exec& ex, const float* a, const float* b, int sb, int
 // row read 4 floats at a time as 16-byte accesses when vec (as operand_dot_a4), and a remaining
 // pair as one 8-byte access (at ts = 40 the lanes' rows fall on 4 banks: the pair halves the
 // tail's 8-way conflicted instructions): the same sum.
-template <class Exec> DF_HD float row_sum_a4(Exec& ex, const float* row, int n, bool vec) {
+// stagger (vec only; taken where the row has at least 8 chunks of 4): the lanes whose
+// (tid / 4) % 2 is 1 read chunk k − 1 of their row in round k of n/4 + 1 rounds, the others chunk
+// k (where that is outside the row's chunks, chunk 7 or n/4 − 8, which share its banks, and drop
+// the value), so that with a thread per row (nthreads % 8 == 0) and rows of ts ≡ 8 (mod 16)
+// floats a quarter-warp's 8 rows fall on 8 distinct groups of 4 banks where rows o and o + 4
+// shared one (2-way). Every lane of a warp runs the same rounds; the sum is the same.
+template <class Exec> DF_HD float row_sum_a4(Exec& ex, const float* row, int n, bool vec, bool stagger = false) {
   float s = 0.f;
   int b = 0;
   if (vec) {
-    for (; b + 4 <= n; b += 4) {
-      const Float4 v = ex.ld(reinterpret_cast<const Float4*>(row + b), 0);
-      for (int q = 0; q < 4; ++q) s += v.v[q];
+    const int nc = n / 4;
+    if (stagger && nc >= 8) {
+      const int lag = (ex.tid() >> 2) & 1;
+      DF_NO_UNROLL
+      for (int k = 0; k <= nc; ++k) {
+        const int ch = k - lag;
+        const bool in = ch >= 0 && ch < nc;
+        const int rd = in ? ch : (ch < 0 ? 7 : nc - 8);  // chunks 8 apart share banks
+        const Float4 v = ex.ld(reinterpret_cast<const Float4*>(row + 4 * rd), 0);
+        if (in)
+          for (int q = 0; q < 4; ++q) s += v.v[q];
+      }
+      b = 4 * nc;
+    } else {
+      for (; b + 4 <= n; b += 4) {
+        const Float4 v = ex.ld(reinterpret_cast<const Float4*>(row + b), 0);
+        for (int q = 0; q < 4; ++q) s += v.v[q];
+      }
     }
     if (b + 2 <= n) {
       const Float2 v = ex.ld(reinterpret_cast<const Float2*>(row + b), 0);
@@ -565,17 +586,27 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
     const float* zp = c.z + size_t(l - 1) * W * ts;
     const float* hp = hb;  // h_{l-1}, recomputed here (the last reads of h_l were before the barrier)
     if (packed) {
-      // a thread per 2 features × 2 samples: dz, and the packed words of dz and h_{l-1}; 16
-      // threads per feature pair when the samples fit (a half-warp's 8-byte accesses: one row).
-      // Sample pairs move as 8-byte accesses where the rows allow (ts even and the arrays 8-byte
-      // aligned, as the sweeps' layout has them), element by element otherwise.
-      const int nbh = (nb + 1) / 2, rl = nbh < 16 ? 16 : nbh;
+      // a thread per 2 features × 2 samples: dz, and the packed words of dz and h_{l-1}. A feature
+      // pair takes rl consecutive threads, the smallest rl ≥ ⌈nb/2⌉ with rl ≡ ts (mod 16) (ts ≥
+      // nb; 24 at nb = 38, ts = 40): thread k's sample pairs then fall on bank pair k mod 16 of
+      // every row it reads, so a half-warp's 8-byte accesses are conflict-free where feature
+      // pairs of 19 threads made the half-warps that straddle two of them 2-way; the threads past
+      // ⌈nb/2⌉ idle. Sample pairs move as 8-byte accesses where the rows allow (ts even and the
+      // arrays 8-byte aligned, as the sweeps' layout has them), element by element otherwise.
+      // Where a warp's lanes run the same rounds (whole warps and (W/2)·rl a multiple of 32, as at
+      // the MMA paths' ts ≡ 8 mod 16), each round ends at ex.lineup(): the emulator counts a
+      // round's accesses as the instructions SIMT runs with the idle lanes off.
+      const int nbh = (nb + 1) / 2, rl = nbh + ((ts - nbh) & 15);
+      const bool rounds = nt % 32 == 0 && (W / 2) * rl % 32 == 0;
       const bool pairs = ts % 2 == 0 && ((reinterpret_cast<uintptr_t>(dh) | reinterpret_cast<uintptr_t>(dz) |
                                           reinterpret_cast<uintptr_t>(c.z) | reinterpret_cast<uintptr_t>(c.pk)) &
                                          7u) == 0;
       for (int idx = tid; idx < (W / 2) * rl; idx += nt) {
         const int i = 2 * (idx / rl), b = 2 * (idx % rl);
-        if (b >= nb) continue;
+        if (b >= nb) {
+          if (rounds) ex.lineup();
+          continue;
+        }
         const bool two = b + 1 < nb;
         float dv[2][2], hv[2][2];  // [feature i + r][sample b + q], 0 past nb
         for (int r = 0; r < 2; ++r) {
@@ -601,6 +632,7 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
           ex.st(pzs, size_t(i + r) * c.pks + b / 2, pack_bf16x2(dv[r][0], dv[r][1]));
           ex.st(phs, size_t(i + r) * c.pks + b / 2, pack_bf16x2(hv[r][0], hv[r][1]));
         }
+        if (rounds) ex.lineup();
       }
     } else {
       for (int idx = tid; idx < W * nb; idx += nt) {
@@ -658,11 +690,12 @@ DF_HD void mlp_backward_tile(Exec& ex, const NetView& n, const float* x, MlpCach
       else
         blocked_weight_grad<4>(ex, g, n.hw(l - 1), dz, hp, W, nb, ts, prec);
     }
-    // bias sums: a thread per feature over its row of dz, 16-byte reads when ts % 4 == 0 (the
-    // MMA paths' ts ≡ 8 mod 16: a quarter-warp's 8 rows fall on 4 groups of 4 banks, 2-way, where
-    // one float per lane was a 4-way conflict at ts = 44)
+    // bias sums: a thread per feature over its row of dz, 16-byte reads when ts % 4 == 0. At the
+    // MMA paths' ts ≡ 8 mod 16 a quarter-warp's 8 rows fall on 4 groups of 4 banks (2-way; one
+    // float per lane was a 4-way conflict at ts = 44), so rows 4..7 of every 8 read one chunk
+    // behind the others (row_sum_a4's stagger): 8 groups, conflict-free, for one round more
     const bool dz4 = mlp_vec4_ok(dz, ts);
-    for (int o = tid; o < W; o += nt) ex.red(g, n.hb(l - 1) + o, row_sum_a4(ex, dz + o * ts, nb, dz4));
+    for (int o = tid; o < W; o += nt) ex.red(g, n.hb(l - 1) + o, row_sum_a4(ex, dz + o * ts, nb, dz4, (ts & 15) == 8));
     if (mma) {  // dh (W×nb) = W_lᵀ dz (for_warp_tiles reconverges the lanes the bias loop left apart)
       const int lane = tid & 31;
       const bool dhv2 = mlp_vec2_ok(dh, ts);

@@ -9,6 +9,12 @@
 //   shared<T>()                             the block's dynamic shared memory (extern __shared__)
 //   syncwarp()                              every lane present in the warp arrives (__syncwarp);
 //                                           lanes meeting at another warp operation: an error
+//   lineup()                                for the counts only: the warp's lanes wait for each
+//                                           other here as at syncwarp, so that the accesses before
+//                                           and after are lined up as separate instructions (where a
+//                                           loop every lane runs has lanes that skip a round: SIMT
+//                                           runs the round's instructions with those lanes off);
+//                                           GPU: nothing (no value passes between the lanes)
 //   tile_done(keep_bytes = 0)               right after the barrier that ends one of a block's
 //                                           tiles: shared memory past keep_bytes becomes 0xFF
 //                                           bytes (NaN as floats) before any thread goes on, so a
@@ -109,6 +115,7 @@ class EmuExec {
   int nblocks() const { return nblocks_; }
   inline void sync();
   inline void syncwarp();
+  inline void lineup();
   inline void tile_done(std::size_t keep_bytes = 0);
   template <class T> T* shared() const { return reinterpret_cast<T*>(smem_); }
   template <class T> T shfl_xor(T v, int mask);
@@ -499,6 +506,7 @@ class Block {
 
 inline void EmuExec::sync() { blk_->barrier(tid_); }
 inline void EmuExec::syncwarp() { blk_->syncwarp(tid_); }
+inline void EmuExec::lineup() { blk_->syncwarp(tid_); }
 inline void EmuExec::tile_done(std::size_t keep_bytes) { blk_->poison_shared(keep_bytes); }
 template <class T> T EmuExec::shfl_xor(T v, int mask) { return blk_->shfl_xor(tid_, v, mask); }
 template <class T> T EmuExec::shfl(T v, int src_lane) { return blk_->shfl(tid_, v, src_lane); }

@@ -8,6 +8,14 @@
 #define DF_HD inline
 #endif
 
+// DF_NO_UNROLL before a loop: nvcc keeps it rolled (#pragma unroll 1), where unrolling it would
+// take registers the sweeps do not have (docs/kernels.md, the ptxas table); nothing under g++.
+#if defined(__CUDACC__)
+#define DF_NO_UNROLL _Pragma("unroll 1")
+#else
+#define DF_NO_UNROLL
+#endif
+
 #if defined(__CUDACC__)
 #include <math.h>
 #else
