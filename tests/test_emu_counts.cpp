@@ -276,7 +276,8 @@ TEST_CASE("counts: the bias sums' rows 4..7 of every 8 one chunk behind: conflic
       c[lagged] = launch_emulated_counted(1, 32, size_t(32 * ts) * sizeof(float), 1, [&](EmuExec& ex) {
                     float* sm = ex.shared<float>();
                     const int o = ex.tid();
-                    for (int b = 0; b < ts; ++b) ex.st(sm, o * ts + b, 0.37f * float(b + 1) - 0.11f * float(o) + 1e-3f * float(b * b));
+                    for (int b = 0; b < ts; ++b)
+                      ex.st(sm, o * ts + b, 0.37f * float(b + 1) - 0.11f * float(o) + 1e-3f * float(b * b));
                     ex.sync();
                     sum[lagged][size_t(o)] = row_sum_a4(ex, sm + o * ts, n, true, lagged == 1);
                   }).sum;

@@ -405,7 +405,6 @@ TEST_CASE("adjoint plan: checkpoint slots, balanced blocks, memory per sample", 
   CHECK(per_sample == Approx(11.0 * 784 * 4 + 4));
   // balanced blocks: 625 tiles on ≤ 132 blocks take 5 rounds either way; 125 blocks suffice
   const NetShape perf{2, 128, 3};
-  const auto pb_shape_pm = [&] { return perf.n_params() - perf.off_inw(); };
   const AdjointPlan pb = adjoint_plan(perf, 10000, 30, 6, 16, 132);
   CHECK(pb.tiles == 625);
   CHECK(pb.G == 125);
@@ -416,7 +415,7 @@ TEST_CASE("adjoint plan: checkpoint slots, balanced blocks, memory per sample", 
   const std::size_t gtiny = gacc_size_for(tiny.n_params() - tiny.off_inw(), 3, 8);
   REQUIRE(gtiny < embed_work_floats(8, 3));
   CHECK(adjoint_plan(tiny, 5, 3, 1, 8, 132).slices == embed_work_floats(8, 3));
-  CHECK(pb.slices == std::size_t(pb.G) * gacc_size_for(pb_shape_pm(), 30, 128));
+  CHECK(pb.slices == std::size_t(pb.G) * gacc_size_for(perf.n_params() - perf.off_inw(), 30, 128));
   std::cout << "[plan] PERF.md shape B=10000 N=30 K=6: " << pb.bytes() / 1e6 << " MB (slices " << pb.slices * 4 / 1e6
             << " MB)\n";
 }
