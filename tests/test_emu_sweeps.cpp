@@ -145,7 +145,7 @@ TEST_CASE("the embedding backward kernels: a block per grid point, then a thread
   // W = 40: 16-byte accesses of T1's and T2's rows (and of the scratch); W = 13 and a scratch
   // 4 bytes off 16-byte alignment at W = 40: one element per thread; the score's points start at
   // j = 1; the embedding part only is touched
-  CHECK(embed_point_grad_floats(128) == size_t(6 * 128 + kStageFloats));
+  CHECK(embed_point_grad_floats(128) == size_t(2 * 128 + kStageFloats));
   CHECK(embed_work_floats(128, 30) == size_t(2 * 31 * 6 * 128));
   struct Run {
     int W;

@@ -421,7 +421,7 @@ template <class Exec> DF_HD void embed_points_body(Exec& ex, const EmbedBackward
   if (net == 1 && j == 0) return;
   const NetView& n = net == 0 ? a.f : a.s;
   const float* de = (net == 0 ? a.def : a.des) + size_t(j) * W;
-  float* w = a.work + (size_t(net) * (N + 1) + j) * kEmbedWork * size_t(W);
+  float* w = embed_work_net(a.work, W, N, net) + size_t(j) * kEmbedWork * size_t(W);
   embed_point_grad(ex, n, ex.ld(a.st.t, j), de, w, ex.template shared<float>());
 }
 
@@ -444,7 +444,7 @@ template <class Exec> DF_HD void embed_backward_body(Exec& ex, const EmbedBackwa
     if (q < nf)
       embed_grad_add(ex, a.f, a.gf, a.work, a.def, 0, N, q, vf);
     else  // the score from j = 1
-      embed_grad_add(ex, a.s, a.gs, a.work + size_t(N + 1) * kEmbedWork * size_t(W), a.des, 1, N, q - nf, vs);
+      embed_grad_add(ex, a.s, a.gs, embed_work_net(a.work, W, N, 1), a.des, 1, N, q - nf, vs);
   }
 }
 

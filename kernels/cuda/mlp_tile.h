@@ -56,7 +56,8 @@
 //                      de[W] += Σ_b dz_0 (the embedding's cotangent at this t),
 //                      dx (d×TB, optional) = (∂y/∂x)ᵀ dy                         (+= g, de; = dx)
 //   embed_point        e(t) = Linear(GELU(Linear([sin a, cos a]))), also feat, z1, g1 (=); its
-//                      two products stage the weights in shared memory (staged_rows_dot)
+//                      two products stage the weights in shared memory (staged_rows_dot); its
+//                      features and first layer are embed_layer1, which the backward reuses
 //   embed_point_grad   one grid point's recomputed features and first layer, and its cotangent
 //                      de_j taken back to them, into a scratch of 6W floats            (=)
 //   embed_grad_add     g[φ, b1, T1, b2, T2] += the grid points' terms from that scratch, one
@@ -787,11 +788,11 @@ DF_HD void staged_rows_dot(Exec& ex, const float* A, int M, int K, const float* 
   }
 }
 
-// e(t) for one t; feat (2W), z1 (W), g1 (W), e (W) in memory the block can see; stage:
-// kStageFloats floats of shared memory (staged_rows_dot).
+// The features of e(t) and its first layer: feat (2W), z1 (W), g1 = GELU(z1) (W) in memory the
+// block can see, ending with a barrier; stage: kStageFloats floats of shared memory
+// (staged_rows_dot). The forward (embed_point) and the backward's recompute (embed_point_grad).
 template <class Exec>
-DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* z1, float* g1, float* e,
-                       float* stage) {
+DF_HD void embed_layer1(Exec& ex, const NetView& n, float t, float* feat, float* z1, float* g1, float* stage) {
   const int W = n.W, tid = ex.tid(), nt = ex.nthreads();
   for (int k = tid; k < W; k += nt) {
     float fs, fc;
@@ -806,7 +807,16 @@ DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* 
     ex.st(g1, o, gelu_forward(z));
   });
   ex.sync();
-  staged_rows_dot(ex, n.p + n.t2w, W, W, g1, stage, [&](int o, float acc) { ex.st(e, o, acc + ex.ld(n.p, n.t2b + o)); });
+}
+
+// e(t) for one t; feat (2W), z1 (W), g1 (W), e (W) in memory the block can see; stage:
+// kStageFloats floats of shared memory (staged_rows_dot).
+template <class Exec>
+DF_HD void embed_point(Exec& ex, const NetView& n, float t, float* feat, float* z1, float* g1, float* e,
+                       float* stage) {
+  embed_layer1(ex, n, t, feat, z1, g1, stage);
+  staged_rows_dot(ex, n.p + n.t2w, n.W, n.W, g1, stage,
+                  [&](int o, float acc) { ex.st(e, o, acc + ex.ld(n.p, n.t2b + o)); });
   ex.sync();
 }
 
@@ -828,36 +838,20 @@ DF_HD void cols_dot(Exec& ex, const float* A, int lda, int M, int K, const float
 // reach them) adds the points' terms in ascending j (embed_grad_add). Each element is read and
 // written once, and its sum is the one of adding one point after another.
 // The scratch: embed_work_floats (sweep_args.h).
-// Shared floats of embed_point_grad at width W: feat, z1, g1, de, dz1 and the stage.
-DF_HD size_t embed_point_grad_floats(int W) { return size_t(6) * size_t(W) + kStageFloats; }
+// Shared floats of embed_point_grad at width W: z1, dz1 and the stage (the features and g1 go
+// straight to the scratch).
+DF_HD size_t embed_point_grad_floats(int W) { return size_t(2) * size_t(W) + kStageFloats; }
 
 // The scratch of point j for e(t_j) with cotangent de (W floats): w[0, 2W) the features,
-// w[2W, 3W) GELU(z1), w[3W, 4W) dz1 = (W2ᵀ de) ⊙ GELU'(z1), w[4W, 6W) dfeat = W1ᵀ dz1, each sum
-// in ascending order (staged_rows_dot, cols_dot). Every thread of the block calls it; sm:
-// embed_point_grad_floats(W) floats of shared memory.
+// w[2W, 3W) GELU(z1) (embed_layer1 writes both there), w[3W, 4W) dz1 = (W2ᵀ de) ⊙ GELU'(z1),
+// w[4W, 6W) dfeat = W1ᵀ dz1, each sum in ascending order (staged_rows_dot, cols_dot). Every
+// thread of the block calls it; sm: embed_point_grad_floats(W) floats of shared memory.
 template <class Exec>
 DF_HD void embed_point_grad(Exec& ex, const NetView& n, float t, const float* de, float* w, float* sm) {
-  const int W = n.W, tid = ex.tid(), nt = ex.nthreads();
-  float *feat = sm, *z1 = feat + 2 * W, *g1 = z1 + W, *des = g1 + W, *dz1 = des + W, *stage = dz1 + W;
-  for (int k = tid; k < W; k += nt) {
-    float fs, fc;
-    fourier_feature<float>(t, ex.ld(n.p, n.phi + k), k, W, &fs, &fc);
-    ex.st(feat, k, fs);
-    ex.st(feat, W + k, fc);
-    ex.st(w, k, fs);
-    ex.st(w, W + k, fc);
-    ex.st(des, k, ex.ld(de, k));
-  }
-  ex.sync();
-  staged_rows_dot(ex, n.p + n.t1w, W, 2 * W, feat, stage, [&](int o, float acc) {
-    const float z = acc + ex.ld(n.p, n.t1b + o);
-    const float g = gelu_forward(z);
-    ex.st(z1, o, z);
-    ex.st(g1, o, g);
-    ex.st(w, 2 * W + o, g);
-  });
-  ex.sync();
-  cols_dot(ex, n.p + n.t2w, W, W, W, des, [&](int i, float s) {
+  const int W = n.W;
+  float *z1 = sm, *dz1 = z1 + W, *stage = dz1 + W;
+  embed_layer1(ex, n, t, w, z1, w + 2 * W, stage);
+  cols_dot(ex, n.p + n.t2w, W, W, W, de, [&](int i, float s) {
     const float v = s * gelu_backward(ex.ld(z1, i));
     ex.st(dz1, i, v);
     ex.st(w, 3 * W + i, v);

@@ -136,6 +136,10 @@ DF_HD size_t gacc_size(const NetView& f, int N) { return gacc_size_for(gacc_mlp(
 // embed_point_grad).
 constexpr int kEmbedWork = 6;
 DF_HD size_t embed_work_floats(int W, int N) { return size_t(2) * size_t(N + 1) * size_t(kEmbedWork) * size_t(W); }
+// Network net's (0 the drift, 1 the score) part of that scratch; point j at + j·kEmbedWork·W.
+DF_HD float* embed_work_net(float* work, int W, int N, int net) {
+  return work + size_t(net) * size_t(N + 1) * size_t(kEmbedWork) * size_t(W);
+}
 
 // The row stride of a tile's arrays (shared memory and the segment buffer), in floats, for the
 // hidden layers' path (W and the operand precision prec; W = 0: the fp32 stride):
