@@ -1,10 +1,11 @@
-// The engine's side of `diffflow-bench speed`: a full training iteration composed the way
-// host/trainer.cpp composes it (loss + gradient sweep, both gradient norms on the host, the
-// clipping factor at 1.0, Adam lr 1e-2 for each network, EMA 0.999), on a fixed batch and grid,
-// with a fresh noise key every iteration; and sampling (reverse_sweep from x_N ~ N(0, I)).
-// Timing: std::chrono::steady_clock around each iteration, median after warm-up. The backend
-// has no sync method: the gradient norms already come back to the host inside the iteration,
-// and force_sync() ends it (Backend::sync, then a one-float download). Device memory (device
+// The engine's side of `diffflow-bench speed`: a full training iteration as host/trainer.cpp
+// runs it (Backend::train_step: loss + gradient sweep, both gradient norms, clipping at 1.0,
+// Adam lr 1e-2 for each network, EMA 0.999; on a device backend one graph from the second
+// iteration on), on a fixed batch and grid, with a fresh noise key every iteration; and sampling
+// (reverse_sweep from x_N ~ N(0, I)).
+// Timing: std::chrono::steady_clock around each iteration, median after warm-up. train_step
+// returns after the losses and norms are back on the host, and force_sync() ends the iteration
+// (Backend::sync, then a one-float download). Device memory (device
 // backends, Backend::memory_info = cudaMemGetInfo or the emulated device's account): before the buffers are allocated and
 // after every iteration; the largest difference is reported (buffers + the backend's scratch).
 // Kernels per iteration: the difference of Backend::kernel_launches over the last iteration
@@ -95,14 +96,19 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
     const long launches0 = be.kernel_launches();
     const auto t0 = Clock::now();
     const df::NoiseKey key{cfg.seed, std::uint32_t(it)};
-    const double loss = be.diffflow_loss_grad(net[0].g, net[1].g, net[0].p, net[1].p, s, xb, B, grid, key, K);
+    df::StepNet nets[2];
     for (int k = 0; k < 2; ++k) {
-      const double gn = std::sqrt(be.grad_sq_norm(net[k].g));
-      const double scale = gn > 1.0 ? 1.0 / gn : 1.0;
-      df::AdamHyper h;  // lr 1e-2, β 0.9/0.999, ε 1e-8
-      be.adam_update(net[k].p, net[k].g, net[k].m, net[k].v, h, long(it + 1), float(scale));
-      be.ema_update(net[k].ema, net[k].p, 0.999f);
+      nets[k].p = &net[k].p, nets[k].g = &net[k].g, nets[k].m = &net[k].m, nets[k].v = &net[k].v;
+      nets[k].ema = &net[k].ema;
+      nets[k].lr = 1e-2f;
     }
+    df::StepHyper h;  // β 0.9/0.999, ε 1e-8
+    h.step = long(it + 1);
+    h.clip = 1.0;
+    h.ema = 0.999f;
+    df::ModelDesc m;
+    m.shape = s;
+    const double loss = be.train_step(nets, m, xb, B, grid, key, K, h).loss;
     force_sync(be, net[0].p);
     const double t = ms_since(t0);
     if (launches0 >= 0) r.kernels_per_iter = double(be.kernel_launches() - launches0);

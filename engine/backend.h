@@ -11,6 +11,8 @@
 //   grad_sq_norm        Σ g² of a buffer
 //   adam_update         Adam with gradient scale (clipping), step t (1-based)
 //   ema_update          e = decay e + (1 − decay) p
+//   train_step          one training iteration: train_loss_grad, both gradients' norms, Adam
+//                       (clipped) and EMA for the networks that train; the loss and the norms back
 #pragma once
 #include <cstddef>
 #include <memory>
@@ -45,6 +47,25 @@ struct Buf {
   std::size_t n = 0;
 };
 
+// One network's buffers and settings in a training iteration (Backend::train_step).
+struct StepNet {
+  Buf *p = nullptr, *g = nullptr, *m = nullptr, *v = nullptr, *ema = nullptr;
+  bool trains = true;  // false: the family has no such network (DDPM: drift, FFJORD: score)
+  float lr = 0.f;
+};
+// The optimizer's settings of one iteration: Adam's step t (1-based), clipping of each gradient
+// to norm `clip` (0: none), the EMA's decay.
+struct StepHyper {
+  AdamHyper adam;  // its lr is ignored: StepNet::lr
+  long step = 1;
+  double clip = 0;
+  float ema = 0.999f;
+};
+// What an iteration hands back: the batch-mean loss and ‖g‖ of both networks' gradients.
+struct StepOutcome {
+  double loss = 0, gn[2] = {0, 0};
+};
+
 // Where the work runs: the CPU backend, a CUDA device, the emulated device (the CUDA backend's
 // own code on host memory and the block emulator: slow, exact, for tests and for checking a
 // change without a GPU), or the best present (a CUDA device, else the CPU).
@@ -61,6 +82,9 @@ struct BackendOptions {
   int emu_sms = 3;                              // the emulated device's SMs (persistent blocks of a sweep)
   std::size_t emu_smem_optin = 0;               // the emulated device's shared memory per block; 0: 227 KB
   emu::CountLog* emu_log = nullptr;             // the emulated device's cost-model record (emu_device.h)
+  bool graphs = true;                           // a DiffFlow training iteration as one captured graph
+                                                // (train_step, engine/device_backend.h); false: launched
+                                                // one by one, the same work and numbers
 };
 
 class Backend {
@@ -136,6 +160,8 @@ class Backend {
   // Device kernels (and library calls such as GEMMs) this backend has launched so far; −1 when it
   // does not launch kernels (the CPU backend). The benchmark takes differences of it.
   virtual long kernel_launches() const { return -1; }
+  // Graphs (train_step's captured iterations) this backend has run so far; 0 where it has none.
+  virtual long graph_launches() const { return 0; }
 
   virtual double grad_sq_norm(const Buf& g) = 0;
   // The estimate of train_bytes for the CPU code (the CPU backend, and the families a device
@@ -145,6 +171,17 @@ class Backend {
 
   virtual void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) = 0;
   virtual void ema_update(Buf& e, const Buf& p, float decay) = 0;
+
+  // One training iteration: train_loss_grad into nets[k].g, ‖g‖ of both (grad_sq_norm), then for
+  // each network that trains adam_update with scale clip / ‖g‖ where clip > 0 and ‖g‖ > clip (1
+  // otherwise) and ema_update. The update is applied whatever the loss and norms come out as: the
+  // caller (host/trainer.cpp) reads them after it and drops the iteration's state when it
+  // diverged. This implementation makes those calls in that order; the device backend runs the
+  // DiffFlow iteration without a host round trip in between, as one CUDA graph on a GPU
+  // (engine/device_backend.h), with the same numbers.
+  virtual StepOutcome train_step(StepNet (&nets)[2], const ModelDesc& m, const Buf& x0, int B, const TimeGrid& grid,
+                                 NoiseKey key, int K, const StepHyper& h);
+
  protected:
   // loglik by the CPU reference in double on host copies of the buffers, for every family
   // (DiffFlow's and DDPM's probability flow, FFJORD's Dormand–Prince): what loglik does for the

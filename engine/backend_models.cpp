@@ -1,6 +1,7 @@
 // Model-level dispatch of engine/backend.h: DiffFlow to the backend's sweeps, DDPM and FFJORD
 // to the CPU reference (engine/ddpm.h, engine/ffjord.h, the shared sweeps with NetPair::kind) on
 // host copies of the buffers, cut into the same fixed chunks as the CPU backend.
+#include <cmath>
 #include <cstring>
 
 #include "engine/backend.h"
@@ -52,6 +53,25 @@ std::size_t Backend::host_train_bytes(const ModelDesc& m, int B, int N, int K) {
     per += std::size_t(N + 1) * state + 4 * (2 * std::size_t(s.L + 1) * layer * (1 + tangents) + 3 * state);
   }
   return workers * per;
+}
+
+StepOutcome Backend::train_step(StepNet (&nets)[2], const ModelDesc& m, const Buf& x0, int B, const TimeGrid& grid,
+                                NoiseKey key, int K, const StepHyper& h) {
+  StepOutcome out;
+  out.loss = train_loss_grad(*nets[0].g, *nets[1].g, *nets[0].p, *nets[1].p, m, x0, B, grid, key, K);
+  double sq[2];
+  for (int k = 0; k < 2; ++k) {
+    sq[k] = grad_sq_norm(*nets[k].g);
+    out.gn[k] = std::sqrt(sq[k]);
+  }
+  for (int k = 0; k < 2; ++k) {
+    if (!nets[k].trains) continue;
+    AdamHyper a = h.adam;
+    a.lr = nets[k].lr;
+    adam_update(*nets[k].p, *nets[k].g, *nets[k].m, *nets[k].v, a, h.step, clip_scale(h.clip, sq[k]));
+    ema_update(*nets[k].ema, *nets[k].p, h.ema);
+  }
+  return out;
 }
 
 double Backend::train_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const ModelDesc& m, const Buf& x0,

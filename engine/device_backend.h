@@ -24,6 +24,9 @@
 //                       BackendOptions::force_layerwise: the DiffFlow sweeps as GEMMs +
 //                       elementwise steps (kernels/layerwise), chunks of layerwise_chunk samples
 //   grad_sq_norm        per-block partial sums in double, summed on the host in block order
+//   train_step          DiffFlow on the fused path: loss_grad, norms, clip scales (ClipK), Adam,
+//                       EMA with one copy back at the end, as one graph (Dev::begin_graph,
+//                       run_graph) when the last iteration had the same shape
 //   adam_update, ema_update  flat kernels over kernels/math/adam.h
 // Device memory is owned: DevMem (one buffer) and the grow-only scratch pools are freed in their
 // destructors, so nothing leaks when a sweep throws.
@@ -120,7 +123,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
  public:
   DeviceBackend(std::unique_ptr<Dev> dev, std::string name, const BackendOptions& o)
       : dev_(std::move(dev)), name_(std::move(name)), opt_(o), consts_(*dev_), embed_(*dev_), loss_(*dev_),
-        states_(*dev_), seg_(*dev_), part_(*dev_), sq_(*dev_) {
+        states_(*dev_), seg_(*dev_), part_(*dev_), scale_(*dev_), sq_(*dev_) {
     if (opt_.layerwise_chunk < 1) throw InputError("layer-wise chunk: expected a positive number of samples");
     if (opt_.tile_samples < 0 || opt_.block_threads < 0) throw InputError("tile shape: expected positive numbers");
   }
@@ -130,6 +133,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   std::string name() const override { return name_; }
   std::string device_name() const override { return dev_->name(); }
   long kernel_launches() const override { return dev_->launches(); }
+  long graph_launches() const override { return dev_->graphs_run(); }
   bool memory_info(std::size_t* free_b, std::size_t* total_b) override { return dev_->memory_info(free_b, total_b); }
   void sync() override { dev_->sync(); }
   void set_precision(MatPrecision p) override { opt_.precision = p; }
@@ -166,43 +170,71 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       return lw_loss_grad(ops, gf.ptr, gs.ptr, loss_.get(std::size_t(B)), shape, pf.ptr, ps.ptr, x0.ptr, B, grid, key,
                           K, opt_.layerwise_chunk);
     }
-    const int N = grid.N();
-    SweepCommon c = prepare(shape, pf, ps, B, grid, key);
-    const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, dev_->sm_count(), c.prec);
-    const int G = plan.G;
-    const std::size_t stride = gacc_size(c.f, N);
-    float* part = part_.get(plan.slices + plan.total);  // G slices (later the embedding's scratch), their sum
-    float* total = part + plan.slices;
-    dev_->zero(part, plan.slices * sizeof(float));
-    AdjointArgs a;
-    a.dif.c = c;
-    a.dif.x0 = x0.ptr;
-    a.dif.loss = loss_.get(std::size_t(B));
-    a.dif.xs = states_.get(plan.states);
-    a.dif.ckpt_k = plan.K;
-    a.dif.term_c = terminal_constant_f(grid, shape.d);
-    a.seg = seg_.get(plan.seg);
-    a.seg_stride = seg_size(shape.d, plan.K, c.TB, shape.W, c.prec);
-    a.gacc = part;
-    a.gstride = stride;
-    a.inv_b = 1.0f / float(B);
-    const std::size_t smem = adjoint_smem_bytes(shape, c.TB, c.prec, N, dev_->smem_optin(), &a.keep_s);
-    dev_->template launch<AdjointK>(G, threads(), smem, a);
-    dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0,
-                                   ReduceArgs{total, part, stride, stride, G, c.f, mlp_use_mma(c.prec, shape.W, threads())});
-    // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j
-    const std::size_t P = shape.n_params(), off = shape.off_inw(), Pm = P - off;
-    dev_->zero(gf.ptr, off * sizeof(float));
-    dev_->zero(gs.ptr, off * sizeof(float));
-    dev_->copy(gf.ptr + off, total, Pm * sizeof(float));
-    dev_->copy(gs.ptr + off, total + gacc_s(c.f), Pm * sizeof(float));
-    launch_embed_backward(*dev_, EmbedBackwardArgs{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f),
-                                                   total + gacc_des(c.f, N), part});
-    std::vector<double> loss;
-    to_host(loss, a.dif.loss, B);
-    double mean = 0;
-    for (double v : loss) mean += v;
-    return mean / B;
+    std::vector<float> loss(static_cast<std::size_t>(B));
+    dev_->to_host(loss.data(), enqueue_loss_grad(gf, gs, pf, ps, shape, x0, B, grid, key, K), loss.size() * sizeof(float));
+    return batch_mean(loss);
+  }
+
+  // One DiffFlow training iteration on the fused path with no host round trip before its end:
+  // the loss and gradients (enqueue_loss_grad), both networks' squared norms (SqNormK, per-block
+  // partials) and clip scales (ClipK, on the device: the host's sums and scales, bit for bit),
+  // Adam reading its scale from there, EMA; then one copy back of the per-sample losses and the two
+  // squared norms. With BackendOptions::graphs the work is captured as one graph
+  // (dev.begin_graph / run_graph: a CUDA graph on the GPU, re-captured every iteration and
+  // updated in place, so the step constants, the noise key and Adam's step go with it; the
+  // emulated device records and replays it, refusing any host synchronization or allocation in
+  // between), except on the first iteration of a shape, which runs the same code launch by launch
+  // and so sizes every scratch pool before a capture. Other families, the layer-wise path and a
+  // network that does not train take Backend::train_step.
+  StepOutcome train_step(StepNet (&nets)[2], const ModelDesc& m, const Buf& x0, int B, const TimeGrid& grid,
+                         NoiseKey key, int K, const StepHyper& h) override {
+    if (m.kind != ModelKind::DiffFlow || layerwise(m.shape) || !nets[0].trains || !nets[1].trains ||
+        nets[0].g->n != nets[1].g->n)
+      return Backend::train_step(nets, m, x0, B, grid, key, K, h);
+    check_batch(B);
+    const std::vector<long> sig = {long(B), long(grid.N()), long(K), long(m.shape.d), long(m.shape.W),
+                                   long(m.shape.L), long(opt_.precision), long(nets[0].g->n)};
+    const bool graph = opt_.graphs && sig == step_sig_;
+    step_sig_ = sig;
+    // what the iteration copies through host staging: the step constants in, the losses and
+    // norms out
+    const std::size_t staged = make_step_consts(grid).size() * sizeof(float) + std::size_t(B) * sizeof(float) +
+                               2 * sizeof(double);
+    std::vector<float> loss(static_cast<std::size_t>(B));
+    double sq[2] = {0, 0};
+    if (graph) dev_->begin_graph(staged);
+    try {
+      const float* l = enqueue_loss_grad(*nets[0].g, *nets[1].g, *nets[0].p, *nets[1].p, m.shape, x0, B, grid, key, K);
+      const int nparts = norm_blocks(nets[0].g->n);
+      double* part = sq_.get(std::size_t(2 * nparts + 2));
+      float* scale = scale_.get(2);
+      ClipArgs c;
+      for (int k = 0; k < 2; ++k) {
+        c.part[k] = part + k * nparts;
+        c.nparts[k] = launch_sq_norm(part + k * nparts, *nets[k].g);
+      }
+      c.clip = h.clip;
+      c.sq = part + 2 * nparts;
+      c.scale = scale;
+      dev_->template launch<ClipK>(1, 1, 0, c);
+      for (int k = 0; k < 2; ++k) {
+        AdamHyper a = h.adam;
+        a.lr = nets[k].lr;
+        launch_adam(*nets[k].p, *nets[k].g, *nets[k].m, *nets[k].v, a, h.step, 1.f, scale + k);
+        ema_update(*nets[k].ema, *nets[k].p, h.ema);
+      }
+      dev_->to_host_later(loss.data(), l, loss.size() * sizeof(float));
+      dev_->to_host_later(sq, c.sq, sizeof sq);
+      if (graph) dev_->run_graph();
+    } catch (...) {
+      if (graph) dev_->abort_graph();
+      step_sig_.clear();  // the next iteration runs launch by launch
+      throw;
+    }
+    StepOutcome out;
+    out.loss = batch_mean(loss);
+    for (int k = 0; k < 2; ++k) out.gn[k] = std::sqrt(sq[k]);
+    return out;
   }
 
   // DiffFlow: the fused sweep's plan or the layer-wise path's allocations, plus the per-sample
@@ -303,9 +335,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   }
 
   double grad_sq_norm(const Buf& g) override {
-    const int blocks = int(std::min<std::size_t>(std::max<std::size_t>((g.n + 255) / 256, 1), 1024));
+    const int blocks = norm_blocks(g.n);
     double* part = sq_.get(std::size_t(blocks));
-    dev_->template launch<SqNormK>(blocks, kFlatThreads, kFlatThreads * sizeof(double), SqNormArgs{part, g.ptr, g.n});
+    launch_sq_norm(part, g);
     std::vector<double> h(static_cast<std::size_t>(blocks));
     dev_->to_host(h.data(), part, std::size_t(blocks) * sizeof(double));
     double s = 0;
@@ -314,12 +346,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   }
 
   void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) override {
-    AdamArgs a;
-    a.p = p.ptr; a.m = m.ptr; a.v = v.ptr; a.g = g.ptr; a.n = p.n;
-    a.scale = scale; a.lr = h.lr; a.beta1 = h.beta1; a.beta2 = h.beta2; a.eps = h.eps;
-    a.bc1 = float(1.0 - std::pow(double(h.beta1), double(step)));  // as the CPU backend
-    a.bc2 = float(1.0 - std::pow(double(h.beta2), double(step)));
-    dev_->template launch<AdamK>(flat_blocks(a.n), kFlatThreads, 0, a);
+    launch_adam(p, g, m, v, h, step, scale, nullptr);
   }
 
   void ema_update(Buf& e, const Buf& p, float decay) override {
@@ -327,6 +354,73 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   }
 
  private:
+  // The fused path's loss and gradients of diffflow_loss_grad, launched; returns the per-sample
+  // losses on the device.
+  const float* enqueue_loss_grad(Buf& gf, Buf& gs, const Buf& pf, const Buf& ps, const NetShape& shape, const Buf& x0,
+                                 int B, const TimeGrid& grid, NoiseKey key, int K) {
+    const int N = grid.N();
+    SweepCommon c = prepare(shape, pf, ps, B, grid, key);
+    const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, dev_->sm_count(), c.prec);
+    const int G = plan.G;
+    const std::size_t stride = gacc_size(c.f, N);
+    float* part = part_.get(plan.slices + plan.total);  // G slices (later the embedding's scratch), their sum
+    float* total = part + plan.slices;
+    dev_->zero(part, plan.slices * sizeof(float));
+    AdjointArgs a;
+    a.dif.c = c;
+    a.dif.x0 = x0.ptr;
+    a.dif.loss = loss_.get(std::size_t(B));
+    a.dif.xs = states_.get(plan.states);
+    a.dif.ckpt_k = plan.K;
+    a.dif.term_c = terminal_constant_f(grid, shape.d);
+    a.seg = seg_.get(plan.seg);
+    a.seg_stride = seg_size(shape.d, plan.K, c.TB, shape.W, c.prec);
+    a.gacc = part;
+    a.gstride = stride;
+    a.inv_b = 1.0f / float(B);
+    const std::size_t smem = adjoint_smem_bytes(shape, c.TB, c.prec, N, dev_->smem_optin(), &a.keep_s);
+    dev_->template launch<AdjointK>(G, threads(), smem, a);
+    dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0,
+                                   ReduceArgs{total, part, stride, stride, G, c.f, mlp_use_mma(c.prec, shape.W, threads())});
+    // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j
+    const std::size_t P = shape.n_params(), off = shape.off_inw(), Pm = P - off;
+    dev_->zero(gf.ptr, off * sizeof(float));
+    dev_->zero(gs.ptr, off * sizeof(float));
+    dev_->copy(gf.ptr + off, total, Pm * sizeof(float));
+    dev_->copy(gs.ptr + off, total + gacc_s(c.f), Pm * sizeof(float));
+    launch_embed_backward(*dev_, EmbedBackwardArgs{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f),
+                                                   total + gacc_des(c.f, N), part});
+    return a.dif.loss;
+  }
+
+  // The batch mean of per-sample losses, summed in double in sample order.
+  static double batch_mean(const std::vector<float>& loss) {
+    double mean = 0;
+    for (float v : loss) mean += v;
+    return mean / double(loss.size());
+  }
+
+  // Σ g² as per-block partials into part (norm_blocks(g.n) of them); returns their count.
+  static int norm_blocks(std::size_t n) {
+    return int(std::min<std::size_t>(std::max<std::size_t>((n + 255) / 256, 1), 1024));
+  }
+  int launch_sq_norm(double* part, const Buf& g) {
+    const int blocks = norm_blocks(g.n);
+    dev_->template launch<SqNormK>(blocks, kFlatThreads, kFlatThreads * sizeof(double), SqNormArgs{part, g.ptr, g.n});
+    return blocks;
+  }
+  // Adam on p with the gradient scale `scale`, or *scale_at (on the device) when that is set.
+  void launch_adam(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale,
+                   const float* scale_at) {
+    AdamArgs a;
+    a.p = p.ptr; a.m = m.ptr; a.v = v.ptr; a.g = g.ptr; a.n = p.n;
+    a.scale = scale; a.lr = h.lr; a.beta1 = h.beta1; a.beta2 = h.beta2; a.eps = h.eps;
+    a.bc1 = float(1.0 - std::pow(double(h.beta1), double(step)));  // as the CPU backend
+    a.bc2 = float(1.0 - std::pow(double(h.beta2), double(step)));
+    a.scale_at = scale_at;
+    dev_->template launch<AdamK>(flat_blocks(a.n), kFlatThreads, 0, a);
+  }
+
   // Step constants and the time embeddings e(t_j) of both networks, on the device.
   SweepCommon prepare(const NetShape& shape, const Buf& pf, const Buf& ps, int B, const TimeGrid& grid, NoiseKey key) {
     const int N = grid.N();
@@ -444,8 +538,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   std::string name_;
   BackendOptions opt_;
   std::vector<float*> owned_;  // buffers handed out by alloc and not yet released
-  DevScratch<Dev, float> consts_, embed_, loss_, states_, seg_, part_;
+  DevScratch<Dev, float> consts_, embed_, loss_, states_, seg_, part_, scale_;
   DevScratch<Dev, double> sq_;
+  std::vector<long> step_sig_;  // train_step: the shape of the last iteration (a graph repeats it)
 };
 
 }  // namespace df

@@ -1,4 +1,5 @@
-// --device, --precision and the DF_LAYERWISE environment (host/backend_flags.h).
+// --device, --precision and the DF_LAYERWISE, DF_LAYERWISE_CHUNK and DF_GRAPHS environment
+// (host/backend_flags.h).
 #include "host/backend_flags.h"
 
 #include <cstdlib>
@@ -29,6 +30,11 @@ BackendOptions options_from_env(BackendOptions o) {
     if (!*ch || *end || v < 1 || v > 100000000)
       throw InputError("DF_LAYERWISE_CHUNK: expected a positive number of samples (got '" + std::string(ch) + "')");
     o.layerwise_chunk = int(v);
+  }
+  if (const char* g = std::getenv("DF_GRAPHS")) {
+    const std::string v = g;
+    if (v != "0" && v != "1") throw InputError("DF_GRAPHS: expected 0 or 1 (got '" + v + "')");
+    o.graphs = v == "1";
   }
   return o;
 }

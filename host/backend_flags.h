@@ -1,7 +1,9 @@
 // The command-line side of choosing a backend (flag names and their messages live only in host/):
 //   parse_device       --device cpu | cuda | emu | auto
 //   parse_precision    --precision fp32 | tf32 | bf16
-//   options_from_env   DF_LAYERWISE=1 (every shape on the layer-wise path), DF_LAYERWISE_CHUNK=n
+//   options_from_env   DF_LAYERWISE=1 (every shape on the layer-wise path), DF_LAYERWISE_CHUNK=n,
+//                      DF_GRAPHS=0 (a DiffFlow training iteration launched kernel by kernel, not as
+//                      one CUDA graph)
 //   open_backend       make_backend with those, the engine's refusals reworded with the flag
 // InputError (one line, exit 2) for anything bad.
 #pragma once

@@ -119,13 +119,22 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     const NoiseKey key{cfg.seed, std::uint32_t(it)};
     const int N = cfg.grid.steps_at(it);
     TimeGrid grid = model_grid(cfg, N, &key);
-    double loss = be.train_loss_grad(nb[0].g.buf(), nb[1].g.buf(), nb[0].p.buf(), nb[1].p.buf(), desc, x0.buf(), B, grid,
-                                     key, cfg.k_for(N));
-    double gn[2], scale[2];
+    const double lrf = cfg.lr_f * cfg.lr_factor(it), lrs = cfg.lr_s * cfg.lr_factor(it);
+    StepNet nets[2];
     for (int k = 0; k < 2; ++k) {
-      gn[k] = std::sqrt(be.grad_sq_norm(nb[k].g.buf()));
-      scale[k] = (cfg.clip > 0 && gn[k] > cfg.clip) ? cfg.clip / gn[k] : 1.0;
+      nets[k].p = &nb[k].p.buf(), nets[k].g = &nb[k].g.buf(), nets[k].m = &nb[k].m.buf();
+      nets[k].v = &nb[k].v.buf(), nets[k].ema = &nb[k].ema.buf();
+      nets[k].trains = trains[k];
+      nets[k].lr = float(k == 0 ? lrf : lrs);
     }
+    StepHyper hyper;
+    hyper.step = long(it + 1);
+    hyper.clip = cfg.clip;
+    hyper.ema = float(cfg.ema);
+    // the update is already in the device buffers when the guard looks: a diverged iteration's
+    // state is never downloaded (nothing is saved past the last good checkpoint, and st keeps it)
+    const StepOutcome out = be.train_step(nets, desc, x0.buf(), B, grid, key, cfg.k_for(N), hyper);
+    const double loss = out.loss, gn[2] = {out.gn[0], out.gn[1]};
     std::string why = guard.check(loss);
     if (why.empty() && (!std::isfinite(gn[0]) || !std::isfinite(gn[1]))) why = "the gradient is not finite";
     if (!why.empty()) {
@@ -140,14 +149,6 @@ int train(Backend& be, const RunConfig& cfg, RunState& st, const DataSource& dat
     if (it == first_iteration && !opt.quiet) {
       const std::string eta = time_projection(seconds_since(t_start), cfg.iters - it - 1);
       if (!eta.empty()) std::fprintf(stderr, "diffflow: %s\n", eta.c_str());
-    }
-    const double lrf = cfg.lr_f * cfg.lr_factor(it), lrs = cfg.lr_s * cfg.lr_factor(it);
-    for (int k = 0; k < 2; ++k) {
-      if (!trains[k]) continue;  // the family has no such network (DDPM: drift, FFJORD: score)
-      AdamHyper h;
-      h.lr = float(k == 0 ? lrf : lrs);
-      be.adam_update(nb[k].p.buf(), nb[k].g.buf(), nb[k].m.buf(), nb[k].v.buf(), h, long(it + 1), float(scale[k]));
-      be.ema_update(nb[k].ema.buf(), nb[k].p.buf(), float(cfg.ema));
     }
     st.iteration = it + 1;
     const double secs = seconds_since(t_start) - hook_seconds;

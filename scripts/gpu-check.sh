@@ -6,7 +6,8 @@
 #   (d) compute-sanitizer on build/tests/gpu_test_parity, small cases: memcheck, then racecheck,
 #       synccheck, initcheck as time allows
 #   (e) build/bench/diffflow-bench speed --device cuda --out $OUT/bench, when that binary exists,
-#       then a short run with DF_LAYERWISE=1 (the layer-wise path) into $OUT/bench-layerwise
+#       then short runs with DF_LAYERWISE=1 (the layer-wise path) into $OUT/bench-layerwise and
+#       with DF_GRAPHS=0 (the training iteration without its CUDA graph) into $OUT/bench-eager
 #   (f) Nsight Compute (SpeedOfLight, LaunchStats, Occupancy) on the diffuse/adjoint/reverse
 #       kernels of a short `diffflow train` / `sample` / `eval`; Nsight Systems when time is left
 #   (g) $OUT/gpu-report.json and $OUT/gpu-report.md: date, commit ($DF_COMMIT, else git, else
@@ -186,6 +187,9 @@ if [ -x "$BENCH" ]; then
   # the layer-wise path on the same workload (forced), no peer: its speed next to the fused one
   run_step bench-layerwise 60 20 "DF_LAYERWISE=1 '$BENCH' speed --device cuda --no-torch --iters 10 --warmup 3 \
     --batches 10000 --sample-batch 10000 --out '$OUT/bench-layerwise'"
+  # the training iteration launched kernel by kernel (no CUDA graph): what the graph saves
+  run_step bench-eager 40 15 "DF_GRAPHS=0 '$BENCH' speed --device cuda --no-torch --iters 10 --warmup 3 \
+    --batches 10000 --sample-batch 10000 --out '$OUT/bench-eager'"
 else
   note_skip bench "$BENCH not built (bench/ absent or it failed to compile)"
 fi

@@ -62,6 +62,7 @@ expect_err "lr not a number" "--lr" "$T/r1" -- train --lr fast --out "$T/r1"
 expect_err "bad device" "--device" "$T/r1" -- train --device tpu --out "$T/r1"
 expect_err "bad precision" "--precision" "$T/r1" -- train --precision fp16 --out "$T/r1"
 expect_err "bf16 on the CPU" "fp32 only" "$T/r1" -- train --precision bf16 --device cpu --out "$T/r1"
+DF_GRAPHS=yes expect_err "bad DF_GRAPHS" "DF_GRAPHS" "$T/r1" -- train --device emu --out "$T/r1"
 expect_err "missing --out" "--out" "" -- train --iters 1
 expect_err "g count" "--g" "$T/r1" -- train --g 0.1,0.2 --steps 5 --out "$T/r1"
 expect_err "data: unknown set" "unknown data set" "$T/x.csv" -- data --name nope --n 10 --out "$T/x.csv"

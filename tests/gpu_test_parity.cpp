@@ -2,7 +2,8 @@
 // noise key (engine/backend.h), relative error ≤ 1e-4 against max |CPU value|, with the worst
 // element printed (tests/fd.h expect_close). Odd batches (1, 31, 1000, 4097), N = 1, 7, 30,
 // widths 32, 64, 128; the checkpoint interval leaves the GPU's bits unchanged; a short training
-// run through the host loop gives the CPU's loss curve. Exits 77 (ctest SKIP) before Catch runs when no CUDA device is present.
+// run through the host loop gives the CPU's loss curve, and the same run with train_step's CUDA
+// graphs gives the bits of the run launched kernel by kernel. Exits 77 (ctest SKIP) before Catch runs when no CUDA device is present.
 // Own main (CATCH_CONFIG_RUNNER): the df_catch_main archive member is then never linked in.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 
 #include "engine/backend.h"
 #include "host/data_source.h"
+#include "host/train_log.h"
 #include "host/trainer.h"
 #include "tests/fd.h"
 
@@ -269,6 +271,43 @@ TEST_CASE("a short training run gives the CPU's loss curve on the GPU", "[gpu]")
   std::printf("[curve] %d iterations: worst relative loss difference GPU vs CPU %.3g (first %.6f, last %.6f)\n",
               int(c.iters), worst, curves[0].front(), curves[0].back());
   CHECK(worst <= 1e-3);
+}
+
+// train_step's CUDA graph (BackendOptions::graphs, from the second iteration of a shape) against
+// the same iterations launched one by one: the same kernels on the same arguments, so the same
+// bits; and the graph did run.
+TEST_CASE("a training run with CUDA graphs equals the run launched kernel by kernel", "[gpu]") {
+  RunConfig c;
+  c.data = "8gaussians";
+  c.shape = NetShape{2, 64, 2};
+  c.grid.N = 10;
+  c.batch = 1000;
+  c.iters = 6;
+  c.save_every = 100;
+  c.seed = 3;
+  c.clip = 0.01;  // the clip scale, computed on the device, is taken
+  DataSource data(c.data);
+  RunState st[2];
+  long graphs[2] = {0, 0};
+  for (int k = 0; k < 2; ++k) {
+    const std::string dir = "/tmp/df_gpu_graph_" + std::to_string(k) + "_" + std::to_string(getpid());
+    REQUIRE(std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str()) == 0);
+    BackendOptions o;
+    o.graphs = k == 0;
+    auto be = make_cuda_backend(o);
+    st[k] = new_run_state(c, data);
+    REQUIRE(train(*be, c, st[k], data, TrainOptions{dir, true}) == 0);
+    graphs[k] = be->graph_launches();
+    std::system(("rm -rf '" + dir + "'").c_str());
+  }
+  std::printf("[graph] %d iterations, %ld of them as a graph\n", int(c.iters), graphs[0]);
+  CHECK(graphs[0] == c.iters - 1);
+  CHECK(graphs[1] == 0);
+  CHECK(log_losses(st[0].log_rows) == log_losses(st[1].log_rows));
+  CHECK(st[0].f.p == st[1].f.p);
+  CHECK(st[0].s.p == st[1].s.p);
+  CHECK(st[0].f.ema == st[1].f.ema);
+  CHECK(st[0].s.v == st[1].s.v);
 }
 
 int main(int argc, char** argv) {

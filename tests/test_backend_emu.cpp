@@ -20,6 +20,8 @@
 #include "host/trainer.h"
 #include "kernels/cuda/sweep_args.h"
 #include "kernels/emu/block_emulator.h"
+#include "kernels/emu/emu_device.h"
+#include "kernels/cuda/kernel_bodies.h"
 #include "kernels/layerwise/layerwise.h"
 #include "tests/emu_run.h"
 #include "tests/fd.h"
@@ -169,42 +171,150 @@ TEST_CASE("emu: the fused and the layer-wise paths agree, and W > 128 takes the 
   CHECK(emu::mma_count() == before);  // fp32: no tensor-core path taken
 }
 
-TEST_CASE("emu: the device allocates exactly adjoint_plan's buffers; 11 kernels per training iteration",
-          "[emu][backend][plan]") {
+TEST_CASE("emu: the device allocates exactly adjoint_plan's buffers; a training iteration is 12 kernels, from the "
+          "second on as one graph, with the bits of the calls made one by one",
+          "[emu][backend][plan][graph]") {
   for (int K : {1, 3}) {
     DYNAMIC_SECTION("K=" << K) {
       test::SweepSetup su(3, 16, 2, 45, 7, 2, 6, NoiseKey{1, 2});
       const NetShape& s = su.s;
       const std::size_t P = s.n_params();
-      test::BackendRun r(make_emu_backend(test::emu_options(kShape)));
-      Buf &gf = r.zeros(P), &gs = r.zeros(P), &pf = r.up(su.pf), &ps = r.up(su.ps), &x = r.up(su.x0);
-      Buf &mf = r.zeros(P), &vf = r.zeros(P), &ef = r.zeros(P), &ms = r.zeros(P), &vs = r.zeros(P), &es = r.zeros(P);
+      // r: the iteration as train_step runs it; q: the same through the separate calls, the clip
+      // scale computed on the host as Backend::train_step does
+      test::BackendRun r(make_emu_backend(test::emu_options(kShape))), q(make_emu_backend(test::emu_options(kShape)));
+      struct Nets {
+        Buf *x, *g[2], *p[2], *m[2], *v[2], *e[2];
+      } n[2];
+      test::BackendRun* runs[2] = {&r, &q};
       std::size_t free0 = 0, total = 0, free1 = 0;
       REQUIRE(r.be->memory_info(&free0, &total));
+      for (int i = 0; i < 2; ++i) {
+        test::BackendRun& b = *runs[i];
+        n[i].x = &b.up(su.x0);
+        for (int k = 0; k < 2; ++k) {
+          n[i].g[k] = &b.zeros(P), n[i].p[k] = &b.up(k == 0 ? su.pf : su.ps), n[i].m[k] = &b.zeros(P);
+          n[i].v[k] = &b.zeros(P), n[i].e[k] = &b.up(k == 0 ? su.pf : su.ps);
+        }
+      }
+      std::size_t bufs = 0;
+      REQUIRE(r.be->memory_info(&free1, &total));
+      bufs = free0 - free1;
       const long l0 = r.be->kernel_launches();
-      r.be->diffflow_loss_grad(gf, gs, pf, ps, s, x, 45, su.grid, su.key, K);
+      r.be->diffflow_loss_grad(*n[0].g[0], *n[0].g[1], *n[0].p[0], *n[0].p[1], s, *n[0].x, 45, su.grid, su.key, K);
       REQUIRE(r.be->memory_info(&free1, &total));
       const AdjointPlan plan = adjoint_plan(s, 45, 7, K, kShape.TB, kShape.sms);
-      INFO("allocated " << free0 - free1 << " bytes, the plan " << plan.bytes());
-      CHECK(free0 - free1 == plan.bytes());
-      // the rest of a training iteration: both norms, both Adam and EMA updates
-      AdamHyper h;
-      r.be->grad_sq_norm(gf);
-      r.be->grad_sq_norm(gs);
-      r.be->adam_update(pf, gf, mf, vf, h, 1, 1.f);
-      r.be->adam_update(ps, gs, ms, vs, h, 1, 1.f);
-      r.be->ema_update(ef, pf, 0.99f);
-      r.be->ema_update(es, ps, 0.99f);
-      CHECK(r.be->kernel_launches() - l0 == 11);
-      // a second iteration reuses the pools (the norms' partial sums included): nothing more
-      std::size_t free2 = 0, free3 = 0;
-      REQUIRE(r.be->memory_info(&free2, &total));
-      r.be->diffflow_loss_grad(gf, gs, pf, ps, s, x, 45, su.grid, su.key, K);
-      r.be->grad_sq_norm(gf);
-      REQUIRE(r.be->memory_info(&free3, &total));
-      CHECK(free3 == free2);
+      INFO("allocated " << free0 - free1 - bufs << " bytes, the plan " << plan.bytes());
+      CHECK(free0 - free1 - bufs == plan.bytes());
+      CHECK(r.be->kernel_launches() - l0 == 5);
+      StepHyper h;
+      h.clip = 0.02;  // below both gradients' norms: the clip scale is taken
+      h.ema = 0.99f;
+      for (int it = 0; it < 3; ++it) {
+        const NoiseKey key{1, std::uint32_t(2 + it)};
+        h.step = it + 1;
+        StepNet nets[2];
+        for (int k = 0; k < 2; ++k) {
+          nets[k].p = n[0].p[k], nets[k].g = n[0].g[k], nets[k].m = n[0].m[k], nets[k].v = n[0].v[k];
+          nets[k].ema = n[0].e[k];
+          nets[k].lr = k == 0 ? 0.01f : 0.02f;
+        }
+        ModelDesc md;
+        md.shape = s;
+        std::size_t f0 = 0, f1 = 0;
+        REQUIRE(r.be->memory_info(&f0, &total));
+        const long k0 = r.be->kernel_launches(), g0 = r.be->graph_launches();
+        const StepOutcome out = r.be->train_step(nets, md, *n[0].x, 45, su.grid, key, K, h);
+        REQUIRE(r.be->memory_info(&f1, &total));
+        // embed, adjoint, reduce, the embedding backward's two; both norms, the clip scales, Adam
+        // and EMA of both networks
+        CHECK(r.be->kernel_launches() - k0 == 12);
+        CHECK(r.be->graph_launches() - g0 == (it == 0 ? 0 : 1));  // the first of a shape sizes the pools
+        if (it > 0) CHECK(f1 == f0);                              // and later ones allocate nothing
+        const double loss = q.be->diffflow_loss_grad(*n[1].g[0], *n[1].g[1], *n[1].p[0], *n[1].p[1], s, *n[1].x, 45,
+                                                     su.grid, key, K);
+        CHECK(out.loss == loss);
+        for (int k = 0; k < 2; ++k) {
+          const double sq = q.be->grad_sq_norm(*n[1].g[k]);
+          CHECK(out.gn[k] == std::sqrt(sq));
+          CHECK(out.gn[k] > h.clip);
+          AdamHyper a;
+          a.lr = nets[k].lr;
+          q.be->adam_update(*n[1].p[k], *n[1].g[k], *n[1].m[k], *n[1].v[k], a, h.step, clip_scale(h.clip, sq));
+          q.be->ema_update(*n[1].e[k], *n[1].p[k], h.ema);
+        }
+        for (int k = 0; k < 2; ++k) {
+          CHECK(r.down(*n[0].p[k]) == q.down(*n[1].p[k]));
+          CHECK(r.down(*n[0].m[k]) == q.down(*n[1].m[k]));
+          CHECK(r.down(*n[0].v[k]) == q.down(*n[1].v[k]));
+          CHECK(r.down(*n[0].e[k]) == q.down(*n[1].e[k]));
+        }
+      }
     }
   }
+}
+
+TEST_CASE("emu: training through the host loop is the same with and without graphs", "[emu][backend][graph]") {
+  RunConfig c;
+  c.data = "8gaussians";
+  c.shape = NetShape{2, 16, 2};
+  c.grid.N = 4;
+  c.batch = 37;
+  c.iters = 5;
+  c.save_every = 5;
+  c.seed = 9;
+  c.clip = 0.002;  // below the norms (0.005 to 0.02 here): the clip scale is taken on the device
+  DataSource data(c.data);
+  BackendOptions on = test::emu_options(kShape), off = on;
+  off.graphs = false;
+  auto a = make_emu_backend(on), b = make_emu_backend(off);
+  const std::string da = temp_dir("graph_on"), db = temp_dir("graph_off");
+  RunState sa = new_run_state(c, data), sb = new_run_state(c, data);
+  REQUIRE(train(*a, c, sa, data, TrainOptions{da, true}) == 0);
+  REQUIRE(train(*b, c, sb, data, TrainOptions{db, true}) == 0);
+  CHECK(a->graph_launches() == 4);  // iterations 2 to 5
+  CHECK(b->graph_launches() == 0);
+  for (int col : {1, 2, 3}) CHECK(log_column(da, col) == log_column(db, col));  // loss, ‖g_f‖, ‖g_s‖
+  for (int col : {2, 3})
+    for (double gn : log_column(da, col)) CHECK(gn > c.clip);
+  CHECK(sa.f.p == sb.f.p);
+  CHECK(sa.s.p == sb.s.p);
+  CHECK(sa.f.m == sb.f.m);
+  CHECK(sa.s.v == sb.s.v);
+  CHECK(sa.f.ema == sb.f.ema);
+  CHECK(sa.s.ema == sb.s.ema);
+}
+
+TEST_CASE("emu device: a graph records and replays in order; a host round trip, an allocation or staging past the "
+          "reserve inside one throws",
+          "[emu][graph]") {
+  EmuDevice dev;
+  float* d = static_cast<float*>(dev.alloc_bytes(16 * sizeof(float)));
+  float h[4] = {1, 2, 3, 4}, out[4] = {0, 0, 0, 0}, back[4] = {0, 0, 0, 0};
+  dev.begin_graph(2 * sizeof h);
+  dev.to_device(d, h, sizeof h);
+  h[0] = 99;  // the upload took the bytes at the call, as the pinned staging does
+  dev.copy(d + 4, d, sizeof h);
+  dev.zero(d, sizeof(float));
+  dev.launch<EmaK>(1, 32, 0, EmaArgs{d + 8, d + 4, 4, 0.f});  // e = p: d[8..12) = d[4..8)
+  dev.to_host_later(out, d + 8, sizeof out);
+  CHECK(out[1] == 0.f);  // nothing has run yet
+  CHECK_THROWS_AS(dev.to_host(back, d, sizeof back), std::logic_error);
+  CHECK_THROWS_AS(dev.alloc_bytes(4), std::logic_error);
+  CHECK_THROWS_AS(dev.sync(), std::logic_error);
+  dev.run_graph();
+  CHECK(dev.graphs_run() == 1);
+  CHECK(out[0] == 1.f);
+  CHECK(out[3] == 4.f);
+  dev.to_host(back, d, sizeof back);
+  CHECK(back[0] == 0.f);  // zeroed after the copy had read it
+  CHECK(back[1] == 2.f);
+  dev.begin_graph(0);
+  std::vector<float> big(2 * EmuDevice::kStageSlack / sizeof(float));
+  CHECK_THROWS_AS(dev.to_device(d, big.data(), big.size() * sizeof(float)), std::logic_error);
+  dev.abort_graph();
+  dev.to_host(back, d, sizeof back);  // no longer recording
+  CHECK(dev.graphs_run() == 1);
+  dev.free(d);
 }
 
 TEST_CASE("emu: likelihoods of networks the probability-flow kernel cannot hold (W > 128, d > 16) take the CPU "

@@ -16,6 +16,7 @@
 //   EmbedPointsK    per grid point: the embedding gradient's terms  embed_points_body
 //   EmbedBackwardK  embedding gradients from them, per element    embed_backward_body
 //   AdamK, EmaK, SqNormK   optimizer and norm (optim_bodies.h)
+//   ClipK           both norms and clip scales from SqNormK's partials  clip_body
 #pragma once
 #include <stddef.h>
 
@@ -68,6 +69,7 @@ DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, 1, embed_backward_body(ex
 DF_KERNEL_TAG(AdamK, AdamArgs, 1024, 1, adam_body(ex, a));
 DF_KERNEL_TAG(EmaK, EmaArgs, 1024, 1, ema_body(ex, a.e, a.p, a.n, a.decay));
 DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, 1, sq_norm_body(ex, a.part, a.g, a.n));
+DF_KERNEL_TAG(ClipK, ClipArgs, 32, 1, clip_body(ex, a));
 
 #undef DF_KERNEL_TAG
 

@@ -6,6 +6,9 @@
 //                  second pass) sums part[0..nblocks) in order. Block reduction: warp butterflies
 //                  with shfl_xor, then one value per warp through shared memory (nthreads
 //                  doubles of shared memory).
+//   clip_body      the two networks' squared norms from their partials (summed in block order, as
+//                  the host sums them) and their clip scales (clip_scale), for adam_body's
+//                  scale_at: one thread, so that a training iteration needs no host round trip
 #pragma once
 #include <stddef.h>
 
@@ -19,13 +22,15 @@ struct AdamArgs {
   const float* g = nullptr;
   size_t n = 0;
   float scale = 1.f, lr = 0.f, beta1 = 0.f, beta2 = 0.f, eps = 0.f, bc1 = 1.f, bc2 = 1.f;
+  const float* scale_at = nullptr;  // when set, the scale is *scale_at (clip_body's, on the device)
 };
 
 template <class Exec> DF_HD void adam_body(Exec& ex, const AdamArgs& a) {
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
+  const float scale = a.scale_at ? ex.ld(a.scale_at, 0) : a.scale;
   for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < a.n; i += step) {
     float p = ex.ld(a.p, i), m = ex.ld(a.m, i), v = ex.ld(a.v, i);
-    adam_element(&p, &m, &v, ex.ld(a.g, i), a.scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
+    adam_element(&p, &m, &v, ex.ld(a.g, i), scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
     ex.st(a.p, i, p);
     ex.st(a.m, i, m);
     ex.st(a.v, i, v);
@@ -71,6 +76,24 @@ template <class Exec> DF_HD void sq_norm_body(Exec& ex, double* part, const floa
   }
   s = block_sum(ex, s, ex.template shared<double>());
   if (ex.tid() == 0) ex.st(part, ex.bid(), s);
+}
+
+struct ClipArgs {
+  const double* part[2] = {nullptr, nullptr};  // sq_norm_body's partials of both networks
+  int nparts[2] = {0, 0};
+  double clip = 0;
+  double* sq = nullptr;     // out: Σ g² of both
+  float* scale = nullptr;   // out: their clip scales
+};
+
+template <class Exec> DF_HD void clip_body(Exec& ex, const ClipArgs& a) {
+  if (ex.bid() != 0 || ex.tid() != 0) return;
+  for (int k = 0; k < 2; ++k) {
+    double s = 0.0;
+    for (int i = 0; i < a.nparts[k]; ++i) s += ex.ld(a.part[k], i);
+    ex.st(a.sq, k, s);
+    ex.st(a.scale, k, clip_scale(a.clip, s));
+  }
 }
 
 }  // namespace df

@@ -11,13 +11,21 @@
 // its first log->count_blocks blocks (launch_emulated_counted; the other blocks are skipped, so
 // the results are incomplete) and appends their counts to the log, and every zero and copy
 // appends its bytes ("memset", "copy").
+// Graphs (begin_graph, run_graph, abort_graph; what a CUDA stream capture is on the GPU): between
+// begin_graph and run_graph the launches, copies, zeros and uploads are recorded (an upload's
+// bytes taken into the staging reserved by begin_graph at once, as the CUDA device stages them in
+// pinned memory), and run_graph replays them in order, then hands the to_host_later copies over.
+// A synchronizing call (to_host, sync) or an allocation while recording throws std::logic_error,
+// as a capture on the GPU would fail, and so does staging past the reserve.
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "kernels/emu/block_emulator.h"
 
@@ -45,6 +53,7 @@ class EmuDevice {
   std::string name() const { return "emulated device (" + std::to_string(props_.sm_count) + " SMs, block emulator)"; }
 
   void* alloc_bytes(std::size_t bytes) {
+    not_recording("an allocation");
     const std::size_t b = bytes ? bytes : 1;
     if (allocated_ + b > props_.memory) throw std::runtime_error("emulated device: out of memory");
     // 256-byte aligned and zeroed, as cudaMalloc's: the cost model's sectors and lines, and the
@@ -63,16 +72,57 @@ class EmuDevice {
     ::operator delete[](p, std::align_val_t(kAllocAlign));
     live_.erase(it);
   }
-  void to_device(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
-  void to_host(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
+  void to_device(void* dst, const void* src, std::size_t bytes) {
+    if (!recording_) return (void)std::memcpy(dst, src, bytes);
+    const std::size_t at = stage(bytes);
+    std::memcpy(staging_.data() + at, src, bytes);
+    ops_.push_back([this, dst, at, bytes] { std::memcpy(dst, staging_.data() + at, bytes); });
+  }
+  void to_host(void* dst, const void* src, std::size_t bytes) {
+    not_recording("a copy to the host");
+    std::memcpy(dst, src, bytes);
+  }
+  // A copy to the host that may wait for the end of a graph (run_graph); to_host outside one.
+  void to_host_later(void* dst, const void* src, std::size_t bytes) {
+    if (!recording_) return to_host(dst, src, bytes);
+    const std::size_t at = stage(bytes);
+    ops_.push_back([this, src, at, bytes] { std::memcpy(staging_.data() + at, src, bytes); });
+    later_.push_back([this, dst, at, bytes] { std::memcpy(dst, staging_.data() + at, bytes); });
+  }
   void copy(void* dst, const void* src, std::size_t bytes) {
-    log_bytes("copy", bytes);
-    std::memmove(dst, src, bytes);
+    if (recording_) return ops_.push_back([this, dst, src, bytes] { copy_now(dst, src, bytes); });
+    copy_now(dst, src, bytes);
   }
   void zero(void* p, std::size_t bytes) {
-    log_bytes("memset", bytes);
-    std::memset(p, 0, bytes);
+    if (recording_) return ops_.push_back([this, p, bytes] { zero_now(p, bytes); });
+    zero_now(p, bytes);
   }
+  // Starts recording a graph, with `staged` bytes of host staging (uploads and to_host_later)
+  // reserved for it.
+  void begin_graph(std::size_t staged) {
+    if (recording_) throw std::logic_error("emulated device: a graph inside a graph");
+    recording_ = true;
+    ops_.clear();
+    later_.clear();
+    staging_.assign(staged + kStageSlack, 0);
+    staged_ = 0;
+  }
+  // Ends the recording and runs it: the recorded work in order, then the copies to the host.
+  void run_graph() {
+    if (!recording_) throw std::logic_error("emulated device: run_graph without begin_graph");
+    recording_ = false;
+    ++graphs_;
+    for (auto& op : ops_) op();
+    for (auto& op : later_) op();
+    ops_.clear();
+    later_.clear();
+  }
+  void abort_graph() noexcept {
+    recording_ = false;
+    ops_.clear();
+    later_.clear();
+  }
+  long graphs_run() const { return graphs_; }
   bool memory_info(std::size_t* free_b, std::size_t* total_b) const {
     *total_b = props_.memory;
     *free_b = props_.memory - allocated_;
@@ -82,9 +132,26 @@ class EmuDevice {
   // The most allocated at once since construction or the last reset_peak().
   std::size_t peak_bytes() const { return peak_; }
   void reset_peak() { peak_ = allocated_; }
-  void sync() {}
+  void sync() { not_recording("a synchronization"); }
 
   template <class K> void launch(int grid, int block, std::size_t smem, const typename K::args_type& a) {
+    if (recording_) {
+      ops_.push_back([this, grid, block, smem, a] { launch_now<K>(grid, block, smem, a); });
+      ++launches_;
+      return;
+    }
+    launch_now<K>(grid, block, smem, a);
+    ++launches_;
+  }
+  void count_launch() { ++launches_; }
+  long launches() const { return launches_; }
+
+  // Staging bytes begin_graph reserves past its argument: each staged copy's offset is rounded up
+  // to 256 bytes (as the CUDA device's pinned staging), for up to 16 copies.
+  static constexpr std::size_t kStageSlack = 16 * 256;
+
+ private:
+  template <class K> void launch_now(int grid, int block, std::size_t smem, const typename K::args_type& a) {
     if (grid < 1 || block < 1 || block > K::threads)
       throw std::runtime_error(std::string("emulated launch of ") + K::name + ": invalid configuration (grid " +
                                std::to_string(grid) + ", block " + std::to_string(block) + ")");
@@ -100,12 +167,25 @@ class EmuDevice {
     } else {
       launch_emulated(grid, block, smem, [&](EmuExec& ex) { K::run(ex, a); });
     }
-    ++launches_;
   }
-  void count_launch() { ++launches_; }
-  long launches() const { return launches_; }
-
- private:
+  void copy_now(void* dst, const void* src, std::size_t bytes) {
+    log_bytes("copy", bytes);
+    std::memmove(dst, src, bytes);
+  }
+  void zero_now(void* p, std::size_t bytes) {
+    log_bytes("memset", bytes);
+    std::memset(p, 0, bytes);
+  }
+  void not_recording(const char* what) const {
+    if (recording_) throw std::logic_error(std::string("emulated device: ") + what + " inside a graph capture");
+  }
+  std::size_t stage(std::size_t bytes) {
+    const std::size_t at = (staged_ + 255) / 256 * 256;
+    if (at + bytes > staging_.size())
+      throw std::logic_error("emulated device: a graph stages more than begin_graph reserved");
+    staged_ = at + bytes;
+    return at;
+  }
   void log_bytes(const char* what, std::size_t bytes) {
     if (!props_.log) return;
     emu::LaunchCounts lc;
@@ -117,6 +197,11 @@ class EmuDevice {
   std::map<void*, std::size_t> live_;
   std::size_t allocated_ = 0, peak_ = 0;
   long launches_ = 0;
+  bool recording_ = false;
+  std::vector<std::function<void()>> ops_, later_;  // a graph's work; its copies to the host
+  std::vector<unsigned char> staging_;
+  std::size_t staged_ = 0;
+  long graphs_ = 0;
 };
 
 }  // namespace df
