@@ -363,9 +363,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     const AdjointPlan plan = adjoint_plan(shape, B, N, K, c.TB, dev_->sm_count(), c.prec);
     const int G = plan.G;
     const std::size_t stride = gacc_size(c.f, N);
-    float* part = part_.get(plan.slices + plan.total);  // G slices (later the embedding's scratch), their sum
+    // G slices (each zeroed by its block: zero_slice; later the embedding's scratch), their sum
+    float* part = part_.get(plan.slices + plan.total);
     float* total = part + plan.slices;
-    dev_->zero(part, plan.slices * sizeof(float));
     AdjointArgs a;
     a.dif.c = c;
     a.dif.x0 = x0.ptr;

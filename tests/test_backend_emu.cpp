@@ -288,7 +288,7 @@ TEST_CASE("emu device: a graph records and replays in order; a host round trip, 
           "reserve inside one throws",
           "[emu][graph]") {
   EmuDevice dev;
-  float* d = static_cast<float*>(dev.alloc_bytes(16 * sizeof(float)));
+  float* d = static_cast<float*>(dev.alloc_bytes(4096 * sizeof(float)));  // room for the over-staging below
   float h[4] = {1, 2, 3, 4}, out[4] = {0, 0, 0, 0}, back[4] = {0, 0, 0, 0};
   dev.begin_graph(2 * sizeof h);
   dev.to_device(d, h, sizeof h);

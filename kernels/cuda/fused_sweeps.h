@@ -357,6 +357,15 @@ DF_HD void adjoint_one_tile(Exec& ex, const AdjointArgs& a, const TileLayout& T,
   mlp_backward_tile(ex, c.f, xj, cache_f(sm, T), v, nb, ts, dh, dz, gf, def, static_cast<float*>(nullptr), c.prec);
 }
 
+// A block's gradient slice set to zero before its first backward pass adds into it (ex.red), in
+// 16-byte stores: a slice starts on a 128-byte line and gstride is a multiple of 32 floats
+// (gacc_size). Each block zeroes its own, so the launch needs no memset of all the slices first.
+template <class Exec> DF_HD void zero_slice(Exec& ex, float* g, size_t n) {
+  Float4* g4 = reinterpret_cast<Float4*>(g);
+  const Float4 z{{0.f, 0.f, 0.f, 0.f}};
+  for (size_t i = size_t(ex.tid()); i < n / 4; i += size_t(ex.nthreads())) ex.st(g4, i, z);
+}
+
 template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
   const SweepCommon& c = a.dif.c;
   float* sm = ex.template shared<float>();
@@ -369,6 +378,8 @@ template <class Exec> DF_HD void adjoint_tile(Exec& ex, const AdjointArgs& a) {
   float *def = gacc + gacc_def(c.f), *des = gacc + gacc_des(c.f, c.st.N);
   float* seg = a.seg + size_t(ex.bid()) * a.seg_stride;
   float* spath = a.keep_s ? sm + T.total : nullptr;  // past the layout (keep_s)
+  zero_slice(ex, gacc, a.gstride);
+  ex.sync();  // before any thread of the block adds into it
   const int ntiles = (c.B + c.TB - 1) / c.TB;
   for (int tile = ex.bid(); tile < ntiles; tile += ex.nblocks()) {
     const int b0 = tile * c.TB, nb = c.B - b0 < c.TB ? c.B - b0 : c.TB;
