@@ -9,8 +9,9 @@
 //   diffflow_loss_grad  embed → adjoint (diffuse + adjoint per tile; states kept every K steps
 //                       and at N, the segments between recomputed into a per-block buffer; any K
 //                       gives the same bits) → reduce of the per-block gradient slices (fixed
-//                       order) → embed_backward (a block per grid point, then a thread per
-//                       element; its scratch is the reduced slices); gf, gs (=). Buffers:
+//                       order, the MLP parts straight into gf, gs) → embed_backward (a block per
+//                       grid point, then a thread per element, writing the embedding part; its
+//                       scratch is the reduced slices); gf, gs (=). Buffers:
 //                       adjoint_plan, exactly.
 //   diffflow_loss       embed → diffuse; per-sample loss to the host (=)
 //   reverse_sweep       embed → reverse, x in place (=)
@@ -24,9 +25,10 @@
 //                       BackendOptions::force_layerwise: the DiffFlow sweeps as GEMMs +
 //                       elementwise steps (kernels/layerwise), chunks of layerwise_chunk samples
 //   grad_sq_norm        per-block partial sums in double, summed on the host in block order
-//   train_step          DiffFlow on the fused path: loss_grad, norms, clip scales (ClipK), Adam,
-//                       EMA with one copy back at the end, as one graph (Dev::begin_graph,
-//                       run_graph) when the last iteration had the same shape
+//   train_step          DiffFlow on the fused path: loss_grad, both norms' partials (SqNorm2K),
+//                       clip scales (ClipK), both networks' Adam + EMA (OptimK): 8 kernels, one
+//                       copy back at the end, as one graph (Dev::begin_graph, run_graph) when the
+//                       last iteration had the same shape
 //   adam_update, ema_update  flat kernels over kernels/math/adam.h
 // Device memory is owned: DevMem (one buffer) and the grow-only scratch pools are freed in their
 // destructors, so nothing leaks when a sweep throws.
@@ -176,10 +178,10 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   }
 
   // One DiffFlow training iteration on the fused path with no host round trip before its end:
-  // the loss and gradients (enqueue_loss_grad), both networks' squared norms (SqNormK, per-block
-  // partials) and clip scales (ClipK, on the device: the host's sums and scales, bit for bit),
-  // Adam reading its scale from there, EMA; then one copy back of the per-sample losses and the two
-  // squared norms. With BackendOptions::graphs the work is captured as one graph
+  // the loss and gradients (enqueue_loss_grad), both networks' squared norms (SqNorm2K, per-block
+  // partials, one launch) and clip scales (ClipK, on the device: the host's sums and scales, bit
+  // for bit), both networks' Adam (reading its scale from there) and EMA in one launch (OptimK);
+  // then one copy back of the per-sample losses and the two squared norms. With BackendOptions::graphs the work is captured as one graph
   // (dev.begin_graph / run_graph: a CUDA graph on the GPU, re-captured every iteration and
   // updated in place, so the step constants, the noise key and Adam's step go with it; the
   // emulated device records and replays it, refusing any host synchronization or allocation in
@@ -208,21 +210,31 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       const int nparts = norm_blocks(nets[0].g->n);
       double* part = sq_.get(std::size_t(2 * nparts + 2));
       float* scale = scale_.get(2);
+      SqNorm2Args sn;
+      sn.part = part;
+      sn.g[0] = nets[0].g->ptr;
+      sn.g[1] = nets[1].g->ptr;
+      sn.n = nets[0].g->n;
+      sn.nblk = nparts;
+      dev_->template launch<SqNorm2K>(2 * nparts, kFlatThreads, kFlatThreads * sizeof(double), sn);
       ClipArgs c;
       for (int k = 0; k < 2; ++k) {
         c.part[k] = part + k * nparts;
-        c.nparts[k] = launch_sq_norm(part + k * nparts, *nets[k].g);
+        c.nparts[k] = nparts;
       }
       c.clip = h.clip;
       c.sq = part + 2 * nparts;
       c.scale = scale;
       dev_->template launch<ClipK>(1, 1, 0, c);
+      OptimArgs o;
       for (int k = 0; k < 2; ++k) {
-        AdamHyper a = h.adam;
-        a.lr = nets[k].lr;
-        launch_adam(*nets[k].p, *nets[k].g, *nets[k].m, *nets[k].v, a, h.step, 1.f, scale + k);
-        ema_update(*nets[k].ema, *nets[k].p, h.ema);
+        AdamHyper ah = h.adam;
+        ah.lr = nets[k].lr;
+        o.net[k] = adam_args(*nets[k].p, *nets[k].g, *nets[k].m, *nets[k].v, ah, h.step, 1.f, scale + k);
+        o.ema[k] = nets[k].ema->ptr;
       }
+      o.decay = h.ema;
+      dev_->template launch<OptimK>(flat_blocks(2 * nets[0].p->n), kFlatThreads, 0, o);
       dev_->to_host_later(loss.data(), l, loss.size() * sizeof(float));
       dev_->to_host_later(sq, c.sq, sizeof sq);
       if (graph) dev_->run_graph();
@@ -346,7 +358,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   }
 
   void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) override {
-    launch_adam(p, g, m, v, h, step, scale, nullptr);
+    dev_->template launch<AdamK>(flat_blocks(p.n), kFlatThreads, 0, adam_args(p, g, m, v, h, step, scale, nullptr));
   }
 
   void ema_update(Buf& e, const Buf& p, float decay) override {
@@ -380,14 +392,15 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     a.inv_b = 1.0f / float(B);
     const std::size_t smem = adjoint_smem_bytes(shape, c.TB, c.prec, N, dev_->smem_optin(), &a.keep_s);
     dev_->template launch<AdjointK>(G, threads(), smem, a);
-    dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0,
-                                   ReduceArgs{total, part, stride, stride, G, c.f, mlp_use_mma(c.prec, shape.W, threads())});
-    // MLP parts into the flat layout after the embedding; the embedding part from the summed de_j
-    const std::size_t P = shape.n_params(), off = shape.off_inw(), Pm = P - off;
-    dev_->zero(gf.ptr, off * sizeof(float));
-    dev_->zero(gs.ptr, off * sizeof(float));
-    dev_->copy(gf.ptr + off, total, Pm * sizeof(float));
-    dev_->copy(gs.ptr + off, total + gacc_s(c.f), Pm * sizeof(float));
+    // the summed slices: their MLP parts straight into the gradients after the embedding part,
+    // the de_j into total; the embedding part (=) from the summed de_j
+    const std::size_t off = shape.off_inw(), Pm = shape.n_params() - off;
+    ReduceArgs r{total, part, stride, stride, G, c.f, mlp_use_mma(c.prec, shape.W, threads())};
+    r.gf = gf.ptr + off;
+    r.gs = gs.ptr + off;
+    r.pm = Pm;
+    r.s_off = gacc_s(c.f);
+    dev_->template launch<ReduceK>(flat_blocks(stride), kFlatThreads, 0, r);
     launch_embed_backward(*dev_, EmbedBackwardArgs{c.f, c.s, c.st, gf.ptr, gs.ptr, total + gacc_def(c.f),
                                                    total + gacc_des(c.f, N), part});
     return a.dif.loss;
@@ -409,16 +422,17 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     dev_->template launch<SqNormK>(blocks, kFlatThreads, kFlatThreads * sizeof(double), SqNormArgs{part, g.ptr, g.n});
     return blocks;
   }
-  // Adam on p with the gradient scale `scale`, or *scale_at (on the device) when that is set.
-  void launch_adam(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale,
-                   const float* scale_at) {
+  // Adam's arguments for p with the gradient scale `scale`, or *scale_at (on the device) when
+  // that is set.
+  static AdamArgs adam_args(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale,
+                            const float* scale_at) {
     AdamArgs a;
     a.p = p.ptr; a.m = m.ptr; a.v = v.ptr; a.g = g.ptr; a.n = p.n;
     a.scale = scale; a.lr = h.lr; a.beta1 = h.beta1; a.beta2 = h.beta2; a.eps = h.eps;
     a.bc1 = float(1.0 - std::pow(double(h.beta1), double(step)));  // as the CPU backend
     a.bc2 = float(1.0 - std::pow(double(h.beta2), double(step)));
     a.scale_at = scale_at;
-    dev_->template launch<AdamK>(flat_blocks(a.n), kFlatThreads, 0, a);
+    return a;
   }
 
   // Step constants and the time embeddings e(t_j) of both networks, on the device.

@@ -144,7 +144,7 @@ TEST_CASE("the embedding backward kernels: a block per grid point, then a thread
           "[emu][sweeps]") {
   // W = 40: 16-byte accesses of T1's and T2's rows (and of the scratch); W = 13 and a scratch
   // 4 bytes off 16-byte alignment at W = 40: one element per thread; the score's points start at
-  // j = 1; the embedding part only is touched
+  // j = 1; the embedding part only is touched, and written, not added to
   CHECK(embed_point_grad_floats(128) == size_t(2 * 128 + kStageFloats));
   CHECK(embed_work_floats(128, 30) == size_t(2 * 31 * 6 * 128));
   struct Run {
@@ -165,7 +165,11 @@ TEST_CASE("the embedding backward kernels: a block per grid point, then a thread
     for (float& v : gf) v = 0.1f * nd(rng);
     for (float& v : gs) v = 0.1f * nd(rng);
     const std::vector<float> g0f = gf;
+    // the reference adds the points' terms into a zeroed embedding part; the kernels write it (=),
+    // over the random values gf, gs hold there
     std::vector<float> rf = gf, rs = gs;
+    std::fill(rf.begin(), rf.begin() + long(s.off_inw()), 0.f);
+    std::fill(rs.begin(), rs.begin() + long(s.off_inw()), 0.f);
     const StepConsts st = step_consts_view(consts.data(), N);
     std::vector<float> work(embed_work_floats(W, N) + 4, -7.f);  // poisoned: every read slot is written
     float* wp = work.data() + run.work_off;

@@ -23,11 +23,11 @@
 //                       gradients of the batch mean into the block's slice of gacc (+=), see
 //                       AdjointArgs (the slice has no embedding part: embed_backward_body)
 //   reduce_body         out[p] = Σ_blocks part[blk·stride + gacc_src(p)], fixed order
-//                       (deterministic), the flat order                                      (=)
+//                       (deterministic), the flat order; the MLP parts to gf, gs where given (=)
 //   embed_points_body   per (network, grid point) block: the point's scratch for the embedding
 //                       gradient (embed_point_grad) into work; grid 2(N+1) blocks            (=)
-//   embed_backward_body gf/gs (flat) += embedding gradients from work and the summed de_j, a
-//                       thread per element (or 4: embed_grad_add), grid-stride               (+=)
+//   embed_backward_body gf/gs (flat) embedding part = embedding gradients from work and the
+//                       summed de_j, a thread per element (or 4: embed_grad_add), grid-stride (=)
 #pragma once
 #include "kernels/cuda/mlp_tile.h"
 
@@ -403,22 +403,38 @@ DF_HD size_t gacc_src(const NetView& f, bool mma, size_t p) {
 
 // out[p] = Σ_{k < nparts} part[k·stride + gacc_src(f, mma, p)] for p < n, summed in k order: the
 // slices' sum in the flat order.
-template <class Exec>
-DF_HD void reduce_body(Exec& ex, float* out, const float* part, size_t stride, int nparts, size_t n, const NetView& f,
-                       bool mma) {
+struct ReduceArgs {
+  float* out = nullptr;
+  const float* part = nullptr;
+  size_t stride = 0, n = 0;
+  int nparts = 0;
+  NetView f;         // the networks' shape (offsets) and
+  bool mma = false;  // whether the hidden weights are in accumulator order (gacc_src)
+  // where set, the MLP parts go straight to the gradients (flat layout from off_inw) instead of
+  // out: elements [0, pm) to gf, [s_off, s_off + pm) to gs (reduce_body)
+  float *gf = nullptr, *gs = nullptr;
+  size_t pm = 0, s_off = 0;
+};
+
+template <class Exec> DF_HD void reduce_body(Exec& ex, const ReduceArgs& a) {
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
-  for (size_t p = size_t(ex.bid()) * ex.nthreads() + ex.tid(); p < n; p += step) {
-    const size_t q = gacc_src(f, mma, p);
+  for (size_t p = size_t(ex.bid()) * ex.nthreads() + ex.tid(); p < a.n; p += step) {
+    const size_t q = gacc_src(a.f, a.mma, p);
     float s = 0.f;
-    for (int k = 0; k < nparts; ++k) s += ex.ld(part, size_t(k) * stride + q);
-    ex.st(out, p, s);
+    for (int k = 0; k < a.nparts; ++k) s += ex.ld(a.part, size_t(k) * a.stride + q);
+    if (a.gf && p < a.pm)
+      ex.st(a.gf, p, s);
+    else if (a.gs && p >= a.s_off && p < a.s_off + a.pm)
+      ex.st(a.gs, p - a.s_off, s);
+    else
+      ex.st(a.out, p, s);
   }
 }
 
 struct EmbedBackwardArgs {
   NetView f, s;
   StepConsts st;
-  float* gf = nullptr;          // the drift's gradient, flat layout: embedding part (+=)
+  float* gf = nullptr;          // the drift's gradient, flat layout: embedding part (=)
   float* gs = nullptr;          // the score's
   const float* def = nullptr;   // summed de_j of the drift, [N+1][W]
   const float* des = nullptr;   // of the score

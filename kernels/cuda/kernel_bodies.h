@@ -16,7 +16,8 @@
 //   EmbedPointsK    per grid point: the embedding gradient's terms  embed_points_body
 //   EmbedBackwardK  embedding gradients from them, per element    embed_backward_body
 //   AdamK, EmaK, SqNormK   optimizer and norm (optim_bodies.h)
-//   ClipK           both norms and clip scales from SqNormK's partials  clip_body
+//   ClipK           both norms and clip scales from the partials  clip_body
+//   SqNorm2K, OptimK  both networks' norm partials, Adam + EMA, one launch each (train_step)
 #pragma once
 #include <stddef.h>
 
@@ -26,14 +27,6 @@
 
 namespace df {
 
-struct ReduceArgs {
-  float* out = nullptr;
-  const float* part = nullptr;
-  size_t stride = 0, n = 0;
-  int nparts = 0;
-  NetView f;         // the networks' shape (offsets) and
-  bool mma = false;  // whether the hidden weights are in accumulator order (gacc_src)
-};
 struct EmaArgs {
   float* e = nullptr;
   const float* p = nullptr;
@@ -63,13 +56,15 @@ DF_KERNEL_TAG(DiffuseK, DiffuseArgs, kSweepThreads, 1, diffuse_tile(ex, a));
 DF_KERNEL_TAG(ReverseK, ReverseArgs, kSweepThreads, 1, reverse_tile(ex, a));
 DF_KERNEL_TAG(AdjointK, AdjointArgs, kSweepThreads, 1, adjoint_tile(ex, a));
 DF_KERNEL_TAG(PfLoglikK, PfArgs, kSweepThreads, 4, pf_loglik_tile(ex, a));
-DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, 1, reduce_body(ex, a.out, a.part, a.stride, a.nparts, a.n, a.f, a.mma));
+DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, 1, reduce_body(ex, a));
 DF_KERNEL_TAG(EmbedPointsK, EmbedBackwardArgs, 1024, 1, embed_points_body(ex, a));
 DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, 1, embed_backward_body(ex, a));
 DF_KERNEL_TAG(AdamK, AdamArgs, 1024, 1, adam_body(ex, a));
 DF_KERNEL_TAG(EmaK, EmaArgs, 1024, 1, ema_body(ex, a.e, a.p, a.n, a.decay));
 DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, 1, sq_norm_body(ex, a.part, a.g, a.n));
 DF_KERNEL_TAG(ClipK, ClipArgs, 32, 1, clip_body(ex, a));
+DF_KERNEL_TAG(SqNorm2K, SqNorm2Args, 1024, 1, sq_norm2_body(ex, a));
+DF_KERNEL_TAG(OptimK, OptimArgs, 1024, 1, optim_body(ex, a));
 
 #undef DF_KERNEL_TAG
 

@@ -60,8 +60,9 @@
 //                      features and first layer are embed_layer1, which the backward reuses
 //   embed_point_grad   one grid point's recomputed features and first layer, and its cotangent
 //                      de_j taken back to them, into a scratch of 6W floats            (=)
-//   embed_grad_add     g[φ, b1, T1, b2, T2] += the grid points' terms from that scratch, one
-//                      thread per element (or 4), in ascending j                       (+=)
+//   embed_grad_add     g[φ, b1, T1, b2, T2] = the grid points' terms from that scratch summed
+//                      from 0 in ascending j, one thread per element (or 4): the bits of adding
+//                      them into a zeroed gradient                                     (=)
 //   mlp_use_mma(prec, W, nthreads)  whether the hidden layers take the MMA path
 // The parameter gradients g, de live in a slice owned by this block (global memory), addressed
 // g[n.<offset> + index] (the caller may pass a rebased g): each index is added to by exactly one
@@ -835,8 +836,8 @@ DF_HD void cols_dot(Exec& ex, const float* A, int lda, int M, int K, const float
 // per (network, grid point) recomputes the point's features and first layer and backpropagates
 // its de_j to the features (embed_point_grad), writing what the gradient's terms need to a
 // scratch buffer; then one thread per gradient element (4 consecutive ones where 16-byte accesses
-// reach them) adds the points' terms in ascending j (embed_grad_add). Each element is read and
-// written once, and its sum is the one of adding one point after another.
+// reach them) sums the points' terms from 0 in ascending j (embed_grad_add). Each element is
+// written once, and its sum is the one of adding one point after another into a zeroed gradient.
 // The scratch: embed_work_floats (sweep_args.h).
 // Shared floats of embed_point_grad at width W: z1, dz1 and the stage (the features and g1 go
 // straight to the scratch).
@@ -868,8 +869,9 @@ DF_HD size_t embed_add_items(int W, bool vec) {
   return (vec ? hidden / 4 : hidden) + size_t(W);
 }
 
-// Item q < embed_add_items(W, vec) of one network: g += Σ_{j=j0..N} its terms, in ascending j, the
-// point's scratch at work + j·6W (embed_point_grad) and its cotangent at de + j·W. vec: T1's and
+// Item q < embed_add_items(W, vec) of one network: g = 0 + Σ_{j=j0..N} its terms, in ascending j
+// (the bits of adding them into a zeroed g), the point's scratch at work + j·6W (embed_point_grad)
+// and its cotangent at de + j·W. vec: T1's and
 // T2's rows of g and the scratch 16-byte aligned with W % 4 == 0.
 template <class Exec>
 DF_HD void embed_grad_add(Exec& ex, const NetView& n, float* g, const float* work, const float* de, int j0, int N,
@@ -888,7 +890,7 @@ DF_HD void embed_grad_add(Exec& ex, const NetView& n, float* g, const float* wor
     const float* bv = work + (t2 ? 2 * W : 0);
     if (vec) {
       Float4* p4 = reinterpret_cast<Float4*>(gp);
-      Float4 v = ex.ld(p4, 0);
+      Float4 v{{0.f, 0.f, 0.f, 0.f}};
       for (int j = j0; j <= N; ++j) {
         const float x = ex.ld(av, size_t(j) * as + r);
         const Float4 y = ex.ld(reinterpret_cast<const Float4*>(bv + size_t(j) * ws + c), 0);
@@ -896,14 +898,14 @@ DF_HD void embed_grad_add(Exec& ex, const NetView& n, float* g, const float* wor
       }
       ex.st(p4, 0, v);
     } else {
-      float v = ex.ld(gp, 0);
+      float v = 0.f;
       for (int j = j0; j <= N; ++j) v += ex.ld(av, size_t(j) * as + r) * ex.ld(bv, size_t(j) * ws + c);
       ex.st(gp, 0, v);
     }
     return;
   }
   const int o = int(q - n2 - n1);
-  float b2 = ex.ld(g, n.t2b + o), b1 = ex.ld(g, n.t1b + o), ph = ex.ld(g, n.phi + o);
+  float b2 = 0.f, b1 = 0.f, ph = 0.f;
   for (int j = j0; j <= N; ++j) {
     const float* wj = work + size_t(j) * ws;
     b2 += ex.ld(de, size_t(j) * W + o);

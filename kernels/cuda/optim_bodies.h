@@ -6,6 +6,8 @@
 //                  second pass) sums part[0..nblocks) in order. Block reduction: warp butterflies
 //                  with shfl_xor, then one value per warp through shared memory (nthreads
 //                  doubles of shared memory).
+//   sq_norm2_body  both networks' partials in one launch (sq_norm_body's, block by block)
+//   optim_body     both networks' Adam and EMA steps in one launch (adam_body then ema_body's bits)
 //   clip_body      the two networks' squared norms from their partials (summed in block order, as
 //                  the host sums them) and their clip scales (clip_scale), for adam_body's
 //                  scale_at: one thread, so that a training iteration needs no host round trip
@@ -67,15 +69,64 @@ template <class Exec> DF_HD double block_sum(Exec& ex, double v, double* scratch
   return s;
 }
 
-template <class Exec> DF_HD void sq_norm_body(Exec& ex, double* part, const float* g, size_t n) {
-  const size_t step = size_t(ex.nthreads()) * ex.nblocks();
+// Σ g² over the share of block b of nblk (grid-stride over nblk blocks), in double; valid in
+// thread 0.
+template <class Exec> DF_HD double sq_norm_block(Exec& ex, const float* g, size_t n, int b, int nblk) {
+  const size_t step = size_t(ex.nthreads()) * size_t(nblk);
   double s = 0.0;
-  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < n; i += step) {
+  for (size_t i = size_t(b) * ex.nthreads() + ex.tid(); i < n; i += step) {
     const float gi = ex.ld(g, i);
     s += double(gi) * gi;
   }
-  s = block_sum(ex, s, ex.template shared<double>());
+  return block_sum(ex, s, ex.template shared<double>());
+}
+
+template <class Exec> DF_HD void sq_norm_body(Exec& ex, double* part, const float* g, size_t n) {
+  const double s = sq_norm_block(ex, g, n, ex.bid(), ex.nblocks());
   if (ex.tid() == 0) ex.st(part, ex.bid(), s);
+}
+
+// Both networks' partials in one launch of 2·nblk blocks: blocks [0, nblk) take g[0], the others
+// g[1], each as sq_norm_body's launch of nblk blocks would (the same partials, the same bits),
+// into part[0, nblk) and part[nblk, 2·nblk).
+struct SqNorm2Args {
+  double* part = nullptr;
+  const float* g[2] = {nullptr, nullptr};
+  size_t n = 0;
+  int nblk = 1;
+};
+template <class Exec> DF_HD void sq_norm2_body(Exec& ex, const SqNorm2Args& a) {
+  const int k = ex.bid() >= a.nblk ? 1 : 0;
+  const double s = sq_norm_block(ex, a.g[k], a.n, ex.bid() - k * a.nblk, a.nblk);
+  if (ex.tid() == 0) ex.st(a.part, ex.bid(), s);
+}
+
+// Both networks' Adam and EMA steps in one launch: element i of network k gets adam_element, then
+// ema_element on the updated p (where ema[k] is set): the bits of adam_body then ema_body.
+struct OptimArgs {
+  AdamArgs net[2];
+  float* ema[2] = {nullptr, nullptr};
+  float decay = 0.f;
+};
+template <class Exec> DF_HD void optim_body(Exec& ex, const OptimArgs& a) {
+  const size_t n0 = a.net[0].n, n = n0 + a.net[1].n, step = size_t(ex.nthreads()) * ex.nblocks();
+  float scale[2];
+  for (int k = 0; k < 2; ++k) scale[k] = a.net[k].scale_at ? ex.ld(a.net[k].scale_at, 0) : a.net[k].scale;
+  for (size_t q = size_t(ex.bid()) * ex.nthreads() + ex.tid(); q < n; q += step) {
+    const int k = q < n0 ? 0 : 1;
+    const size_t i = k ? q - n0 : q;
+    const AdamArgs& h = a.net[k];
+    float p = ex.ld(h.p, i), m = ex.ld(h.m, i), v = ex.ld(h.v, i);
+    adam_element(&p, &m, &v, ex.ld(h.g, i), scale[k], h.lr, h.beta1, h.beta2, h.eps, h.bc1, h.bc2);
+    ex.st(h.p, i, p);
+    ex.st(h.m, i, m);
+    ex.st(h.v, i, v);
+    if (a.ema[k]) {
+      float e = ex.ld(a.ema[k], i);
+      ema_element(&e, p, a.decay);
+      ex.st(a.ema[k], i, e);
+    }
+  }
 }
 
 struct ClipArgs {
