@@ -176,9 +176,10 @@ class Backend {
   // each network that trains adam_update with scale clip / ‖g‖ where clip > 0 and ‖g‖ > clip (1
   // otherwise) and ema_update. The update is applied whatever the loss and norms come out as: the
   // caller (host/trainer.cpp) reads them after it and drops the iteration's state when it
-  // diverged. This implementation makes those calls in that order; the device backend runs the
-  // DiffFlow iteration without a host round trip in between, as one CUDA graph on a GPU
-  // (engine/device_backend.h), with the same numbers.
+  // diverged. This implementation makes those calls in that order; the device backend keeps the
+  // norms, clip scales and optimizer on the device and runs the fused DiffFlow iteration without a
+  // host round trip in between, as one CUDA graph on a GPU (engine/device_backend.h), with the
+  // same numbers.
   virtual StepOutcome train_step(StepNet (&nets)[2], const ModelDesc& m, const Buf& x0, int B, const TimeGrid& grid,
                                  NoiseKey key, int K, const StepHyper& h);
 

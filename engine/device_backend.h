@@ -25,10 +25,10 @@
 //                       BackendOptions::force_layerwise: the DiffFlow sweeps as GEMMs +
 //                       elementwise steps (kernels/layerwise), chunks of layerwise_chunk samples
 //   grad_sq_norm        per-block partial sums in double, summed on the host in block order
-//   train_step          DiffFlow on the fused path: loss_grad, both norms' partials (SqNorm2K),
-//                       clip scales (ClipK), both networks' Adam + EMA (OptimK): 8 kernels, one
-//                       copy back at the end, as one graph (Dev::begin_graph, run_graph) when the
-//                       last iteration had the same shape
+//   train_step          loss_grad, both norms' partials (SqNorm2K), clip scales (ClipK), both
+//                       networks' Adam + EMA (OptimK), one copy back at the end; DiffFlow on the
+//                       fused path: 8 kernels, as one graph (Dev::begin_graph, run_graph) when
+//                       the last iteration had the same shape
 //   adam_update, ema_update  flat kernels over kernels/math/adam.h
 // Device memory is owned: DevMem (one buffer) and the grow-only scratch pools are freed in their
 // destructors, so nothing leaks when a sweep throws.
@@ -177,44 +177,49 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     return batch_mean(loss);
   }
 
-  // One DiffFlow training iteration on the fused path with no host round trip before its end:
-  // the loss and gradients (enqueue_loss_grad), both networks' squared norms (SqNorm2K, per-block
-  // partials, one launch) and clip scales (ClipK, on the device: the host's sums and scales, bit
-  // for bit), both networks' Adam (reading its scale from there) and EMA in one launch (OptimK);
-  // then one copy back of the per-sample losses and the two squared norms. With BackendOptions::graphs the work is captured as one graph
-  // (dev.begin_graph / run_graph: a CUDA graph on the GPU, re-captured every iteration and
-  // updated in place, so the step constants, the noise key and Adam's step go with it; the
-  // emulated device records and replays it, refusing any host synchronization or allocation in
-  // between), except on the first iteration of a shape, which runs the same code launch by launch
-  // and so sizes every scratch pool before a capture. Other families, the layer-wise path and a
-  // network that does not train take Backend::train_step.
+  // One training iteration with no host round trip between the gradients and its end: the loss
+  // and gradients (DiffFlow on the fused path: enqueue_loss_grad; DDPM, the layer-wise path and
+  // FFJORD: train_loss_grad, which waits for its loss), both networks' squared norms (SqNorm2K,
+  // per-block partials, one launch) and clip scales (ClipK, on the device: the host's sums and
+  // scales, bit for bit), Adam (reading its scale from there) and EMA of the networks that train
+  // in one launch (OptimK); then one copy back of the two squared norms (and, on the fused path,
+  // of the per-sample losses). On the fused DiffFlow path with BackendOptions::graphs the work is
+  // captured as one graph (dev.begin_graph / run_graph: a CUDA graph on the GPU, re-captured every
+  // iteration and updated in place, so the step constants, the noise key and Adam's step go with
+  // it; the emulated device records and replays it, refusing any host synchronization or
+  // allocation in between), except on the first iteration of a shape, which runs the same code
+  // launch by launch and so sizes every scratch pool before a capture.
   StepOutcome train_step(StepNet (&nets)[2], const ModelDesc& m, const Buf& x0, int B, const TimeGrid& grid,
                          NoiseKey key, int K, const StepHyper& h) override {
-    if (m.kind != ModelKind::DiffFlow || layerwise(m.shape) || !nets[0].trains || !nets[1].trains ||
-        nets[0].g->n != nets[1].g->n)
-      return Backend::train_step(nets, m, x0, B, grid, key, K, h);
+    const std::size_t n = nets[0].g->n;
+    for (const StepNet& sn : nets)
+      if (sn.g->n != n || sn.p->n != n) return Backend::train_step(nets, m, x0, B, grid, key, K, h);
     check_batch(B);
+    const bool fused = m.kind == ModelKind::DiffFlow && !layerwise(m.shape);
     const std::vector<long> sig = {long(B), long(grid.N()), long(K), long(m.shape.d), long(m.shape.W),
-                                   long(m.shape.L), long(opt_.precision), long(nets[0].g->n)};
-    const bool graph = opt_.graphs && sig == step_sig_;
-    step_sig_ = sig;
-    // what the iteration copies through host staging: the step constants in, the losses and
-    // norms out
+                                   long(m.shape.L), long(opt_.precision), long(n)};
+    const bool graph = fused && opt_.graphs && sig == step_sig_;
+    step_sig_ = fused ? sig : std::vector<long>();
+    // what a graph copies through host staging: the step constants in, the losses and norms out
     const std::size_t staged = make_step_consts(grid).size() * sizeof(float) + std::size_t(B) * sizeof(float) +
                                2 * sizeof(double);
-    std::vector<float> loss(static_cast<std::size_t>(B));
-    double sq[2] = {0, 0};
+    std::vector<float> loss(fused ? static_cast<std::size_t>(B) : 0);
+    double sq[2] = {0, 0}, mean = 0;
     if (graph) dev_->begin_graph(staged);
     try {
-      const float* l = enqueue_loss_grad(*nets[0].g, *nets[1].g, *nets[0].p, *nets[1].p, m.shape, x0, B, grid, key, K);
-      const int nparts = norm_blocks(nets[0].g->n);
+      const float* l = nullptr;
+      if (fused)
+        l = enqueue_loss_grad(*nets[0].g, *nets[1].g, *nets[0].p, *nets[1].p, m.shape, x0, B, grid, key, K);
+      else
+        mean = train_loss_grad(*nets[0].g, *nets[1].g, *nets[0].p, *nets[1].p, m, x0, B, grid, key, K);
+      const int nparts = norm_blocks(n);
       double* part = sq_.get(std::size_t(2 * nparts + 2));
       float* scale = scale_.get(2);
       SqNorm2Args sn;
       sn.part = part;
       sn.g[0] = nets[0].g->ptr;
       sn.g[1] = nets[1].g->ptr;
-      sn.n = nets[0].g->n;
+      sn.n = n;
       sn.nblk = nparts;
       dev_->template launch<SqNorm2K>(2 * nparts, kFlatThreads, kFlatThreads * sizeof(double), sn);
       ClipArgs c;
@@ -226,16 +231,18 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       c.sq = part + 2 * nparts;
       c.scale = scale;
       dev_->template launch<ClipK>(1, 1, 0, c);
-      OptimArgs o;
+      OptimArgs o;  // a network that does not train: no elements, no EMA
       for (int k = 0; k < 2; ++k) {
+        if (!nets[k].trains) continue;
         AdamHyper ah = h.adam;
         ah.lr = nets[k].lr;
         o.net[k] = adam_args(*nets[k].p, *nets[k].g, *nets[k].m, *nets[k].v, ah, h.step, 1.f, scale + k);
         o.ema[k] = nets[k].ema->ptr;
       }
       o.decay = h.ema;
-      dev_->template launch<OptimK>(flat_blocks(2 * nets[0].p->n), kFlatThreads, 0, o);
-      dev_->to_host_later(loss.data(), l, loss.size() * sizeof(float));
+      if (nets[0].trains || nets[1].trains)
+        dev_->template launch<OptimK>(flat_blocks(o.net[0].n + o.net[1].n), kFlatThreads, 0, o);
+      if (fused) dev_->to_host_later(loss.data(), l, loss.size() * sizeof(float));
       dev_->to_host_later(sq, c.sq, sizeof sq);
       if (graph) dev_->run_graph();
     } catch (...) {
@@ -244,7 +251,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       throw;
     }
     StepOutcome out;
-    out.loss = batch_mean(loss);
+    out.loss = fused ? batch_mean(loss) : mean;
     for (int k = 0; k < 2; ++k) out.gn[k] = std::sqrt(sq[k]);
     return out;
   }

@@ -2,8 +2,9 @@
 // level of the Backend interface, on the same inputs and noise keys: training steps through the
 // host loop and a resume (bit-identical to the uninterrupted emulated run), the DDPM layer-wise
 // path (training loss and gradient, bound, sampling), the fused-versus-layer-wise choice (W > 128
-// and forced), the memory plan (the device allocates exactly what adjoint_plan lists) and the
-// kernels launched per training iteration. The sweeps themselves (checkpoint interval K, both
+// and forced), the memory plan (the device allocates exactly what adjoint_plan lists), the
+// kernels launched per training iteration, and the iteration as a recorded graph (train_step: the
+// bits of the calls made one by one, with and without graphs, and what a recording refuses). The sweeps themselves (checkpoint interval K, both
 // samplers, the bound, the likelihoods) are tests/test_emu_sweeps.cpp; the operand precisions
 // tests/test_emu_precision.cpp. Small shapes: the emulator runs one fiber per device thread.
 #include <catch2/catch.hpp>
@@ -249,6 +250,66 @@ TEST_CASE("emu: the device allocates exactly adjoint_plan's buffers; a training 
           CHECK(r.down(*n[0].e[k]) == q.down(*n[1].e[k]));
         }
       }
+    }
+  }
+}
+
+TEST_CASE("emu: DDPM's and FFJORD's iterations take the device's norms, clip scales and optimizer, with the bits "
+          "of the calls made one by one",
+          "[emu][backend][ddpm]") {
+  for (const ModelKind kind : {ModelKind::DDPM, ModelKind::FFJORD}) {
+    DYNAMIC_SECTION((kind == ModelKind::DDPM ? "ddpm" : "ffjord")) {
+      test::SweepSetup su(2, 16, 2, 37, 5, 11, 23, NoiseKey{7, 3});
+      const std::size_t P = su.s.n_params();
+      ModelDesc md;
+      md.kind = kind;
+      md.shape = su.s;
+      const int trained = kind == ModelKind::DDPM ? 1 : 0;  // DDPM: the score only; FFJORD: the drift
+      test::BackendRun r(make_emu_backend(test::emu_options(kShape))), q(make_emu_backend(test::emu_options(kShape)));
+      test::BackendRun* runs[2] = {&r, &q};
+      Buf *x[2], *g[2][2], *p[2][2], *m[2][2], *v[2][2], *e[2][2];
+      for (int i = 0; i < 2; ++i) {
+        x[i] = &runs[i]->up(su.x0);
+        for (int k = 0; k < 2; ++k) {
+          g[i][k] = &runs[i]->zeros(P), p[i][k] = &runs[i]->up(k == 0 ? su.pf : su.ps), m[i][k] = &runs[i]->zeros(P);
+          v[i][k] = &runs[i]->zeros(P), e[i][k] = &runs[i]->up(k == 0 ? su.pf : su.ps);
+        }
+      }
+      StepHyper h;
+      h.ema = 0.99f;
+      for (int it = 0; it < 2; ++it) {
+        const NoiseKey key{7, std::uint32_t(3 + it)};
+        h.step = it + 1;
+        StepNet nets[2];
+        for (int k = 0; k < 2; ++k) {
+          nets[k].p = p[0][k], nets[k].g = g[0][k], nets[k].m = m[0][k], nets[k].v = v[0][k], nets[k].ema = e[0][k];
+          nets[k].trains = k == trained;
+          nets[k].lr = 0.01f;
+        }
+        const StepOutcome out = r.be->train_step(nets, md, *x[0], 37, su.grid, key, 1, h);
+        if (it == 0) h.clip = 0.5 * out.gn[trained];  // the second iteration is clipped
+        else CHECK(out.gn[trained] > h.clip);
+        const double loss = q.be->train_loss_grad(*g[1][0], *g[1][1], *p[1][0], *p[1][1], md, *x[1], 37, su.grid, key, 1);
+        CHECK(out.loss == loss);
+        double sq[2];
+        for (int k = 0; k < 2; ++k) {
+          sq[k] = q.be->grad_sq_norm(*g[1][k]);
+          CHECK(out.gn[k] == std::sqrt(sq[k]));
+        }
+        const double clip = it == 0 ? 0.0 : h.clip;
+        AdamHyper a;
+        a.lr = 0.01f;
+        q.be->adam_update(*p[1][trained], *g[1][trained], *m[1][trained], *v[1][trained], a, it + 1,
+                          clip_scale(clip, sq[trained]));
+        q.be->ema_update(*e[1][trained], *p[1][trained], h.ema);
+        for (int k = 0; k < 2; ++k) {
+          CHECK(r.down(*p[0][k]) == q.down(*p[1][k]));
+          CHECK(r.down(*v[0][k]) == q.down(*v[1][k]));
+          CHECK(r.down(*e[0][k]) == q.down(*e[1][k]));
+        }
+        CHECK(r.down(*p[0][1 - trained]) == (1 - trained == 0 ? su.pf : su.ps));  // the other network as it was
+      }
+      CHECK(r.be->graph_launches() == 0);  // graphs are the fused DiffFlow path's
     }
   }
 }

@@ -111,11 +111,11 @@ class EmuDevice {
   void run_graph() {
     if (!recording_) throw std::logic_error("emulated device: run_graph without begin_graph");
     recording_ = false;
-    ++graphs_;
     for (auto& op : ops_) op();
     for (auto& op : later_) op();
     ops_.clear();
     later_.clear();
+    ++graphs_;
   }
   void abort_graph() noexcept {
     recording_ = false;
