@@ -356,7 +356,7 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   double grad_sq_norm(const Buf& g) override {
     const int blocks = norm_blocks(g.n);
     double* part = sq_.get(std::size_t(blocks));
-    launch_sq_norm(part, g);
+    dev_->template launch<SqNormK>(blocks, kFlatThreads, kFlatThreads * sizeof(double), SqNormArgs{part, g.ptr, g.n});
     std::vector<double> h(static_cast<std::size_t>(blocks));
     dev_->to_host(h.data(), part, std::size_t(blocks) * sizeof(double));
     double s = 0;
@@ -420,14 +420,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
     return mean / double(loss.size());
   }
 
-  // Σ g² as per-block partials into part (norm_blocks(g.n) of them); returns their count.
+  // The blocks (and per-block partial sums) of the squared norm of n floats.
   static int norm_blocks(std::size_t n) {
     return int(std::min<std::size_t>(std::max<std::size_t>((n + 255) / 256, 1), 1024));
-  }
-  int launch_sq_norm(double* part, const Buf& g) {
-    const int blocks = norm_blocks(g.n);
-    dev_->template launch<SqNormK>(blocks, kFlatThreads, kFlatThreads * sizeof(double), SqNormArgs{part, g.ptr, g.n});
-    return blocks;
   }
   // Adam's arguments for p with the gradient scale `scale`, or *scale_at (on the device) when
   // that is set.

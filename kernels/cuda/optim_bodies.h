@@ -110,21 +110,22 @@ struct OptimArgs {
 };
 template <class Exec> DF_HD void optim_body(Exec& ex, const OptimArgs& a) {
   const size_t n0 = a.net[0].n, n = n0 + a.net[1].n, step = size_t(ex.nthreads()) * ex.nblocks();
-  float scale[2];
-  for (int k = 0; k < 2; ++k) scale[k] = a.net[k].scale_at ? ex.ld(a.net[k].scale_at, 0) : a.net[k].scale;
+  const AdamArgs &h0 = a.net[0], &h1 = a.net[1];  // selected, not indexed: no copy of the arguments
+  const float s0 = h0.scale_at ? ex.ld(h0.scale_at, 0) : h0.scale, s1 = h1.scale_at ? ex.ld(h1.scale_at, 0) : h1.scale;
   for (size_t q = size_t(ex.bid()) * ex.nthreads() + ex.tid(); q < n; q += step) {
-    const int k = q < n0 ? 0 : 1;
-    const size_t i = k ? q - n0 : q;
-    const AdamArgs& h = a.net[k];
+    const bool second = q >= n0;
+    const size_t i = second ? q - n0 : q;
+    const AdamArgs& h = second ? h1 : h0;
+    float* ema = second ? a.ema[1] : a.ema[0];
     float p = ex.ld(h.p, i), m = ex.ld(h.m, i), v = ex.ld(h.v, i);
-    adam_element(&p, &m, &v, ex.ld(h.g, i), scale[k], h.lr, h.beta1, h.beta2, h.eps, h.bc1, h.bc2);
+    adam_element(&p, &m, &v, ex.ld(h.g, i), second ? s1 : s0, h.lr, h.beta1, h.beta2, h.eps, h.bc1, h.bc2);
     ex.st(h.p, i, p);
     ex.st(h.m, i, m);
     ex.st(h.v, i, v);
-    if (a.ema[k]) {
-      float e = ex.ld(a.ema[k], i);
+    if (ema) {
+      float e = ex.ld(ema, i);
       ema_element(&e, p, a.decay);
-      ex.st(a.ema[k], i, e);
+      ex.st(ema, i, e);
     }
   }
 }
