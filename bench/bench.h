@@ -43,6 +43,7 @@ struct Timing {
   double loss_first = NAN, loss_last = NAN;
   double dev_mem_bytes = NAN;  // CUDA: cudaMemGetInfo delta (peak over the iterations)
   double kernels_per_iter = NAN;  // kernels launched by the last iteration (Backend::kernel_launches)
+  double graphs_per_iter = NAN;   // graphs the last iteration ran as (Backend::graph_launches: 1 or 0)
 };
 
 // Device memory per sample of the adjoint at a large shape (PERF.md: d = 784, N = 100), CUDA only:

@@ -8,7 +8,8 @@
 // (Backend::sync, then a one-float download). Device memory (device
 // backends, Backend::memory_info = cudaMemGetInfo or the emulated device's account): before the buffers are allocated and
 // after every iteration; the largest difference is reported (buffers + the backend's scratch).
-// Kernels per iteration: the difference of Backend::kernel_launches over the last iteration
+// Kernels per iteration: the difference of Backend::kernel_launches over the last iteration, and
+// whether that iteration ran as a graph (Backend::graph_launches)
 // (CUDA: every kernel of the iteration, optimizer and norms included; cudaMemset/cudaMemcpy are
 // not kernels and are not counted). memory_per_sample: one adjoint at d = 784, N = 100, K = 10
 // for two batch sizes; the slope of the cudaMemGetInfo figures is the cost of one more sample
@@ -94,6 +95,7 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
   for (int it = 0; it < warmup + iters; ++it) {
     force_sync(be, net[0].p);
     const long launches0 = be.kernel_launches();
+    const long graphs0 = be.graph_launches();
     const auto t0 = Clock::now();
     const df::NoiseKey key{cfg.seed, std::uint32_t(it)};
     df::StepNet nets[2];
@@ -111,7 +113,10 @@ Timing time_training(df::Backend& be, const Config& cfg, const std::vector<float
     const double loss = be.train_step(nets, m, xb, B, grid, key, K, h).loss;
     force_sync(be, net[0].p);
     const double t = ms_since(t0);
-    if (launches0 >= 0) r.kernels_per_iter = double(be.kernel_launches() - launches0);
+    if (launches0 >= 0) {
+      r.kernels_per_iter = double(be.kernel_launches() - launches0);
+      r.graphs_per_iter = double(be.graph_launches() - graphs0);
+    }
     if (it >= warmup) ms.push_back(t);
     if (it == 0) r.loss_first = loss;
     r.loss_last = loss;

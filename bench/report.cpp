@@ -227,7 +227,8 @@ void write_reports(const Report& r) {
     << ", \"loss_last\": " << jnum(r.train.loss_last) << ", \"sample_batch\": " << r.sample.B
     << ", \"sample_ms\": " << jnum(r.sample.ms_median) << ", \"samples_per_s\": " << jnum(r.sample.samples_per_s)
     << ", \"peak_device_mem_bytes\": " << jnum(r.train.dev_mem_bytes) << ", \"peak_rss_bytes\": " << jnum(r.peak_rss_bytes)
-    << ", \"kernels_per_iter\": " << jnum(r.train.kernels_per_iter) << ", \"bf16_ms_per_iter\": " << jnum(r.train_bf16.ms_median)
+    << ", \"kernels_per_iter\": " << jnum(r.train.kernels_per_iter) << ", \"graphs_per_iter\": " << jnum(r.train.graphs_per_iter)
+    << ", \"bf16_ms_per_iter\": " << jnum(r.train_bf16.ms_median)
     << ",\n    \"runs\": [";
   for (std::size_t i = 0; i < at.size(); ++i) {
     const EngineRun& e = *at[i].eng;
@@ -332,6 +333,7 @@ void write_reports(const Report& r) {
     << (std::isfinite(r.train.dev_mem_bytes) ? fmt(r.train.dev_mem_bytes / 1e6, "%.1f") + " MB" : "not measured")
     << " |\n| kernels launched per iteration | "
     << (std::isfinite(r.train.kernels_per_iter) ? fmt(r.train.kernels_per_iter, "%.0f") : "n/a (the CPU backend launches no kernels)")
+    << (r.train.graphs_per_iter > 0 ? " (as one graph)" : (std::isfinite(r.train.graphs_per_iter) ? " (no graph)" : ""))
     << " |\n| training iteration, bf16 operands | "
     << (std::isfinite(r.train_bf16.ms_median) ? fmt(r.train_bf16.ms_median, "%.3f") + " ms" : "not measured (CUDA only)")
     << " |\n\n";

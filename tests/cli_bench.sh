@@ -28,6 +28,7 @@ assert o["config"]["batch"] == 64 and o["config"]["steps"] == 3 and o["config"][
 assert [r["batch"] for r in o["batch_sweep"]] == [32, 64]
 assert all(math.isfinite(r["it_per_s"]) for r in o["batch_sweep"])
 assert math.isfinite(e["samples_per_s"])
+assert e["kernels_per_iter"] is None and e["graphs_per_iter"] is None  # the CPU launches no kernels, no graphs
 assert [r["threads"] for r in e["runs"]] == [1] and math.isfinite(e["runs"][0]["fraction_of_floor"])
 assert math.isfinite(o["gemm"]["engine_gflop_per_s"]) and o["gemm"]["engine_gflop_per_s"] > 0
 assert o["peers"] == []
