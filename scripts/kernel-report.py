@@ -117,8 +117,8 @@ def rows(kernels, shapes):
             elif sh:  # the adjoint adds its score path, the probability-flow kernel has its own tile
                 threads, dyn = sh["threads"], sh.get({"AdjointK": "adjoint_smem_bytes", "PfLoglikK": "pf_smem_bytes"}
                                                      .get(name, "smem_bytes"), sh["smem_bytes"])
-            else:  # the flat and map kernels: 256 threads (SqNormK: 256 doubles of shared memory)
-                threads, dyn = 256, 2048 if name == "SqNormK" else 0
+            else:  # the flat and map kernels: 256 threads (SqNormK, SqNorm2K: 256 doubles of shared memory)
+                threads, dyn = 256, 2048 if name in ("SqNormK", "SqNorm2K") else 0
             blocks, occ, limit = occupancy(k["regs"], threads, k["smem"] + dyn)
             out.append({"kernel": name, "W": sh["W"] if sh else None,
                         "tile": (sh.get("pf_tile", sh["tile"]) if name == "PfLoglikK" else sh["tile"])
