@@ -29,7 +29,7 @@
 //                       networks' Adam + EMA (OptimK), one copy back at the end; DiffFlow on the
 //                       fused path: 8 kernels, as one graph (Dev::begin_graph, run_graph) when
 //                       the last iteration had the same shape
-//   adam_update, ema_update  flat kernels over kernels/math/adam.h
+//   adam_update, ema_update  flat kernels over kernels/math/adam.h (OptimK on one network, EmaK)
 // Device memory is owned: DevMem (one buffer) and the grow-only scratch pools are freed in their
 // destructors, so nothing leaks when a sweep throws.
 #pragma once
@@ -200,12 +200,11 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
                                    long(m.shape.L), long(opt_.precision), long(n)};
     const bool graph = fused && opt_.graphs && sig == step_sig_;
     step_sig_ = fused ? sig : std::vector<long>();
-    // what a graph copies through host staging: the step constants in, the losses and norms out
-    const std::size_t staged = make_step_consts(grid).size() * sizeof(float) + std::size_t(B) * sizeof(float) +
-                               2 * sizeof(double);
     std::vector<float> loss(fused ? static_cast<std::size_t>(B) : 0);
     double sq[2] = {0, 0}, mean = 0;
-    if (graph) dev_->begin_graph(staged);
+    // a graph copies through host staging: the step constants in, the losses and norms out
+    if (graph)
+      dev_->begin_graph((step_consts_floats(grid.N()) + std::size_t(B)) * sizeof(float) + sizeof sq);
     try {
       const float* l = nullptr;
       if (fused)
@@ -223,10 +222,8 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
       sn.nblk = nparts;
       dev_->template launch<SqNorm2K>(2 * nparts, kFlatThreads, kFlatThreads * sizeof(double), sn);
       ClipArgs c;
-      for (int k = 0; k < 2; ++k) {
-        c.part[k] = part + k * nparts;
-        c.nparts[k] = nparts;
-      }
+      c.part = part;
+      c.nparts = nparts;
       c.clip = h.clip;
       c.sq = part + 2 * nparts;
       c.scale = scale;
@@ -365,7 +362,9 @@ template <class Dev, template <class> class Ops> class DeviceBackend : public Ba
   }
 
   void adam_update(Buf& p, const Buf& g, Buf& m, Buf& v, const AdamHyper& h, long step, float scale) override {
-    dev_->template launch<AdamK>(flat_blocks(p.n), kFlatThreads, 0, adam_args(p, g, m, v, h, step, scale, nullptr));
+    OptimArgs o;  // the first network only, no EMA
+    o.net[0] = adam_args(p, g, m, v, h, step, scale, nullptr);
+    dev_->template launch<OptimK>(flat_blocks(p.n), kFlatThreads, 0, o);
   }
 
   void ema_update(Buf& e, const Buf& p, float decay) override {

@@ -193,10 +193,13 @@ TEST_CASE("emulated adam and ema bodies equal the per-element loop", "[emu]") {
     g[i] = 0.5f - 0.0007f * float(i);
   }
   std::vector<float> p2 = p, m2 = m, v2 = v, e2 = e;
-  AdamArgs a;
+  // the same step on a second copy, the EMA inside the Adam launch (OptimK's train_step form)
+  std::vector<float> p3 = p, m3 = m, v3 = v, e3 = e;
+  OptimArgs o;
+  AdamArgs& a = o.net[0];
   a.p = p.data(); a.m = m.data(); a.v = v.data(); a.g = g.data(); a.n = n;
   a.scale = 0.7f; a.lr = 0.01f; a.beta1 = 0.9f; a.beta2 = 0.999f; a.eps = 1e-8f; a.bc1 = 0.1f; a.bc2 = 0.001f;
-  launch_emulated(3, 64, 0, [&](EmuExec& ex) { adam_body(ex, a); });
+  launch_emulated(3, 64, 0, [&](EmuExec& ex) { optim_body(ex, o); });
   launch_emulated(2, 96, 0, [&](EmuExec& ex) { ema_body(ex, e.data(), p.data(), n, 0.99f); });
   for (std::size_t i = 0; i < n; ++i) {
     adam_element(&p2[i], &m2[i], &v2[i], g[i], a.scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
@@ -206,4 +209,15 @@ TEST_CASE("emulated adam and ema bodies equal the per-element loop", "[emu]") {
   CHECK(m == m2);
   CHECK(v == v2);
   CHECK(e == e2);
+  // as the second of two networks (the first with no elements), its EMA in the same launch
+  OptimArgs o2;
+  o2.net[1] = a;
+  o2.net[1].p = p3.data(), o2.net[1].m = m3.data(), o2.net[1].v = v3.data();
+  o2.ema[1] = e3.data();
+  o2.decay = 0.99f;
+  launch_emulated(2, 96, 0, [&](EmuExec& ex) { optim_body(ex, o2); });
+  CHECK(p3 == p2);
+  CHECK(m3 == m2);
+  CHECK(v3 == v2);
+  CHECK(e3 == e2);
 }

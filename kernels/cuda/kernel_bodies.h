@@ -15,9 +15,10 @@
 //   ReduceK         sum of the gradient slices, fixed order       reduce_body
 //   EmbedPointsK    per grid point: the embedding gradient's terms  embed_points_body
 //   EmbedBackwardK  embedding gradients from them, per element    embed_backward_body
-//   AdamK, EmaK, SqNormK   optimizer and norm (optim_bodies.h)
-//   ClipK           both norms and clip scales from the partials  clip_body
-//   SqNorm2K, OptimK  both networks' norm partials, Adam + EMA, one launch each (train_step)
+//   EmaK, SqNormK   EMA and squared norm of one buffer (optim_bodies.h)
+//   OptimK          Adam (+ EMA) of one or both networks            optim_body
+//   SqNorm2K        both networks' norm partials in one launch      sq_norm2_body
+//   ClipK           both norms and clip scales from the partials    clip_body
 #pragma once
 #include <stddef.h>
 
@@ -59,7 +60,6 @@ DF_KERNEL_TAG(PfLoglikK, PfArgs, kSweepThreads, 4, pf_loglik_tile(ex, a));
 DF_KERNEL_TAG(ReduceK, ReduceArgs, 1024, 1, reduce_body(ex, a));
 DF_KERNEL_TAG(EmbedPointsK, EmbedBackwardArgs, 1024, 1, embed_points_body(ex, a));
 DF_KERNEL_TAG(EmbedBackwardK, EmbedBackwardArgs, 1024, 1, embed_backward_body(ex, a));
-DF_KERNEL_TAG(AdamK, AdamArgs, 1024, 1, adam_body(ex, a));
 DF_KERNEL_TAG(EmaK, EmaArgs, 1024, 1, ema_body(ex, a.e, a.p, a.n, a.decay));
 DF_KERNEL_TAG(SqNormK, SqNormArgs, 1024, 1, sq_norm_body(ex, a.part, a.g, a.n));
 DF_KERNEL_TAG(ClipK, ClipArgs, 32, 1, clip_body(ex, a));

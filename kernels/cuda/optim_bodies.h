@@ -1,15 +1,15 @@
 // Optimizer and reduction bodies over flat parameter buffers, on the Exec interface
 // (GpuExec on the device, EmuExec on the CPU). Grid-stride loops: any grid works.
-//   adam_body      p, m, v updated in place by kernels/math/adam.h adam_element            (=)
 //   ema_body       e = decay·e + (1 − decay)·p (ema_element)                                (=)
 //   sq_norm_body   part[bid] = Σ g² over this block's share, in double (=); the host (or a
 //                  second pass) sums part[0..nblocks) in order. Block reduction: warp butterflies
 //                  with shfl_xor, then one value per warp through shared memory (nthreads
 //                  doubles of shared memory).
 //   sq_norm2_body  both networks' partials in one launch (sq_norm_body's, block by block)
-//   optim_body     both networks' Adam and EMA steps in one launch (adam_body then ema_body's bits)
+//   optim_body     Adam on p, m, v of up to two networks (kernels/math/adam.h adam_element), each
+//                  element's EMA right after its step where an EMA is given, one launch   (=)
 //   clip_body      the two networks' squared norms from their partials (summed in block order, as
-//                  the host sums them) and their clip scales (clip_scale), for adam_body's
+//                  the host sums them) and their clip scales (clip_scale), for optim_body's
 //                  scale_at: one thread, so that a training iteration needs no host round trip
 #pragma once
 #include <stddef.h>
@@ -26,18 +26,6 @@ struct AdamArgs {
   float scale = 1.f, lr = 0.f, beta1 = 0.f, beta2 = 0.f, eps = 0.f, bc1 = 1.f, bc2 = 1.f;
   const float* scale_at = nullptr;  // when set, the scale is *scale_at (clip_body's, on the device)
 };
-
-template <class Exec> DF_HD void adam_body(Exec& ex, const AdamArgs& a) {
-  const size_t step = size_t(ex.nthreads()) * ex.nblocks();
-  const float scale = a.scale_at ? ex.ld(a.scale_at, 0) : a.scale;
-  for (size_t i = size_t(ex.bid()) * ex.nthreads() + ex.tid(); i < a.n; i += step) {
-    float p = ex.ld(a.p, i), m = ex.ld(a.m, i), v = ex.ld(a.v, i);
-    adam_element(&p, &m, &v, ex.ld(a.g, i), scale, a.lr, a.beta1, a.beta2, a.eps, a.bc1, a.bc2);
-    ex.st(a.p, i, p);
-    ex.st(a.m, i, m);
-    ex.st(a.v, i, v);
-  }
-}
 
 template <class Exec> DF_HD void ema_body(Exec& ex, float* e, const float* p, size_t n, float decay) {
   const size_t step = size_t(ex.nthreads()) * ex.nblocks();
@@ -101,8 +89,9 @@ template <class Exec> DF_HD void sq_norm2_body(Exec& ex, const SqNorm2Args& a) {
   if (ex.tid() == 0) ex.st(a.part, ex.bid(), s);
 }
 
-// Both networks' Adam and EMA steps in one launch: element i of network k gets adam_element, then
-// ema_element on the updated p (where ema[k] is set): the bits of adam_body then ema_body.
+// Adam of up to two networks in one launch (a network of n = 0 has no elements): element i of
+// network k gets adam_element, then ema_element on the updated p where ema[k] is set (the bits of
+// an EMA launch after the Adam one).
 struct OptimArgs {
   AdamArgs net[2];
   float* ema[2] = {nullptr, nullptr};
@@ -131,8 +120,8 @@ template <class Exec> DF_HD void optim_body(Exec& ex, const OptimArgs& a) {
 }
 
 struct ClipArgs {
-  const double* part[2] = {nullptr, nullptr};  // sq_norm_body's partials of both networks
-  int nparts[2] = {0, 0};
+  const double* part = nullptr;  // SqNorm2K's partials: nparts of each network, one after the other
+  int nparts = 0;
   double clip = 0;
   double* sq = nullptr;     // out: Σ g² of both
   float* scale = nullptr;   // out: their clip scales
@@ -142,7 +131,7 @@ template <class Exec> DF_HD void clip_body(Exec& ex, const ClipArgs& a) {
   if (ex.bid() != 0 || ex.tid() != 0) return;
   for (int k = 0; k < 2; ++k) {
     double s = 0.0;
-    for (int i = 0; i < a.nparts[k]; ++i) s += ex.ld(a.part[k], i);
+    for (int i = 0; i < a.nparts; ++i) s += ex.ld(a.part, size_t(k) * a.nparts + i);
     ex.st(a.sq, k, s);
     ex.st(a.scale, k, clip_scale(a.clip, s));
   }

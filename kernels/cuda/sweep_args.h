@@ -282,9 +282,10 @@ inline NetView make_net_view(const NetShape& s, const float* p) {
 }
 
 // [t (N+1) | dt (N) | sf (N) | sb (N) | g2 (N)], rounded as engine/diffflow.h rounds them.
+inline size_t step_consts_floats(int N) { return size_t(N + 1 + 4 * N); }
 inline std::vector<float> make_step_consts(const TimeGrid& g) {
   const int N = g.N();
-  std::vector<float> c(size_t(N + 1 + 4 * N));
+  std::vector<float> c(step_consts_floats(N));
   for (int j = 0; j <= N; ++j) c[size_t(j)] = float(g.t[size_t(j)]);
   for (int i = 0; i < N; ++i) {
     const float dt = float(g.dt(i));
